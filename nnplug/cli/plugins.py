@@ -1,0 +1,39 @@
+"""``nnplug plugins``."""
+from __future__ import annotations
+
+import json
+
+import click
+
+
+@click.command()
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def plugins(as_json):
+    """List registered components and the plugins that provide them."""
+    from ..registry import get_registry
+
+    reg = get_registry()
+    comps = reg.components()
+    conflicts = {(c.kind, c.name) for group in reg.conflicts() for c in group}
+    if as_json:
+        click.echo(json.dumps({
+            "components": [{"kind": c.kind, "name": c.name, "plugin": c.plugin,
+                            "distribution": c.dist, "version": c.version,
+                            "qualified_name": c.qualified_name, "summary": c.summary,
+                            "conflict": (c.kind, c.name) in conflicts} for c in comps],
+            "errors": [{"plugin": f.plugin, "distribution": f.dist, "reason": f.reason}
+                       for f in reg.failures],
+            "disabled": reg.disabled,
+        }, indent=2))
+        return
+    kind = None
+    for c in comps:
+        if c.kind != kind:
+            kind = c.kind
+            click.echo(f"{kind}{'es' if kind.endswith('s') else 's'}:")
+        flag = "  [CONFLICT: use " + c.qualified_name + "]" if (c.kind, c.name) in conflicts else ""
+        click.echo(f"  {c.name:<14} {c.dist} {c.version}  {c.summary}{flag}")
+    for f in reg.failures:
+        click.echo(f"error: plugin '{f.plugin}' ({f.dist}) failed to load: {f.reason}")
+    for name in reg.disabled:
+        click.echo(f"disabled: plugin '{name}' (NNPLUG_DISABLE_PLUGINS)")

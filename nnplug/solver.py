@@ -1,0 +1,176 @@
+"""Solver: the training engine (minibatch SGD loop, metrics, early stopping).
+
+Guarantees: parameters are updated in place (the layers see every step);
+each epoch walks a fresh permutation of the training set; the best validation
+model is restored at the end; the same ``seed`` on the same backend gives
+bitwise identical runs; the learning rate decays per epoch.
+"""
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import numpy as np
+
+from .base import Data, Loss, Optimizer
+from .errors import TrainingDiverged
+from .model import Sequential
+
+
+def accuracy(outputs: np.ndarray, y: np.ndarray) -> float:
+    return float(np.mean(outputs.argmax(axis=1) == y)) if len(y) else float("nan")
+
+
+def rmse(outputs: np.ndarray, y: np.ndarray) -> float:
+    diff = outputs.reshape(len(y), -1).astype(np.float64) - np.reshape(y, (len(y), -1))
+    return float(np.sqrt(np.mean(diff * diff))) if len(y) else float("nan")
+
+
+@dataclass
+class EpochRecord:
+    epoch: int
+    loss: float
+    train_metric: float
+    val_metric: float
+    val_loss: float
+    lr: float
+    seconds: float
+
+    def as_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+@dataclass
+class FitResult:
+    history: list[EpochRecord] = field(default_factory=list)
+    best_epoch: int = 0
+    best_val_metric: float = float("nan")
+    train_seconds: float = 0.0
+    samples_seen: int = 0
+    stopped_early: bool = False
+
+    @property
+    def samples_per_second(self) -> float:
+        return self.samples_seen / self.train_seconds if self.train_seconds > 0 else 0.0
+
+
+class Solver:
+    """Trains ``model`` on ``data`` with ``loss`` and ``optimizer``."""
+
+    def __init__(self, model: Sequential, loss: Loss, optimizer: Optimizer, *,
+                 epochs: int = 30, batch_size: int = 64, lr_decay: float = 1.0,
+                 patience: int | None = None, seed: int = 0,
+                 callbacks: list[Any] | None = None):
+        if epochs < 1:
+            raise ValueError("epochs must be >= 1")
+        if batch_size < 1:
+            raise ValueError("batch_size must be >= 1")
+        if not 0 < lr_decay <= 1:
+            raise ValueError("lr_decay must be in (0, 1]")
+        if patience is not None and patience < 1:
+            raise ValueError("patience must be >= 1")
+        self.model, self.loss, self.optimizer = model, loss, optimizer
+        self.epochs, self.batch_size, self.lr_decay = epochs, batch_size, lr_decay
+        self.patience = patience
+        self.rng = np.random.default_rng(seed)
+        self.callbacks = list(callbacks or [])
+        self.classification = loss.task == "classification"
+        self.metric_name = "accuracy" if self.classification else "rmse"
+
+    # -- metrics -------------------------------------------------------------------
+    def metric(self, outputs: np.ndarray, y: np.ndarray) -> float:
+        return accuracy(outputs, y) if self.classification else rmse(outputs, y)
+
+    def better(self, new: tuple[float, float], old: tuple[float, float]) -> bool:
+        """Is ``(metric, loss)`` better than ``old``? Ties on the metric go to the lower
+        loss (accuracy on a small validation set ties often)."""
+        (m_new, l_new), (m_old, l_old) = new, old
+        if math.isnan(m_old):
+            return not math.isnan(m_new)
+        if m_new == m_old:
+            return l_new < l_old
+        return m_new > m_old if self.classification else m_new < m_old
+
+    def evaluate(self, X: np.ndarray, y: np.ndarray, scale: float = 1.0) -> float:
+        return self.metric(self.model.predict_raw(X, scale=scale), y)
+
+    # -- training ----------------------------------------------------------------------
+    def _emit(self, event: str, **info: Any) -> None:
+        for cb in self.callbacks:
+            fn: Callable | None = getattr(cb, event, None)
+            if fn is not None:
+                fn(self, **info)
+
+    def _batch(self, X: np.ndarray, idx: np.ndarray, scale: float) -> np.ndarray:
+        xb = X[idx].reshape(len(idx), -1).astype(self.model.dtype, copy=False)
+        if scale != 1.0:
+            xb *= self.model.dtype.type(scale)
+        return xb
+
+    def fit(self, data: Data) -> FitResult:
+        model, loss, opt = self.model, self.loss, self.optimizer
+        params = model.parameters()
+        n = len(data.X_train)
+        if n < 2:
+            raise ValueError("need at least 2 training samples")
+        has_val = len(data.X_val) > 0
+        result = FitResult()
+        best_state: dict[str, np.ndarray] | None = None
+        bad_epochs = 0
+        best = (float("nan"), float("inf"))
+        t_start = time.perf_counter()
+        for epoch in range(1, self.epochs + 1):
+            t0 = time.perf_counter()
+            model.train()
+            order = self.rng.permutation(n)
+            total_loss = correct = 0.0
+            seen = 0
+            n_batches = (n + self.batch_size - 1) // self.batch_size
+            for b in range(n_batches):
+                idx = order[b * self.batch_size:(b + 1) * self.batch_size]
+                if len(idx) < 2 and b > 0:
+                    continue  # a lone trailing sample cannot be batch-normalised
+                xb, yb = self._batch(data.X_train, idx, data.scale), data.y_train[idx]
+                out = model.forward(xb)
+                batch_loss = loss.forward(out, yb)
+                if not math.isfinite(batch_loss):
+                    raise TrainingDiverged(
+                        f"loss became {batch_loss} at epoch {epoch}, step {b + 1}; "
+                        f"try a lower learning rate (now {opt.lr:g})")
+                model.backward(loss.backward())
+                opt.step(params)
+                total_loss += batch_loss * len(idx)
+                correct += (self.metric(out, yb) if self.classification
+                            else self.metric(out, yb) ** 2) * len(idx)
+                seen += len(idx)
+                self._emit("on_batch_end", step=b + 1, steps=n_batches, loss=batch_loss)
+            result.samples_seen += seen
+            train_metric = correct / seen if self.classification else math.sqrt(correct / seen)
+            if has_val:
+                val_out = model.predict_raw(data.X_val, scale=data.scale)
+                val_metric = self.metric(val_out, data.y_val)
+                val_loss = float(loss.forward(val_out, data.y_val))
+            else:
+                val_metric, val_loss = train_metric, total_loss / seen
+            rec = EpochRecord(epoch, total_loss / seen, train_metric, val_metric, val_loss,
+                              opt.lr, time.perf_counter() - t0)
+            result.history.append(rec)
+            if self.better((val_metric, val_loss), best):
+                best = (val_metric, val_loss)
+                result.best_val_metric, result.best_epoch = val_metric, epoch
+                best_state = {k: v.copy() for k, v in model.state_arrays().items()}
+                bad_epochs = 0
+            else:
+                bad_epochs += 1
+            self._emit("on_epoch_end", record=rec)
+            opt.lr *= self.lr_decay
+            if self.patience is not None and bad_epochs >= self.patience:
+                result.stopped_early = True
+                break
+        result.train_seconds = time.perf_counter() - t_start
+        if best_state is not None:
+            model.load_state_arrays(best_state)
+        model.eval()
+        return result

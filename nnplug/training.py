@@ -1,0 +1,135 @@
+"""``train(config)``: the Python API behind ``nnplug train`` (dataset -> model -> Solver)."""
+from __future__ import annotations
+
+import inspect
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+
+from .backend import use_backend
+from .errors import NNPlugError, SpecError
+from .model import Sequential, make_component
+from .registry import get_registry
+from .solver import Solver
+from .spec import parse_token
+
+DEFAULT_LAYERS = "linear,batchnorm,relu,dropout:p=0.2"
+
+
+@dataclass
+class TrainConfig:
+    """Every option of ``nnplug train``; the defaults are the CLI's defaults."""
+
+    dataset: str = "digits"
+    layers: str = DEFAULT_LAYERS
+    hidden: int = 256
+    loss: str | None = None
+    optimizer: str = "momentum"
+    lr: float = 0.05
+    momentum: float = 0.9
+    weight_decay: float = 1e-4
+    lr_decay: float = 0.95
+    epochs: int = 30
+    batch_size: int = 32
+    seed: int = 42
+    backend: str = "numpy"
+    dtype: str = "float32"
+    patience: int | None = None
+    val_fraction: float = 0.1
+    data_dir: str | None = None
+    dataset_options: dict[str, Any] = field(default_factory=dict)
+
+    def validate(self) -> None:
+        checks = [
+            (self.hidden >= 1, "--hidden must be >= 1"),
+            (self.lr > 0, "--lr must be > 0"),
+            (0 <= self.momentum < 1, "--momentum must be in [0, 1)"),
+            (self.weight_decay >= 0, "--weight-decay must be >= 0"),
+            (0 < self.lr_decay <= 1, "--lr-decay must be in (0, 1]"),
+            (self.epochs >= 1, "--epochs must be >= 1"),
+            (self.batch_size >= 2, "--batch-size must be >= 2"),
+            (self.patience is None or self.patience >= 1, "--patience must be >= 1"),
+            (0 <= self.val_fraction < 1, "--val-fraction must be in [0, 1)"),
+            (self.dtype in ("float32", "float64"), "--dtype must be float32 or float64"),
+        ]
+        for ok, message in checks:
+            if not ok:
+                raise NNPlugError(message)
+
+
+def make_optimizer(name: str, *, lr: float, momentum: float, weight_decay: float):
+    """Create optimizer ``name``, passing ``momentum`` only to those that take it."""
+    spec = parse_token(name)
+    cls = get_registry().get("optimizer", spec.name).cls
+    defaults: dict[str, Any] = {"lr": lr, "weight_decay": weight_decay}
+    if "momentum" in inspect.signature(cls.__init__).parameters:
+        defaults["momentum"] = momentum
+    return make_component("optimizer", spec, **defaults)
+
+
+def build(config: TrainConfig):
+    """Load data and build ``(data, model, loss, optimizer)`` for ``config``."""
+    config.validate()
+    registry = get_registry()
+    dataset = make_component("dataset", parse_token(config.dataset), registry,
+                             **config.dataset_options)
+    data = dataset.load(seed=config.seed, val_fraction=config.val_fraction,
+                        data_dir=config.data_dir)
+    loss_name = config.loss or ("softmax_ce" if data.task == "classification" else "mse")
+    loss = make_component("loss", parse_token(loss_name), registry)
+    if loss.task != data.task:
+        raise SpecError(f"loss '{loss_name}' is for {loss.task} but dataset "
+                        f"'{config.dataset}' is {data.task}")
+    rng = np.random.default_rng(config.seed)
+    model = Sequential.from_spec(config.layers, data.n_features, data.n_outputs,
+                                 hidden=config.hidden, rng=rng, dtype=config.dtype,
+                                 registry=registry)
+    optimizer = make_optimizer(config.optimizer, lr=config.lr, momentum=config.momentum,
+                               weight_decay=config.weight_decay)
+    return data, model, loss, optimizer
+
+
+@dataclass
+class TrainRun:
+    """What :func:`train` returns: the JSON-ready ``metrics`` and the live objects."""
+
+    metrics: dict[str, Any]
+    model: Sequential
+    loss: Any
+    data: Any
+    solver: Solver
+
+
+def train(config: TrainConfig, callbacks: list[Any] | None = None) -> TrainRun:
+    """Train per ``config``; ``.metrics`` is what ``--metrics-out`` holds."""
+    config.validate()
+    with use_backend(config.backend) as backend:
+        data, model, loss, optimizer = build(config)
+        solver = Solver(model, loss, optimizer, epochs=config.epochs,
+                        batch_size=config.batch_size, lr_decay=config.lr_decay,
+                        patience=config.patience, seed=config.seed, callbacks=callbacks)
+        result = solver.fit(data)
+        t0 = time.perf_counter()
+        test_metric = solver.evaluate(data.X_test, data.y_test, data.scale)
+        eval_seconds = time.perf_counter() - t0
+    metrics: dict[str, Any] = {
+        "dataset": config.dataset,
+        "task": data.task,
+        "backend": backend.name,
+        "model": model.describe(),
+        "n_params": model.n_params(),
+        "epochs_run": len(result.history),
+        "best_epoch": result.best_epoch,
+        "stopped_early": result.stopped_early,
+        "train_seconds": round(result.train_seconds, 4),
+        "samples_per_second": round(result.samples_per_second, 1),
+        "eval_seconds": round(eval_seconds, 4),
+        "metric": solver.metric_name,
+        "best_val_metric": result.best_val_metric,
+        "history": [r.as_dict() for r in result.history],
+        "config": asdict(config),
+    }
+    metrics["test_accuracy" if data.task == "classification" else "test_rmse"] = test_metric
+    return TrainRun(metrics, model, loss, data, solver)

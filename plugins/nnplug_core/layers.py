@@ -1,0 +1,172 @@
+"""Built-in layers: linear, relu, sigmoid, tanh, batchnorm, dropout."""
+from __future__ import annotations
+
+import numpy as np
+
+from nnplug.base import Layer
+from nnplug.backend import ops
+
+
+def init_weights(rng: np.random.Generator, fan_in: int, fan_out: int, scheme: str | None,
+                 dtype) -> np.ndarray:
+    """He (``std = sqrt(2/fan_in)``) before ReLU-like units, else Xavier/Glorot
+    (``std = sqrt(2/(fan_in+fan_out))``)."""
+    if scheme == "he":
+        std = np.sqrt(2.0 / fan_in)
+    else:
+        std = np.sqrt(2.0 / (fan_in + fan_out))
+    return (rng.standard_normal((fan_in, fan_out)) * std).astype(dtype)
+
+
+class Linear(Layer):
+    """Fully connected: y = x W + b (width ``units``, e.g. ``linear:512``)."""
+
+    name = "linear"
+    positional = "units"
+
+    def __init__(self, units: int | None = None, bias: bool = True):
+        super().__init__()
+        if units is not None and (not isinstance(units, int) or isinstance(units, bool)
+                                  or units < 1):
+            raise ValueError(f"units must be a positive integer, got {units!r}")
+        self.units = units
+        self.bias = bool(bias)
+        self.decay = {"W"}
+
+    def options(self):
+        return {"units": self.units, "bias": self.bias}
+
+    def build(self, in_features, *, rng, dtype=np.float32, init=None):
+        if self.units is None:
+            raise ValueError("linear needs a width: write linear:N")
+        self.in_features, self.out_features = int(in_features), self.units
+        self.init = init
+        self.params["W"] = init_weights(rng, self.in_features, self.units, init, dtype)
+        self.grads["W"] = np.zeros_like(self.params["W"])
+        if self.bias:
+            self.params["b"] = np.zeros(self.units, dtype=dtype)
+            self.grads["b"] = np.zeros_like(self.params["b"])
+        return self.units
+
+    def forward(self, x):
+        self._x = x
+        return ops.linear_forward(x, self.params["W"], self.params.get("b"))
+
+    def backward(self, dy):
+        return ops.linear_backward(self._x, self.params["W"], dy, self.grads["W"],
+                                   self.grads.get("b"))
+
+
+class Activation(Layer):
+    """Element-wise activation computed by the backend op ``act_forward(kind, x)``."""
+
+    kind = ""
+
+    def forward(self, x):
+        self._y = ops.act_forward(self.kind, x)
+        return self._y
+
+    def backward(self, dy):
+        return ops.act_backward(self.kind, self._y, dy)
+
+
+class ReLU(Activation):
+    """Rectified linear unit: y = max(x, 0)."""
+
+    name = kind = "relu"
+    init_scheme = "he"
+
+
+class Sigmoid(Activation):
+    """Logistic sigmoid: y = 1 / (1 + exp(-x))."""
+
+    name = kind = "sigmoid"
+    init_scheme = "xavier"
+
+
+class Tanh(Activation):
+    """Hyperbolic tangent: y = tanh(x)."""
+
+    name = kind = "tanh"
+    init_scheme = "xavier"
+
+
+class BatchNorm(Layer):
+    """Batch normalisation: y = gamma (x - mean_B) / sqrt(var_B + eps) + beta; running
+    statistics (``momentum``) are used in eval mode."""
+
+    name = "batchnorm"
+    transparent_for_init = True
+
+    def __init__(self, momentum: float = 0.1, eps: float = 1e-5):
+        super().__init__()
+        if not 0 < momentum <= 1:
+            raise ValueError(f"momentum must be in (0, 1], got {momentum!r}")
+        if not eps > 0:
+            raise ValueError(f"eps must be > 0, got {eps!r}")
+        self.momentum, self.eps = float(momentum), float(eps)
+
+    def options(self):
+        return {"momentum": self.momentum, "eps": self.eps}
+
+    def build(self, in_features, *, rng, dtype=np.float32, init=None):
+        n = self.in_features = self.out_features = int(in_features)
+        self.params = {"gamma": np.ones(n, dtype), "beta": np.zeros(n, dtype)}
+        self.grads = {k: np.zeros_like(v) for k, v in self.params.items()}
+        self.buffers = {"running_mean": np.zeros(n, dtype), "running_var": np.ones(n, dtype)}
+        return n
+
+    def forward(self, x):
+        p = self.params
+        if not self.training:
+            return ops.batchnorm_forward_eval(x, p["gamma"], p["beta"],
+                                              self.buffers["running_mean"],
+                                              self.buffers["running_var"], self.eps)
+        if x.shape[0] < 2:
+            raise ValueError("batchnorm needs at least 2 samples per batch in training mode")
+        y, self._xhat, self._inv_std, mean, var = ops.batchnorm_forward_train(
+            x, p["gamma"], p["beta"], self.eps)
+        n, m = x.shape[0], self.momentum
+        rm, rv = self.buffers["running_mean"], self.buffers["running_var"]
+        rm *= 1 - m
+        rm += m * mean
+        rv *= 1 - m
+        rv += (m * n / (n - 1)) * var  # unbiased estimate, as PyTorch does
+        return y
+
+    def backward(self, dy):
+        return ops.batchnorm_backward(dy, self._xhat, self._inv_std, self.params["gamma"],
+                                      self.grads["gamma"], self.grads["beta"])
+
+
+class Dropout(Layer):
+    """Inverted dropout: zero each unit with probability ``p`` and scale the rest by
+    1/(1-p) in training; identity in eval mode."""
+
+    name = "dropout"
+    positional = "p"
+    transparent_for_init = True
+
+    def __init__(self, p: float = 0.5):
+        super().__init__()
+        if not 0 <= p < 1:
+            raise ValueError(f"p must be in [0, 1), got {p!r}")
+        self.p = float(p)
+
+    def options(self):
+        return {"p": self.p}
+
+    def build(self, in_features, *, rng, dtype=np.float32, init=None):
+        self.rng = rng
+        return super().build(in_features, rng=rng, dtype=dtype, init=init)
+
+    def forward(self, x):
+        if not self.training or self.p == 0:
+            self._mask = None
+            return x
+        keep = self.rng.random(x.shape, dtype=np.float32) >= self.p
+        self._mask = keep.astype(x.dtype) * x.dtype.type(1.0 / (1.0 - self.p))
+        return x * self._mask
+
+    def backward(self, dy):
+        return dy if self._mask is None else dy * self._mask

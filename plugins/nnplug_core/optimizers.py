@@ -1,0 +1,62 @@
+"""Built-in optimizers: sgd, momentum, nesterov, adam. L2 decay applies to weights only."""
+from __future__ import annotations
+
+import numpy as np
+
+from nnplug.backend import ops
+from nnplug.base import Optimizer
+
+
+class SGD(Optimizer):
+    """Plain SGD: p -= lr * (g + wd p)."""
+
+    name = "sgd"
+
+    def update(self, p, state):
+        ops.sgd_step(p.value, p.grad, self.lr, self.wd(p))
+
+
+class Momentum(Optimizer):
+    """Heavy-ball momentum: v = mu v + g; p -= lr v."""
+
+    name = "momentum"
+    nesterov = False
+
+    def __init__(self, lr=0.01, weight_decay=0.0, momentum: float = 0.9):
+        super().__init__(lr=lr, weight_decay=weight_decay)
+        if not 0 <= momentum < 1:
+            raise ValueError(f"momentum must be in [0, 1), got {momentum!r}")
+        self.momentum = float(momentum)
+
+    def update(self, p, state):
+        if "v" not in state:
+            state["v"] = np.zeros_like(p.value)
+        ops.momentum_step(p.value, p.grad, state["v"], self.lr, self.momentum, self.wd(p),
+                          self.nesterov)
+
+
+class Nesterov(Momentum):
+    """Nesterov momentum: v = mu v + g; p -= lr (g + mu v)."""
+
+    name = "nesterov"
+    nesterov = True
+
+
+class Adam(Optimizer):
+    """Adam (Kingma & Ba): bias-corrected first/second moment estimates."""
+
+    name = "adam"
+
+    def __init__(self, lr=0.001, weight_decay=0.0, beta1: float = 0.9, beta2: float = 0.999,
+                 eps: float = 1e-8):
+        super().__init__(lr=lr, weight_decay=weight_decay)
+        if not (0 <= beta1 < 1 and 0 <= beta2 < 1):
+            raise ValueError("beta1 and beta2 must be in [0, 1)")
+        self.beta1, self.beta2, self.eps = float(beta1), float(beta2), float(eps)
+
+    def update(self, p, state):
+        if "m" not in state:
+            state["m"] = np.zeros_like(p.value)
+            state["v"] = np.zeros_like(p.value)
+        ops.adam_step(p.value, p.grad, state["m"], state["v"], self.lr, self.beta1,
+                      self.beta2, self.eps, self.steps, self.wd(p))

@@ -1,0 +1,32 @@
+"""``digits``: scikit-learn's bundled 8x8 handwritten digits (1797 x 64), no download."""
+from __future__ import annotations
+
+import numpy as np
+
+from nnplug.base import Data, Dataset
+
+from .split import stratified_split
+
+
+class Digits(Dataset):
+    """Handwritten digits 0-9, 8x8 pixels in 0..16 (bundled with scikit-learn)."""
+
+    name = "digits"
+    task = "classification"
+    shape = "1797 x 64, 10 classes"
+
+    def __init__(self, test_fraction: float = 0.2):
+        super().__init__()
+        self.test_fraction = test_fraction
+
+    def load(self, *, seed=42, val_fraction=0.1, data_dir=None):
+        from sklearn.datasets import load_digits
+
+        bunch = load_digits()
+        X = bunch.data.astype(np.uint8)  # integer pixel values 0..16, kept compact
+        y = bunch.target.astype(np.int64)
+        X_tr, y_tr, X_va, y_va, X_te, y_te = stratified_split(
+            X, y, test_fraction=self.test_fraction, val_fraction=val_fraction, seed=seed)
+        return Data(X_tr, y_tr, X_va, y_va, X_te, y_te, task="classification",
+                    classes=[str(c) for c in range(10)], scale=1.0 / 16.0,
+                    meta={"source": "sklearn.datasets.load_digits"})

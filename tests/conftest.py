@@ -1,0 +1,31 @@
+import numpy as np
+import pytest
+
+from nnplug.backend import use_backend
+from nnplug.registry import get_registry
+
+
+def available_backends():
+    out = []
+    for comp in get_registry().components("backend"):
+        ok, _ = comp.cls.availability()
+        if ok:
+            out.append(comp.name)
+    return out
+
+
+@pytest.fixture(params=available_backends())
+def backend(request):
+    """Run the test once per available compute backend."""
+    with use_backend(request.param) as b:
+        yield b
+
+
+@pytest.fixture
+def registry():
+    return get_registry()
+
+
+@pytest.fixture
+def rng():
+    return np.random.default_rng(0)
