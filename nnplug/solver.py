@@ -2,15 +2,21 @@
 
 Guarantees: parameters are updated in place (the layers see every step);
 each epoch walks a fresh permutation of the training set; the best validation
-model is restored at the end; the same ``seed`` on the same backend gives
-bitwise identical runs; the learning rate decays per epoch.
+model is restored at the end -- also when the loss diverges (NaN/inf) or the
+user presses Ctrl-C (the run then stops after the current step); the same
+``seed`` on the same backend gives bitwise identical runs, and a run resumed
+from a checkpoint (:mod:`nnplug.checkpoint`) continues bitwise identically;
+the learning rate decays per epoch.
 """
 from __future__ import annotations
 
+import contextlib
 import math
+import signal
+import threading
 import time
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 import numpy as np
 
@@ -37,6 +43,7 @@ class EpochRecord:
     val_loss: float
     lr: float
     seconds: float
+    samples_per_second: float = 0.0
 
     def as_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -50,10 +57,30 @@ class FitResult:
     train_seconds: float = 0.0
     samples_seen: int = 0
     stopped_early: bool = False
+    #: "epoch E, step S" when Ctrl-C (or :meth:`Solver.request_stop`) ended the run
+    interrupted: str | None = None
+    #: the divergence message when the loss became NaN/inf
+    diverged: str | None = None
 
     @property
     def samples_per_second(self) -> float:
         return self.samples_seen / self.train_seconds if self.train_seconds > 0 else 0.0
+
+
+@dataclass
+class FitState:
+    """Everything the loop carries between epochs (what a checkpoint stores)."""
+
+    result: FitResult = field(default_factory=FitResult)
+    #: (val metric, val loss) of the best epoch so far
+    best: tuple[float, float] = (float("nan"), float("inf"))
+    best_state: dict[str, np.ndarray] | None = None
+    bad_epochs: int = 0
+
+    @property
+    def epoch(self) -> int:
+        """Number of completed epochs."""
+        return len(self.result.history)
 
 
 class Solver:
@@ -62,7 +89,7 @@ class Solver:
     def __init__(self, model: Sequential, loss: Loss, optimizer: Optimizer, *,
                  epochs: int = 30, batch_size: int = 64, lr_decay: float = 1.0,
                  patience: int | None = None, seed: int = 0,
-                 callbacks: list[Any] | None = None):
+                 callbacks: list[Any] | None = None, handle_sigint: bool = True):
         if epochs < 1:
             raise ValueError("epochs must be >= 1")
         if batch_size < 1:
@@ -78,6 +105,11 @@ class Solver:
         self.callbacks = list(callbacks or [])
         self.classification = loss.task == "classification"
         self.metric_name = "accuracy" if self.classification else "rmse"
+        self.handle_sigint = handle_sigint
+        self.state = FitState()
+        self.data: Data | None = None
+        self._resumed = False
+        self._stop_requested = False
 
     # -- metrics -------------------------------------------------------------------
     def metric(self, outputs: np.ndarray, y: np.ndarray) -> float:
@@ -96,6 +128,35 @@ class Solver:
     def evaluate(self, X: np.ndarray, y: np.ndarray, scale: float = 1.0) -> float:
         return self.metric(self.model.predict_raw(X, scale=scale), y)
 
+    # -- control -------------------------------------------------------------------------
+    def resume_from(self, state: FitState) -> None:
+        """Continue from ``state`` on the next :meth:`fit` (model, optimizer and RNG
+        states are restored by :mod:`nnplug.checkpoint`)."""
+        self.state, self._resumed = state, True
+
+    def request_stop(self) -> None:
+        """Stop after the current step, as Ctrl-C does; ``fit`` then returns normally."""
+        self._stop_requested = True
+
+    @contextlib.contextmanager
+    def _sigint(self) -> Iterator[None]:
+        """First Ctrl-C: stop after this step. A second one interrupts at once."""
+        if not self.handle_sigint or threading.current_thread() is not threading.main_thread():
+            yield
+            return
+
+        def handler(signum, frame):
+            if self._stop_requested:
+                raise KeyboardInterrupt
+            self._stop_requested = True
+            self._emit("on_interrupt")
+
+        previous = signal.signal(signal.SIGINT, handler)
+        try:
+            yield
+        finally:
+            signal.signal(signal.SIGINT, previous)
+
     # -- training ----------------------------------------------------------------------
     def _emit(self, event: str, **info: Any) -> None:
         for cb in self.callbacks:
@@ -110,24 +171,45 @@ class Solver:
         return xb
 
     def fit(self, data: Data) -> FitResult:
-        model, loss, opt = self.model, self.loss, self.optimizer
+        """Train until ``epochs``, early stopping, Ctrl-C or divergence; the best
+        validation model is in ``self.model`` afterwards in every case."""
+        if len(data.X_train) < 2:
+            raise ValueError("need at least 2 training samples")
+        if not self._resumed:
+            self.state = FitState()
+        self._resumed = self._stop_requested = False
+        self.data, st = data, self.state
+        t_start = time.perf_counter()
+        seconds_before = st.result.train_seconds
+        try:
+            with self._sigint():
+                self._loop(data, st)
+        except TrainingDiverged as exc:
+            st.result.diverged = str(exc)
+            exc.result = st.result  # type: ignore[attr-defined]
+            raise
+        finally:
+            st.result.train_seconds = seconds_before + time.perf_counter() - t_start
+            if st.best_state is not None:
+                self.model.load_state_arrays(st.best_state)
+            self.model.eval()
+        return st.result
+
+    def _loop(self, data: Data, st: FitState) -> None:
+        model, loss, opt, result = self.model, self.loss, self.optimizer, st.result
         params = model.parameters()
         n = len(data.X_train)
-        if n < 2:
-            raise ValueError("need at least 2 training samples")
         has_val = len(data.X_val) > 0
-        result = FitResult()
-        best_state: dict[str, np.ndarray] | None = None
-        bad_epochs = 0
-        best = (float("nan"), float("inf"))
-        t_start = time.perf_counter()
-        for epoch in range(1, self.epochs + 1):
+        n_batches = (n + self.batch_size - 1) // self.batch_size
+        for epoch in range(st.epoch + 1, self.epochs + 1):
+            if result.stopped_early:
+                break
             t0 = time.perf_counter()
             model.train()
             order = self.rng.permutation(n)
             total_loss = correct = 0.0
             seen = 0
-            n_batches = (n + self.batch_size - 1) // self.batch_size
+            self._emit("on_epoch_start", epoch=epoch, epochs=self.epochs, steps=n_batches)
             for b in range(n_batches):
                 idx = order[b * self.batch_size:(b + 1) * self.batch_size]
                 if len(idx) < 2 and b > 0:
@@ -146,6 +228,9 @@ class Solver:
                             else self.metric(out, yb) ** 2) * len(idx)
                 seen += len(idx)
                 self._emit("on_batch_end", step=b + 1, steps=n_batches, loss=batch_loss)
+                if self._stop_requested:
+                    result.interrupted = f"epoch {epoch}, step {b + 1}"
+                    return
             result.samples_seen += seen
             train_metric = correct / seen if self.classification else math.sqrt(correct / seen)
             if has_val:
@@ -154,23 +239,19 @@ class Solver:
                 val_loss = float(loss.forward(val_out, data.y_val))
             else:
                 val_metric, val_loss = train_metric, total_loss / seen
+            seconds = time.perf_counter() - t0
             rec = EpochRecord(epoch, total_loss / seen, train_metric, val_metric, val_loss,
-                              opt.lr, time.perf_counter() - t0)
+                              opt.lr, seconds, seen / seconds if seconds > 0 else 0.0)
             result.history.append(rec)
-            if self.better((val_metric, val_loss), best):
-                best = (val_metric, val_loss)
+            if self.better((val_metric, val_loss), st.best):
+                st.best = (val_metric, val_loss)
                 result.best_val_metric, result.best_epoch = val_metric, epoch
-                best_state = {k: v.copy() for k, v in model.state_arrays().items()}
-                bad_epochs = 0
+                st.best_state = {k: v.copy() for k, v in model.state_arrays().items()}
+                st.bad_epochs = 0
             else:
-                bad_epochs += 1
-            self._emit("on_epoch_end", record=rec)
+                st.bad_epochs += 1
             opt.lr *= self.lr_decay
-            if self.patience is not None and bad_epochs >= self.patience:
+            if self.patience is not None and st.bad_epochs >= self.patience:
                 result.stopped_early = True
-                break
-        result.train_seconds = time.perf_counter() - t_start
-        if best_state is not None:
-            model.load_state_arrays(best_state)
-        model.eval()
-        return result
+            # the state is complete here: a checkpoint taken now resumes bitwise
+            self._emit("on_epoch_end", record=rec)

@@ -1,0 +1,204 @@
+"""A trained model you can keep and reuse: ``nnplug.load("model.npz").predict(X)``.
+
+A model file is an ``.npz`` (see :mod:`nnplug.io`): the weights and buffers plus a JSON
+header with the layer specs (names, options, providing plugin and version), the loss,
+dtype, input width, class names and the input scaling -- read back with
+``allow_pickle=False``. Inputs to :meth:`Model.predict` are raw features, as in the
+dataset's files; the saved scaling (``x * scale`` after optional standardisation
+``(x - mean) / std``) is applied for you.
+"""
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import numpy as np
+
+from . import __version__
+from .base import Data, Loss
+from .errors import NNPlugError, SpecError
+from .io import (FORMAT_VERSION, MODEL_FORMAT, ModelFileError, component_record, read_arrays,
+                 resolve_component, save_arrays)
+from .model import Sequential, make_component
+from .registry import Registry, get_registry
+from .solver import accuracy, rmse
+from .spec import ComponentSpec
+
+
+def _stats(obj: Any) -> dict[str, list[float]] | None:
+    """``{"mean": [...], "std": [...]}`` from a dict, a pair of arrays or a fitted scaler."""
+    if obj is None:
+        return None
+    if isinstance(obj, dict) and "mean" in obj:
+        mean, std = obj["mean"], obj.get("std", obj.get("scale"))
+    else:
+        mean, std = getattr(obj, "mean_", None), getattr(obj, "scale_", None)
+    if mean is None or std is None:
+        return None
+    return {"mean": np.asarray(mean, np.float64).ravel().tolist(),
+            "std": np.asarray(std, np.float64).ravel().tolist()}
+
+
+def scaling_stats(data: Data) -> tuple[dict | None, dict | None]:
+    """Feature and target standardisation statistics a dataset reports in ``meta``
+    (``scaling``/``scaler`` or ``feature_mean``+``feature_std``; ``target_scaling``)."""
+    meta = data.meta or {}
+    features = _stats(meta.get("scaling")) or _stats(meta.get("scaler"))
+    if features is None and "feature_mean" in meta:
+        features = _stats({"mean": meta["feature_mean"], "std": meta.get("feature_std")})
+    return features, _stats(meta.get("target_scaling"))
+
+
+def model_header(network: Sequential, loss: Loss, data: Data | None = None, *,
+                 extra: dict[str, Any] | None = None,
+                 registry: Registry | None = None) -> dict[str, Any]:
+    """The JSON header describing ``network`` (and the data it was trained on)."""
+    registry = registry or get_registry()
+    layers = [component_record("layer", layer, registry) for layer in network.layers]
+    loss_rec = component_record("loss", loss, registry)
+    plugins = {r["dist"]: r["version"] for r in [*layers, loss_rec]}
+    features, targets = scaling_stats(data) if data is not None else (None, None)
+    return {
+        "format": MODEL_FORMAT, "format_version": FORMAT_VERSION, "nnplug_version": __version__,
+        "task": loss.task, "dtype": str(network.dtype), "in_features": network.in_features,
+        "out_features": network.out_features, "layers": layers, "loss": loss_rec,
+        "plugins": plugins,
+        "classes": list(data.classes) if data is not None and data.classes else None,
+        "feature_names": list(data.feature_names) if data is not None and data.feature_names
+        else None,
+        "scale": float(data.scale) if data is not None else 1.0,
+        "scaling": features, "target_scaling": targets, "training": dict(extra or {}),
+    }
+
+
+def save(path: str | os.PathLike, network: Sequential, loss: Loss, data: Data | None = None,
+         *, extra: dict[str, Any] | None = None) -> None:
+    """Save ``network`` (weights and buffers, no optimizer state) atomically."""
+    arrays = {f"state/{k}": v for k, v in network.state_arrays().items()}
+    save_arrays(path, arrays, model_header(network, loss, data, extra=extra))
+
+
+def rebuild(meta: dict[str, Any], arrays: dict[str, np.ndarray], source: Any,
+            registry: Registry | None = None) -> tuple[Sequential, Loss]:
+    """Recreate the network and loss a header describes and load their state."""
+    registry = registry or get_registry()
+    try:
+        records, loss_rec = list(meta["layers"]), dict(meta["loss"])
+        in_features, dtype = int(meta["in_features"]), np.dtype(meta["dtype"])
+        if dtype not in (np.float32, np.float64):
+            raise ValueError(f"unsupported dtype {dtype}")
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ModelFileError(f"{source} has a damaged header ({exc})") from None
+
+    def make(kind: str, rec: dict[str, Any], index: int) -> Any:
+        comp = resolve_component(kind, rec, registry, source)
+        name = comp.name if comp.name in registry.names(kind) and len(
+            [c for c in registry.components(kind) if c.name == comp.name]) == 1 \
+            else comp.qualified_name
+        spec = ComponentSpec(name, options=dict(rec.get("options") or {}),
+                             token=comp.name, index=index)
+        return make_component(kind, spec, registry)
+
+    try:
+        network = Sequential([make("layer", rec, i) for i, rec in enumerate(records)])
+        network.build(in_features, rng=0, dtype=dtype)
+        network.load_state_arrays({k[6:]: v for k, v in arrays.items()
+                                   if k.startswith("state/")})
+        loss = make("loss", loss_rec, 0)
+    except SpecError as exc:
+        raise ModelFileError(f"{source} does not match its own architecture ({exc})") from None
+    network.eval()
+    return network, loss
+
+
+class Model:
+    """A trained network with what it needs to read raw inputs and name its outputs."""
+
+    def __init__(self, network: Sequential, loss: Loss, meta: dict[str, Any]):
+        self.network, self.loss, self.meta = network, loss, meta
+        self.task: str = meta.get("task", loss.task)
+        self.classes: list[str] | None = meta.get("classes")
+        self.in_features: int = int(meta["in_features"])
+
+    @property
+    def metric_name(self) -> str:
+        return "accuracy" if self.task == "classification" else "rmse"
+
+    def _prepare(self, X: Any) -> np.ndarray:
+        try:
+            X = np.asarray(X, dtype=np.float64)
+        except (TypeError, ValueError):
+            raise NNPlugError("input must be numeric") from None
+        if X.ndim == 1 and X.size == self.in_features:
+            X = X[None, :]
+        X = X.reshape(len(X), -1) if X.ndim >= 2 else X.reshape(-1, 1)
+        if X.shape[1] != self.in_features:
+            raise NNPlugError(f"the model expects {self.in_features} features per row, "
+                              f"the input has {X.shape[1]}")
+        bad = np.argwhere(~np.isfinite(X))
+        if len(bad):
+            raise NNPlugError(f"input row {bad[0][0] + 1}, column {bad[0][1] + 1} is not a "
+                              f"finite number")
+        stats = self.meta.get("scaling")
+        if stats:
+            X = (X - np.asarray(stats["mean"])) / np.asarray(stats["std"])
+        return X
+
+    def outputs(self, X: Any) -> np.ndarray:
+        """Raw network outputs (logits or scaled targets) for raw inputs ``X``."""
+        return self.network.predict_raw(self._prepare(X), scale=self.meta.get("scale", 1.0))
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        """Class probabilities, ``p[i, k] = P(class k | x_i)`` (classifiers only)."""
+        if self.task != "classification":
+            raise NNPlugError("predict_proba needs a classification model")
+        return np.asarray(self.loss.predict(self.outputs(X)), dtype=np.float64)
+
+    def predict(self, X: Any) -> np.ndarray:
+        """Class indices (``classes[i]`` names them) or regression values."""
+        if self.task == "classification":
+            return self.outputs(X).argmax(axis=1)
+        values = np.asarray(self.loss.predict(self.outputs(X)), dtype=np.float64)
+        stats = self.meta.get("target_scaling")
+        if stats:
+            values = values * np.asarray(stats["std"]) + np.asarray(stats["mean"])
+        return values[:, 0] if values.shape[1] == 1 else values
+
+    def evaluate(self, X: Any, y: Any) -> float:
+        """Accuracy (classifiers) or RMSE (regressors) on raw inputs ``X``."""
+        y = np.asarray(y)
+        if len(y) != len(np.asarray(X)):
+            raise NNPlugError(f"{len(np.asarray(X))} inputs but {len(y)} targets")
+        if self.task == "classification":
+            return accuracy(self.outputs(X), y)
+        return rmse(self.predict(X).reshape(len(y), -1), y)
+
+    def evaluate_data(self, data: Data, split: str = "test") -> float:
+        """The metric on a dataset split, with the dataset's own scaling (as in training)."""
+        X, y = getattr(data, f"X_{split}"), getattr(data, f"y_{split}")
+        if data.n_features != self.in_features:
+            raise NNPlugError(f"the model expects {self.in_features} features, the dataset "
+                              f"has {data.n_features}")
+        if data.task != self.task:
+            raise NNPlugError(f"the model is for {self.task}, the dataset is {data.task}")
+        out = self.network.predict_raw(X, scale=data.scale)
+        if self.task == "classification":
+            if len(y) and int(np.max(y)) >= out.shape[1]:
+                raise NNPlugError(f"the dataset has labels up to {int(np.max(y))}, the model "
+                                  f"knows {out.shape[1]} classes")
+            return accuracy(out, y)
+        return rmse(out, y)
+
+    def save(self, path: str | os.PathLike) -> None:
+        arrays = {f"state/{k}": v for k, v in self.network.state_arrays().items()}
+        save_arrays(path, arrays, self.meta)
+
+    def __repr__(self) -> str:
+        return f"<nnplug.Model {self.task} {self.network.describe()}>"
+
+
+def load(path: str | os.PathLike, registry: Registry | None = None) -> Model:
+    """Load a model saved by ``nnplug train --save`` (no pickle involved)."""
+    meta, arrays = read_arrays(path, MODEL_FORMAT)
+    network, loss = rebuild(meta, arrays, path, registry)
+    return Model(network, loss, meta)

@@ -1,0 +1,91 @@
+"""Watching a run: a per-epoch progress bar (loss, throughput) and the epoch summary line.
+
+The bar is drawn only on a terminal; when stdout is a file or a CI log, only the
+one-line epoch summaries appear, so logs stay readable.
+"""
+from __future__ import annotations
+
+import logging
+import sys
+import time
+from typing import IO, Any
+
+import click
+
+
+def is_terminal(stream: IO[Any] | None) -> bool:
+    try:
+        return bool(stream is not None and stream.isatty())
+    except (AttributeError, ValueError):
+        return False
+
+
+class ProgressBar:
+    """Solver callback: a click progress bar over the steps of each epoch, showing the
+    running mean loss and samples/s (redrawn at most every ``interval`` seconds).
+    Silent unless ``file`` is a terminal."""
+
+    def __init__(self, file: IO[Any] | None = None, *, interval: float = 0.1):
+        self.file = file if file is not None else sys.stdout
+        self.enabled = is_terminal(self.file)
+        self.interval = interval
+        self._bar: Any = None
+
+    def on_epoch_start(self, solver, epoch: int, epochs: int, steps: int) -> None:
+        if not self.enabled:
+            return
+        self._t0 = self._drawn = time.perf_counter()
+        self._loss_sum, self._steps, self._pending = 0.0, 0, 0
+        self._bar = click.progressbar(length=steps, label=f"epoch {epoch}/{epochs}",
+                                      file=self.file, show_eta=True, show_percent=False,
+                                      show_pos=True, item_show_func=lambda text: text)
+        self._bar.__enter__()
+
+    def on_batch_end(self, solver, step: int, steps: int, loss: float) -> None:
+        if self._bar is None:
+            return
+        self._loss_sum += loss
+        self._steps += 1
+        self._pending += 1
+        now = time.perf_counter()
+        if now - self._drawn < self.interval and step < steps:
+            return
+        elapsed = now - self._t0
+        rate = self._steps * solver.batch_size / elapsed if elapsed > 0 else 0.0
+        self._bar.update(self._pending,
+                         f"loss {self._loss_sum / self._steps:.4f}  {rate:,.0f} samples/s")
+        self._pending, self._drawn = 0, now
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.__exit__(None, None, None)
+            self._bar = None
+
+    def on_epoch_end(self, solver, record) -> None:
+        self.close()
+
+    def on_interrupt(self, solver) -> None:
+        self.close()
+
+
+class EpochPrinter:
+    """Solver callback: one summary line per epoch (train/val metric, lr, seconds,
+    samples/s) to stdout unless ``quiet``, and always to ``logger``."""
+
+    def __init__(self, quiet: bool, logger: logging.Logger):
+        self.quiet, self.logger = quiet, logger
+
+    def on_epoch_end(self, solver, record) -> None:
+        name = solver.metric_name
+        line = (f"epoch {record.epoch:3d}  loss {record.loss:.4f}  train {name} "
+                f"{record.train_metric:.4f}  val {name} {record.val_metric:.4f}  "
+                f"lr {record.lr:.4g}  {record.seconds:.2f}s  "
+                f"{record.samples_per_second:,.0f} samples/s")
+        self.logger.info(line)
+        if not self.quiet:
+            click.echo(line)
+
+    def on_interrupt(self, solver) -> None:
+        msg = "Interrupted: stopping after this step (Ctrl-C again to abort at once)"
+        self.logger.info(msg)
+        click.echo(msg, err=True)
