@@ -26,6 +26,9 @@ class Component:
     name: ClassVar[str] = ""
     #: the option a bare positional spec value sets (``linear:512`` -> ``units=512``)
     positional: ClassVar[str | None] = None
+    #: options that build a small example for ``nnplug gradcheck`` / ``nnplug.testing``
+    #: (``None``: ``{"units": 3}`` when ``positional == "units"``, else no options)
+    example_options: ClassVar[dict[str, Any] | None] = None
 
     def __init__(self, **options: Any):
         if options:

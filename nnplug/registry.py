@@ -6,12 +6,15 @@ A plugin that fails to import is recorded and skipped; the others still load.
 Two plugins registering the same name is not a silent override: asking for the
 bare name raises :class:`PluginConflictError` naming both, and the qualified
 form ``PLUGIN/NAME`` (``PLUGIN`` is the entry-point name) picks one.
-``NNPLUG_DISABLE_PLUGINS=a,b`` skips the named plugins without uninstalling.
+``NNPLUG_DISABLE_PLUGINS=a,b`` skips the named plugins (entry-point or
+distribution names) without uninstalling them. Two distributions using one
+entry-point name is reported as a failure of the second, never a silent skip.
 """
 from __future__ import annotations
 
 import difflib
 import os
+import re
 from dataclasses import dataclass, field
 from importlib import metadata
 from typing import Any, Iterable
@@ -67,7 +70,13 @@ def _one_line(exc: BaseException) -> str:
     return text.splitlines()[0] if text else type(exc).__name__
 
 
+def _normalise(name: str) -> str:
+    """PEP 503 style: ``Nnplug_Leaky.Relu`` and ``nnplug-leaky-relu`` are one name."""
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
 def disabled_plugins() -> set[str]:
+    """Entry-point or distribution names listed in ``NNPLUG_DISABLE_PLUGINS``."""
     raw = os.environ.get(DISABLE_ENV, "")
     return {p.strip() for p in raw.split(",") if p.strip()}
 
@@ -90,15 +99,19 @@ class Registry:
 
     # -- loading -----------------------------------------------------------
     def _load_entry_points(self) -> None:
-        skip = disabled_plugins()
-        seen: set[str] = set()
+        skip = {_normalise(name) for name in disabled_plugins()}
+        seen: dict[str, str] = {}  # entry-point name -> distribution that claimed it
         for ep in sorted(metadata.entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
             dist = ep.dist.metadata["Name"] if ep.dist is not None else "?"
             version = ep.dist.version if ep.dist is not None else "?"
-            if ep.name in seen:  # the same dist seen twice on sys.path
+            if ep.name in seen:
+                if _normalise(seen[ep.name]) != _normalise(dist):  # not one dist seen twice
+                    self.failures.append(PluginFailure(
+                        ep.name, dist, f"entry-point name '{ep.name}' is already used by "
+                                       f"{seen[ep.name]}; one of them must rename it"))
                 continue
-            seen.add(ep.name)
-            if ep.name in skip:
+            seen[ep.name] = dist
+            if _normalise(ep.name) in skip or _normalise(dist) in skip:
                 self.disabled.append(ep.name)
                 continue
             try:

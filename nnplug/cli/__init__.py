@@ -12,12 +12,14 @@ from .. import __version__
 COMMANDS = {
     "train": "nnplug.cli.train:train",
     "plugins": "nnplug.cli.plugins:plugins",
+    "gradcheck": "nnplug.cli.gradcheck:gradcheck",
 }
 
 #: one-line help for each command, shown by ``nnplug --help`` without importing it
 SHORT_HELP = {
     "train": "Train a network on a dataset and report its test metric.",
     "plugins": "List registered components and the plugins that provide them.",
+    "gradcheck": "Check every layer's and loss's gradients numerically (float64).",
 }
 
 

@@ -21,6 +21,8 @@ def plugins(as_json):
                             "distribution": c.dist, "version": c.version,
                             "qualified_name": c.qualified_name, "summary": c.summary,
                             "conflict": (c.kind, c.name) in conflicts} for c in comps],
+            "plugins": [{"name": p.name, "distribution": p.dist, "version": p.version}
+                        for p in reg.plugins()],
             "errors": [{"plugin": f.plugin, "distribution": f.dist, "reason": f.reason}
                        for f in reg.failures],
             "disabled": reg.disabled,
@@ -33,6 +35,8 @@ def plugins(as_json):
             click.echo(f"{kind}{'es' if kind.endswith('s') else 's'}:")
         flag = "  [CONFLICT: use " + c.qualified_name + "]" if (c.kind, c.name) in conflicts else ""
         click.echo(f"  {c.name:<14} {c.dist} {c.version}  {c.summary}{flag}")
+    loaded = ", ".join(f"{p.name} ({p.dist} {p.version})" for p in reg.plugins())
+    click.echo(f"plugins: {loaded or '(none)'}")
     for f in reg.failures:
         click.echo(f"error: plugin '{f.plugin}' ({f.dist}) failed to load: {f.reason}")
     for name in reg.disabled:

@@ -1,0 +1,103 @@
+"""``nnplug gradcheck``: float64 central-difference checks of every layer and loss."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import click
+
+
+@dataclass
+class Row:
+    """One line of the table."""
+
+    kind: str
+    component: str
+    plugin: str
+    error: float | None = None
+    passed: bool = False
+    note: str = ""
+
+
+def _targets(registry, kind: str, names: str | None) -> list[tuple[str, object, dict]]:
+    """``(label, component, options)`` for ``names`` (spec tokens) or, if ``None``, for
+    every registered component of ``kind`` (clashing names shown qualified)."""
+    from ..spec import parse_spec
+    from ..testing import example_options
+
+    if names is None:
+        clashing = {c.name for group in registry.conflicts() for c in group if c.kind == kind}
+        return [(c.qualified_name if c.name in clashing else c.name, c, example_options(c.cls))
+                for c in registry.components(kind)]
+    out = []
+    for spec in parse_spec(names):
+        comp = registry.get(kind, spec.name)
+        options = example_options(comp.cls)
+        if spec.positional is not None:
+            if not comp.cls.positional:
+                from ..errors import SpecError
+                raise SpecError(f"{kind} '{spec.name}' takes no positional value; use key=value")
+            options[comp.cls.positional] = spec.positional
+        options.update(spec.options)
+        out.append((spec.token, comp, options))
+    return out
+
+
+def _check(kind: str, label: str, comp, options: dict, seed: int) -> Row:
+    from ..gradcheck import check_layer, check_loss
+
+    row = Row(kind, label, f"{comp.plugin} ({comp.dist} {comp.version})".replace(" )", ")"))
+    try:
+        obj = comp.cls(**options)
+        result = (check_layer(obj, in_features=6, batch=5, seed=seed) if kind == "layer"
+                  else check_loss(obj, n_outputs=4, batch=5, seed=seed))
+    except Exception as exc:  # noqa: BLE001 - a plugin's bug is a FAIL row, not a crash
+        text = str(exc).strip().splitlines()
+        row.note = f"{type(exc).__name__}: {text[0] if text else ''}".rstrip(": ")
+        return row
+    row.error, row.passed = result.max_error, result.passed
+    if not row.passed:
+        worst = max(result.errors, key=lambda k: result.errors[k])
+        row.note = f"worst: {worst}"
+    return row
+
+
+@click.command()
+@click.option("--layers", default=None, metavar="NAME,...",
+              help="Only these layers (spec tokens, e.g. 'linear:7,leaky_relu:alpha=0.3').")
+@click.option("--losses", default=None, metavar="NAME,...", help="Only these losses.")
+@click.option("--backend", default="numpy", show_default=True, help="Compute backend.")
+@click.option("--seed", default=0, show_default=True, type=int, help="Seeds the random inputs.")
+def gradcheck(layers, losses, backend, seed):
+    """Check every layer's and loss's backward pass against float64 central differences.
+
+    Prints component, plugin, max relative error and PASS/FAIL (FAIL at >= 1e-6); exits 1
+    when anything fails. With --layers or --losses only the named components are checked.
+    """
+    from ..backend import use_backend
+    from ..gradcheck import TOLERANCE
+    from ..registry import get_registry
+
+    registry = get_registry()
+    everything = layers is None and losses is None
+    jobs = []
+    if everything or layers is not None:
+        jobs += [("layer", *t) for t in _targets(registry, "layer", layers)]
+    if everything or losses is not None:
+        jobs += [("loss", *t) for t in _targets(registry, "loss", losses)]
+    with use_backend(backend):
+        rows = [_check(kind, label, comp, options, seed) for kind, label, comp, options in jobs]
+    wide = max([len(r.component) for r in rows] + [9])
+    pwide = max([len(r.plugin) for r in rows] + [6])
+    click.echo(f"{'kind':<6} {'component':<{wide}} {'plugin':<{pwide}} {'max rel error':>13}  "
+               f"result")
+    for r in rows:
+        err = "-" if r.error is None else f"{r.error:.2e}"
+        note = f"  {r.note}" if r.note else ""
+        click.echo(f"{r.kind:<6} {r.component:<{wide}} {r.plugin:<{pwide}} {err:>13}  "
+                   f"{'PASS' if r.passed else 'FAIL'}{note}")
+    failed = [r.component for r in rows if not r.passed]
+    click.echo(f"{len(rows) - len(failed)}/{len(rows)} passed (float64, tolerance "
+               f"{TOLERANCE:g}, backend {backend})" + (f"; FAILED: {', '.join(failed)}"
+                                                       if failed else ""))
+    if failed:
+        raise click.exceptions.Exit(1)
