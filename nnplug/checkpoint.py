@@ -127,21 +127,28 @@ class Checkpointer:
     def __init__(self, directory: str | os.PathLike, config: dict[str, Any] | None = None,
                  extra: dict[str, Any] | None = None):
         self.directory = Path(directory)
-        try:
-            self.directory.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
+        # checked now, created at the first save: a run that fails early leaves nothing
+        existing = next(p for p in (self.directory, *self.directory.parents) if p.exists())
+        if not existing.is_dir():
             raise NNPlugError(f"cannot create checkpoint directory {self.directory}: "
-                              f"{exc.strerror or exc}") from None
-        if not os.access(self.directory, os.W_OK):
-            raise NNPlugError(f"checkpoint directory {self.directory} is not writable")
+                              f"{existing} is not a directory")
+        if not os.access(existing, os.W_OK):
+            raise NNPlugError(f"cannot create checkpoint directory {self.directory}: "
+                              f"{existing} is not writable")
         self.config, self.extra = config or {}, dict(extra or {})
 
     def on_epoch_end(self, solver: Solver, record: EpochRecord) -> None:
         from .api import save
 
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise NNPlugError(f"cannot create checkpoint directory {self.directory}: "
+                              f"{exc.strerror or exc}") from None
         result = solver.state.result
         if result.best_epoch == record.epoch:
             extra = {**self.extra, "best_epoch": record.epoch,
                      "best_val_metric": result.best_val_metric}
             save(self.directory / BEST, solver.model, solver.loss, solver.data, extra=extra)
-        save_arrays(self.directory / LAST, *reversed(capture(solver, self.config)))
+        meta, arrays = capture(solver, self.config)
+        save_arrays(self.directory / LAST, arrays, meta)

@@ -56,6 +56,8 @@ def check_output(path: str | None, what: str) -> None:
     if not path:
         return
     parent = Path(path).parent
+    if parent.exists() and not parent.is_dir():
+        raise NNPlugError(f"cannot write {what} {path}: {parent} is not a directory")
     if not parent.is_dir():
         raise NNPlugError(f"cannot write {what} {path}: directory {parent} does not exist")
     if not os.access(parent, os.W_OK) or (Path(path).exists() and not os.access(path, os.W_OK)):

@@ -1,0 +1,97 @@
+"""--checkpoint-dir / --resume: a resumed run is bitwise the uninterrupted run."""
+from __future__ import annotations
+
+import dataclasses
+import json
+
+import numpy as np
+import pytest
+
+import nnplug
+from nnplug.checkpoint import BEST, LAST, Checkpoint, Checkpointer
+from nnplug.training import TrainConfig, train
+
+TIMING = ("seconds", "samples_per_second")
+
+
+def history(h):
+    return [{k: v for k, v in r.items() if k not in TIMING} for r in h]
+
+
+def assert_same_state(a, b):
+    sa, sb = a.state_arrays(), b.state_arrays()
+    assert sa.keys() == sb.keys()
+    for k in sa:
+        assert np.array_equal(sa[k], sb[k]), k
+
+
+class StopAt:
+    """Like Ctrl-C in the middle of epoch ``epoch``."""
+
+    def __init__(self, epoch, step):
+        self.epoch, self.step = epoch, step
+
+    def on_batch_end(self, solver, step, steps, loss):
+        if solver.state.epoch + 1 == self.epoch and step == self.step:
+            solver.request_stop()
+
+
+@pytest.mark.parametrize("optimizer,lr", [("momentum", 0.05), ("adam", 0.002)])
+def test_api_resume_after_stop_mid_epoch_is_bitwise(tmp_path, optimizer, lr):
+    cfg = TrainConfig(epochs=5, hidden=24, optimizer=optimizer, lr=lr,
+                      layers="linear,batchnorm,relu,dropout:0.3,linear:16,relu,dropout:0.2")
+    full = train(cfg)
+    part = train(cfg, [Checkpointer(tmp_path, dataclasses.asdict(cfg)), StopAt(3, 7)])
+    assert part.metrics["interrupted"] == "epoch 3, step 7"
+    assert part.metrics["epochs_run"] == 2
+    ck = Checkpoint(tmp_path)
+    assert ck.epoch == 2 and ck.config == dataclasses.asdict(cfg)
+    resumed = train(TrainConfig(**ck.config), [Checkpointer(tmp_path, ck.config)], resume=ck)
+    assert_same_state(full.model, resumed.model)
+    assert history(full.metrics["history"]) == history(resumed.metrics["history"])
+    assert resumed.metrics["best_epoch"] == full.metrics["best_epoch"]
+    assert resumed.metrics["test_accuracy"] == full.metrics["test_accuracy"]
+    # a run resumed without the optimizer/RNG state would differ: the test can fail
+    fresh = train(dataclasses.replace(cfg, epochs=3))
+    assert not np.array_equal(fresh.model.layers[0].params["W"],
+                              full.model.layers[0].params["W"])
+
+
+def test_cli_resume_equals_uninterrupted_run(cli, tmp_path):
+    common = ["--hidden", "32", "--quiet", "--seed", "3"]
+    a = cli("train", *common, "--epochs", "5", "--save", tmp_path / "a.npz",
+            "--metrics-out", tmp_path / "a.json")
+    assert a.exit_code == 0, a.output
+    b1 = cli("train", *common, "--epochs", "2", "--checkpoint-dir", tmp_path / "ck")
+    assert b1.exit_code == 0, b1.output
+    assert {p.name for p in (tmp_path / "ck").iterdir()} == {BEST, LAST}
+    b2 = cli("train", "--resume", tmp_path / "ck", "--epochs", "5", "--quiet",
+             "--save", tmp_path / "b.npz", "--metrics-out", tmp_path / "b.json")
+    assert b2.exit_code == 0, b2.output
+    ma, mb = (json.loads((tmp_path / f"{x}.json").read_text()) for x in "ab")
+    assert history(ma["history"]) == history(mb["history"]) and len(mb["history"]) == 5
+    assert ma["test_accuracy"] == mb["test_accuracy"]
+    assert mb["config"]["seed"] == 3 and mb["config"]["epochs"] == 5
+    assert_same_state(nnplug.load(tmp_path / "a.npz").network,
+                      nnplug.load(tmp_path / "b.npz").network)
+    # the checkpoint dir now holds epoch 5 and the best model, an ordinary model file
+    assert Checkpoint(tmp_path / "ck").epoch == 5
+    best = nnplug.load(tmp_path / "ck" / BEST)
+    assert best.meta["training"]["best_epoch"] == mb["best_epoch"]
+    assert_same_state(best.network, nnplug.load(tmp_path / "b.npz").network)
+
+
+def test_resume_refuses_conflicting_options(cli, trained):
+    res = cli("train", "--resume", trained / "ck", "--lr", "0.3")
+    assert res.exit_code != 0
+    assert "--lr 0.3 differs from the checkpoint's 0.05" in res.stderr
+
+
+def test_resume_of_finished_run_trains_nothing_more(cli, trained, tmp_path):
+    res = cli("train", "--resume", trained / "ck", "--metrics-out", tmp_path / "m.json")
+    assert res.exit_code == 0, res.output
+    m = json.loads((tmp_path / "m.json").read_text())
+    first = json.loads((trained / "metrics.json").read_text())
+    assert m["epochs_run"] == first["epochs_run"] == 3
+    assert m["test_accuracy"] == first["test_accuracy"]
+    assert "resuming from" in res.stdout
