@@ -3,6 +3,7 @@
 Public API (imported lazily so ``nnplug --help`` stays fast)::
 
     from nnplug import Sequential, Solver, get_registry, use_backend, hookimpl
+    model = nnplug.load("model.npz"); model.predict(X)
 """
 from __future__ import annotations
 
@@ -29,6 +30,8 @@ _LAZY = {
     "Data": "nnplug.base",
     "NNPlugError": "nnplug.errors",
     "parse_spec": "nnplug.spec",
+    "load": "nnplug.api",
+    "Model": "nnplug.api",
 }
 
 __all__ = ["__version__", "hookimpl", *_LAZY]

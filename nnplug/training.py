@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from .backend import use_backend
-from .errors import NNPlugError, SpecError
+from .errors import NNPlugError, SpecError, TrainingDiverged
 from .model import Sequential, make_component
 from .registry import get_registry
 from .solver import Solver
@@ -102,15 +102,26 @@ class TrainRun:
     solver: Solver
 
 
-def train(config: TrainConfig, callbacks: list[Any] | None = None) -> TrainRun:
-    """Train per ``config``; ``.metrics`` is what ``--metrics-out`` holds."""
+def train(config: TrainConfig, callbacks: list[Any] | None = None, *,
+          resume: Any = None) -> TrainRun:
+    """Train per ``config``; ``.metrics`` is what ``--metrics-out`` holds.
+
+    ``resume``: a :class:`nnplug.checkpoint.Checkpoint` to continue from. If the loss
+    diverges, the :class:`TrainingDiverged` raised carries ``.run`` (best model restored).
+    """
     config.validate()
+    diverged = None
     with use_backend(config.backend) as backend:
         data, model, loss, optimizer = build(config)
         solver = Solver(model, loss, optimizer, epochs=config.epochs,
                         batch_size=config.batch_size, lr_decay=config.lr_decay,
                         patience=config.patience, seed=config.seed, callbacks=callbacks)
-        result = solver.fit(data)
+        if resume is not None:
+            resume.apply(solver)
+        try:
+            result = solver.fit(data)
+        except TrainingDiverged as exc:
+            diverged, result = exc, exc.result  # type: ignore[attr-defined]
         t0 = time.perf_counter()
         test_metric = solver.evaluate(data.X_test, data.y_test, data.scale)
         eval_seconds = time.perf_counter() - t0
@@ -130,6 +141,12 @@ def train(config: TrainConfig, callbacks: list[Any] | None = None) -> TrainRun:
         "best_val_metric": result.best_val_metric,
         "history": [r.as_dict() for r in result.history],
         "config": asdict(config),
+        "interrupted": result.interrupted,
+        "diverged": result.diverged,
     }
     metrics["test_accuracy" if data.task == "classification" else "test_rmse"] = test_metric
-    return TrainRun(metrics, model, loss, data, solver)
+    run = TrainRun(metrics, model, loss, data, solver)
+    if diverged is not None:
+        diverged.run = run  # type: ignore[attr-defined]
+        raise diverged
+    return run

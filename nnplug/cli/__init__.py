@@ -13,6 +13,8 @@ COMMANDS = {
     "train": "nnplug.cli.train:train",
     "plugins": "nnplug.cli.plugins:plugins",
     "gradcheck": "nnplug.cli.gradcheck:gradcheck",
+    "evaluate": "nnplug.cli.evaluate:evaluate",
+    "predict": "nnplug.cli.predict:predict",
 }
 
 #: one-line help for each command, shown by ``nnplug --help`` without importing it
@@ -20,6 +22,8 @@ SHORT_HELP = {
     "train": "Train a network on a dataset and report its test metric.",
     "plugins": "List registered components and the plugins that provide them.",
     "gradcheck": "Check every layer's and loss's gradients numerically (float64).",
+    "evaluate": "Print a saved model's test metric on a dataset.",
+    "predict": "Write a saved model's predictions for a CSV or .npy file.",
 }
 
 
@@ -48,6 +52,10 @@ class LazyGroup(click.Group):
             return super().invoke(ctx)
         except NNPlugError as exc:
             click.echo(f"Error: {exc}", err=True)
+            ctx.exit(exc.exit_code)
+        except click.UsageError as exc:  # one line, not click's usage block
+            where = exc.ctx.command_path if exc.ctx is not None else ctx.command_path
+            click.echo(f"Error: {exc.format_message()} (see '{where} --help')", err=True)
             ctx.exit(exc.exit_code)
         except KeyboardInterrupt:
             click.echo("Interrupted.", err=True)

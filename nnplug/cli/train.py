@@ -1,45 +1,9 @@
 """``nnplug train``."""
 from __future__ import annotations
 
-import logging
-
 import click
 
 from ..training import DEFAULT_LAYERS, TrainConfig
-
-
-class EpochPrinter:
-    """Solver callback: one summary line per epoch (and to the log file)."""
-
-    def __init__(self, quiet: bool, logger: logging.Logger):
-        self.quiet, self.logger = quiet, logger
-
-    def on_epoch_end(self, solver, record):
-        name = solver.metric_name
-        line = (f"epoch {record.epoch:3d}  loss {record.loss:.4f}  train {name} "
-                f"{record.train_metric:.4f}  val {name} {record.val_metric:.4f}  "
-                f"lr {record.lr:.4g}  {record.seconds:.2f}s")
-        self.logger.info(line)
-        if not self.quiet:
-            click.echo(line)
-
-
-def _logger(log_file: str | None) -> logging.Logger:
-    logger = logging.getLogger("nnplug.train")
-    logger.setLevel(logging.INFO)
-    logger.propagate = False
-    for h in list(logger.handlers):
-        logger.removeHandler(h)
-        h.close()
-    if log_file:
-        try:
-            handler = logging.FileHandler(log_file, encoding="utf-8")
-        except OSError as exc:
-            from ..errors import NNPlugError
-            raise NNPlugError(f"cannot open log file {log_file}: {exc.strerror}") from None
-        handler.setFormatter(logging.Formatter("%(asctime)s %(message)s"))
-        logger.addHandler(handler)
-    return logger
 
 
 D = TrainConfig()
@@ -81,24 +45,22 @@ D = TrainConfig()
 @click.option("--metrics-out", default=None, type=click.Path(dir_okay=False),
               help="Write the metrics record (JSON) here.")
 @click.option("--log-file", default=None, type=click.Path(dir_okay=False),
-              help="Append the run's log here.")
-@click.option("--quiet", is_flag=True, help="Only print the final summary.")
-def train(metrics_out, log_file, quiet, **options):
+              help="Append the run's full log here [default: logs/train-<time>.log, "
+                   "or under $NNPLUG_LOG_DIR; '' for none].")
+@click.option("--quiet", is_flag=True, help="Only print the final summary (no progress bar).")
+@click.option("--save", default=None, type=click.Path(dir_okay=False),
+              help="Save the best model here (.npz: weights + architecture JSON, no pickle).")
+@click.option("--checkpoint-dir", default=None, type=click.Path(file_okay=False),
+              help="Keep best.npz and last.npz (full state, for --resume) here every epoch.")
+@click.option("--resume", default=None, type=click.Path(file_okay=False),
+              help="Continue the run checkpointed in this directory (same result as an "
+                   "uninterrupted run); --epochs may be raised.")
+@click.option("--plot", default=None, type=click.Path(dir_okay=False),
+              help="Draw loss and metric curves to this .png (needs matplotlib).")
+def train(metrics_out, log_file, quiet, save, checkpoint_dir, resume, plot, **options):
     """Train a network on a dataset and report its test metric."""
-    from ..io import write_json
-    from ..training import train as run
+    from .trainrun import run_training
 
     config = TrainConfig(**options)
-    config.validate()
-    logger = _logger(log_file)
-    logger.info("config %s", config)
-    result = run(config, callbacks=[EpochPrinter(quiet, logger)])
-    m = result.metrics
-    key = "test_accuracy" if m["task"] == "classification" else "test_rmse"
-    summary = (f"{m['dataset']}: {key} {m[key]:.4f}  best epoch {m['best_epoch']}/"
-               f"{m['epochs_run']}  {m['train_seconds']:.2f}s  "
-               f"{m['samples_per_second']:.0f} samples/s  backend {m['backend']}")
-    logger.info(summary)
-    click.echo(summary)
-    if metrics_out:
-        write_json(metrics_out, m)
+    run_training(config, options, quiet=quiet, log_file=log_file, metrics_out=metrics_out,
+                 save=save, checkpoint_dir=checkpoint_dir, resume=resume, plot=plot)
