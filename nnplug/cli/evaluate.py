@@ -5,6 +5,8 @@ import json
 
 import click
 
+from ..backend import DEFAULT_BACKEND
+
 
 @click.command()
 @click.option("--model", "model_path", required=True, type=click.Path(dir_okay=False),
@@ -19,7 +21,8 @@ import click
               help="Validation share of the split [default: the model's].")
 @click.option("--data-dir", default=None, type=click.Path(file_okay=False),
               help="Where dataset files are.")
-@click.option("--backend", default="numpy", show_default=True, help="Compute backend.")
+@click.option("--backend", default=DEFAULT_BACKEND, show_default=True,
+              help="Compute backend (numpy, or numba when installed).")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON record instead.")
 def evaluate(model_path, dataset, split, seed, val_fraction, data_dir, backend, as_json):
     """Print a saved model's metric (accuracy or RMSE) on a dataset split."""

@@ -9,6 +9,8 @@ from typing import Any
 
 import click
 
+from ..backend import DEFAULT_BACKEND
+
 
 def _number(cell: str) -> float | None:
     try:
@@ -104,7 +106,8 @@ def format_rows(model: Any, X: Any) -> tuple[list[str], list[list[str]]]:
               help="Raw features, one row per sample: .csv (optional header) or .npy/.npz.")
 @click.option("--output", default=None, type=click.Path(dir_okay=False),
               help="Write the predictions (CSV) here [default: stdout].")
-@click.option("--backend", default="numpy", show_default=True, help="Compute backend.")
+@click.option("--backend", default=DEFAULT_BACKEND, show_default=True,
+              help="Compute backend (numpy, or numba when installed).")
 def predict(model_path, input_path, output, backend):
     """Write predictions: class and probabilities (classifiers) or values (regressors)."""
     from ..api import load
