@@ -13,6 +13,8 @@ from __future__ import annotations
 import contextlib
 from typing import Any, ClassVar, Iterator
 
+import numpy as np
+
 from .errors import BackendUnavailableError
 
 DEFAULT_BACKEND = "numpy"
@@ -51,6 +53,74 @@ class Backend:
     def sgd_step(self, p, g, lr, wd): raise NotImplementedError
     def momentum_step(self, p, g, v, lr, mu, wd, nesterov): raise NotImplementedError
     def adam_step(self, p, g, m, v, lr, b1, b2, eps, t, wd): raise NotImplementedError
+
+    # -- fused ops: what Sequential calls for "linear|batchnorm, then activation" --------
+    # ``kind`` None means no activation. ``out``/``dz``/``dx``/``y``/``xhat``: optional
+    # preallocated results (training workspaces). These defaults compose the ops above,
+    # so a backend only overrides them to fuse passes.
+    def bias_act(self, kind, z, b):
+        """z = act(z + b) in place (``b`` may be None); returns z."""
+        if b is not None:
+            z += b
+        if kind:
+            z[...] = self.act_forward(kind, z)
+        return z
+
+    def bias_act_backward(self, kind, y, dy, db, out=None):
+        """dz = dy act'(y) (``dy`` itself when ``kind`` is None); db = sum(dz) if given."""
+        dz = self.act_backward(kind, y, dy) if kind else dy
+        if db is not None:
+            dz.sum(axis=0, out=db)
+        return dz
+
+    def linear_act_forward(self, x, W, b, kind=None, out=None):
+        """y = act(x W + b): the GEMM in BLAS, then :meth:`bias_act`."""
+        return self.bias_act(kind, np.matmul(x, W, out=out), b)
+
+    def linear_act_backward(self, x, W, y, dy, dW, db, kind=None, need_dx=True, dz=None,
+                            dx=None):
+        """dz = dy act'(y); dW = x^T dz; db = sum(dz); returns dx = dz W^T."""
+        dz = self.bias_act_backward(kind, y, dy, db, out=dz)
+        np.matmul(x.T, dz, out=dW)
+        return np.matmul(dz, W.T, out=dx) if need_dx else None
+
+    def batchnorm_act_forward_train(self, x, gamma, beta, eps, kind=None, y=None, xhat=None):
+        """``act(batchnorm(x))``; returns ``y, xhat, inv_std, mean, var``."""
+        out, xhat, inv_std, mean, var = self.batchnorm_forward_train(x, gamma, beta, eps)
+        return (self.act_forward(kind, out) if kind else out), xhat, inv_std, mean, var
+
+    def batchnorm_act_forward_eval(self, x, gamma, beta, mean, var, eps, kind=None):
+        """``act(batchnorm_eval(x))``."""
+        out = self.batchnorm_forward_eval(x, gamma, beta, mean, var, eps)
+        return self.act_forward(kind, out) if kind else out
+
+    def batchnorm_act_backward(self, dy, y, xhat, inv_std, gamma, dgamma, dbeta, kind=None,
+                               dx=None):
+        """BatchNorm backward of ``g = dy act'(y)``."""
+        g = self.act_backward(kind, y, dy) if kind else dy
+        return self.batchnorm_backward(g, xhat, inv_std, gamma, dgamma, dbeta)
+
+
+class Workspace:
+    """Named scratch arrays a layer reuses from one training step to the next.
+
+    ``get(name, shape, dtype)`` returns the same array while shape and dtype match,
+    so the steady state allocates nothing (large temporaries would otherwise be
+    mmapped and page-faulted on every step). An array handed out is valid until the
+    next ``get`` of the same name.
+    """
+
+    def __init__(self) -> None:
+        self._arrays: dict[str, Any] = {}
+
+    def get(self, name: str, shape: tuple[int, ...], dtype: Any) -> Any:
+        a = self._arrays.get(name)
+        if a is None or a.shape != tuple(shape) or a.dtype != dtype:
+            a = self._arrays[name] = np.empty(shape, dtype)
+        return a
+
+    def clear(self) -> None:
+        self._arrays.clear()
 
 
 _current: Backend | None = None

@@ -4,7 +4,9 @@ from __future__ import annotations
 import numpy as np
 
 from nnplug.base import Layer
-from nnplug.backend import ops
+from nnplug.backend import Workspace, ops
+
+ACTIVATIONS = ("relu", "sigmoid", "tanh")
 
 
 def init_weights(rng: np.random.Generator, fan_in: int, fan_out: int, scheme: str | None,
@@ -18,7 +20,35 @@ def init_weights(rng: np.random.Generator, fan_in: int, fan_out: int, scheme: st
     return (rng.standard_normal((fan_in, fan_out)) * std).astype(dtype)
 
 
-class Linear(Layer):
+class FusingLayer(Layer):
+    """A layer that can absorb the activation after it (``Sequential`` asks ``fuses``).
+
+    ``forward_act(x, act)`` returns ``act(self(x))`` and leaves ``act`` in the state
+    its own ``forward`` would (``act._y``); ``backward_act`` is the matching backward.
+    In training mode results live in reused workspaces (valid until the next step).
+    """
+
+    def __init__(self, **options):
+        super().__init__(**options)
+        self._work = Workspace()
+
+    def fuses(self, nxt: Layer) -> bool:
+        """True if ``nxt`` is a plain built-in activation this layer can apply itself."""
+        t = type(nxt)
+        return (isinstance(nxt, Activation) and nxt.kind in ACTIVATIONS
+                and t.forward is Activation.forward and t.backward is Activation.backward)
+
+    def _scratch(self, name: str, shape, dtype):
+        return self._work.get(name, shape, dtype) if self.training else None
+
+    def forward(self, x):
+        return self.forward_act(x, None)
+
+    def backward(self, dy):
+        return self.backward_act(dy, None)
+
+
+class Linear(FusingLayer):
     """Fully connected: y = x W + b (width ``units``, e.g. ``linear:512``)."""
 
     name = "linear"
@@ -48,13 +78,23 @@ class Linear(Layer):
             self.grads["b"] = np.zeros_like(self.params["b"])
         return self.units
 
-    def forward(self, x):
+    def forward_act(self, x, act):
+        W = self.params["W"]
         self._x = x
-        return ops.linear_forward(x, self.params["W"], self.params.get("b"))
+        out = self._scratch("y", (x.shape[0], self.units), np.result_type(x, W))
+        self._y = ops.linear_act_forward(x, W, self.params.get("b"),
+                                         act.kind if act else None, out=out)
+        if act is not None:
+            act._y = self._y
+        return self._y
 
-    def backward(self, dy):
-        return ops.linear_backward(self._x, self.params["W"], dy, self.grads["W"],
-                                   self.grads.get("b"))
+    def backward_act(self, dy, act):
+        kind = act.kind if act else None
+        W = self.params["W"]
+        return ops.linear_act_backward(
+            self._x, W, self._y, dy, self.grads["W"], self.grads.get("b"), kind,
+            dz=self._scratch("dz", dy.shape, dy.dtype) if kind else None,
+            dx=self._scratch("dx", (dy.shape[0], W.shape[0]), dy.dtype))
 
 
 class Activation(Layer):
@@ -91,7 +131,7 @@ class Tanh(Activation):
     init_scheme = "xavier"
 
 
-class BatchNorm(Layer):
+class BatchNorm(FusingLayer):
     """Batch normalisation: y = gamma (x - mean_B) / sqrt(var_B + eps) + beta; running
     statistics (``momentum``) are used in eval mode."""
 
@@ -116,16 +156,26 @@ class BatchNorm(Layer):
         self.buffers = {"running_mean": np.zeros(n, dtype), "running_var": np.ones(n, dtype)}
         return n
 
-    def forward(self, x):
-        p = self.params
+    def forward_act(self, x, act):
+        p, kind = self.params, (act.kind if act else None)
         if not self.training:
-            return ops.batchnorm_forward_eval(x, p["gamma"], p["beta"],
-                                              self.buffers["running_mean"],
-                                              self.buffers["running_var"], self.eps)
+            y = ops.batchnorm_act_forward_eval(x, p["gamma"], p["beta"],
+                                               self.buffers["running_mean"],
+                                               self.buffers["running_var"], self.eps, kind)
+        else:
+            y = self._forward_train(x, kind)
+        self._y = y
+        if act is not None:
+            act._y = y
+        return y
+
+    def _forward_train(self, x, kind):
+        p = self.params
         if x.shape[0] < 2:
             raise ValueError("batchnorm needs at least 2 samples per batch in training mode")
-        y, self._xhat, self._inv_std, mean, var = ops.batchnorm_forward_train(
-            x, p["gamma"], p["beta"], self.eps)
+        y, self._xhat, self._inv_std, mean, var = ops.batchnorm_act_forward_train(
+            x, p["gamma"], p["beta"], self.eps, kind, y=self._scratch("y", x.shape, x.dtype),
+            xhat=self._scratch("xhat", x.shape, x.dtype))
         n, m = x.shape[0], self.momentum
         rm, rv = self.buffers["running_mean"], self.buffers["running_var"]
         rm *= 1 - m
@@ -134,9 +184,11 @@ class BatchNorm(Layer):
         rv += (m * n / (n - 1)) * var  # unbiased estimate, as PyTorch does
         return y
 
-    def backward(self, dy):
-        return ops.batchnorm_backward(dy, self._xhat, self._inv_std, self.params["gamma"],
-                                      self.grads["gamma"], self.grads["beta"])
+    def backward_act(self, dy, act):
+        return ops.batchnorm_act_backward(
+            dy, self._y, self._xhat, self._inv_std, self.params["gamma"],
+            self.grads["gamma"], self.grads["beta"], act.kind if act else None,
+            dx=self._scratch("dx", dy.shape, dy.dtype))
 
 
 class Dropout(Layer):

@@ -45,6 +45,68 @@ class NumpyBackend(Backend):
             return dy * (1 - y * y)
         raise ValueError(f"unknown activation {kind!r}")
 
+    def _act_inplace(self, kind, y):
+        """y = act(y), in place (same math as :meth:`act_forward`)."""
+        if kind == "relu":
+            np.maximum(y, 0, out=y)
+        elif kind == "tanh":
+            np.tanh(y, out=y)
+        elif kind:
+            y[...] = self.act_forward(kind, y)
+        return y
+
+    def _act_grad(self, kind, y, dy, out=None):
+        """out = dy * act'(y)."""
+        if not kind:
+            return dy
+        if kind == "relu":
+            return np.multiply(dy, y > 0, out=out)
+        if kind == "tanh":
+            return np.multiply(dy, 1 - y * y, out=out)
+        if kind == "sigmoid":
+            out = np.multiply(dy, y, out=out)
+            out *= 1 - y
+            return out
+        raise ValueError(f"unknown activation {kind!r}")
+
+    # -- fused (bias + activation, batchnorm + activation), writing into workspaces ------
+    def bias_act(self, kind, z, b):
+        if b is not None:
+            z += b
+        return self._act_inplace(kind, z)
+
+    def bias_act_backward(self, kind, y, dy, db, out=None):
+        dz = self._act_grad(kind, y, dy, out=out)
+        if db is not None:
+            dz.sum(axis=0, out=db)
+        return dz
+
+    def batchnorm_act_forward_train(self, x, gamma, beta, eps, kind=None, y=None, xhat=None):
+        mean = x.mean(axis=0)
+        xhat = np.subtract(x, mean, out=xhat)
+        var = np.einsum("ij,ij->j", xhat, xhat) / x.shape[0]
+        inv_std = (1.0 / np.sqrt(var + eps)).astype(x.dtype, copy=False)
+        xhat *= inv_std
+        y = np.multiply(xhat, gamma, out=y)
+        y += beta
+        return self._act_inplace(kind, y), xhat, inv_std, mean, var.astype(x.dtype, copy=False)
+
+    def batchnorm_act_forward_eval(self, x, gamma, beta, mean, var, eps, kind=None):
+        return self._act_inplace(kind, self.batchnorm_forward_eval(x, gamma, beta, mean, var,
+                                                                   eps))
+
+    def batchnorm_act_backward(self, dy, y, xhat, inv_std, gamma, dgamma, dbeta, kind=None,
+                               dx=None):
+        g = self._act_grad(kind, y, dy, out=dx)
+        n = g.shape[0]
+        g.sum(axis=0, out=dbeta)
+        np.einsum("ij,ij->j", g, xhat, out=dgamma)
+        dx = np.multiply(g, n, out=dx)
+        dx -= dbeta
+        dx -= xhat * dgamma
+        dx *= (gamma * inv_std / n).astype(dy.dtype, copy=False)
+        return dx
+
     # -- batch norm ------------------------------------------------------------
     def batchnorm_forward_train(self, x, gamma, beta, eps):
         """Returns ``y, xhat, inv_std, mean, var`` (biased variance of the batch)."""
