@@ -130,6 +130,12 @@ class Registry:
             self.failures.append(PluginFailure(name, dist or name, _one_line(exc)))
             return
         self._info[name] = _PluginInfo(name, dist or name, version or "")
+        for caller in self.pm.get_hookcallers(module) or []:
+            if caller.spec is None:  # a typo such as nnplug_register_layer would do nothing
+                close = difflib.get_close_matches(caller.name, hookspecs.KIND_HOOKS.values(), 1)
+                hint = f"; did you mean {close[0]}?" if close else ""
+                self.failures.append(PluginFailure(name, dist or name,
+                                                   f"unknown hook {caller.name}{hint}"))
         for kind, hook_name in hookspecs.KIND_HOOKS.items():
             hook = getattr(self.pm.hook, hook_name)
             for impl in hook.get_hookimpls():

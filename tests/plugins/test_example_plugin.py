@@ -36,6 +36,9 @@ def test_spec_options_reach_the_layer(example_registry):
     assert model.layers[0].init == "he"  # the linear before leaky_relu uses He init
     out = model.forward(np.random.default_rng(0).standard_normal((7, 5)).astype(np.float32))
     assert out.shape == (7, 3) and out.dtype == np.float32
+    qualified = Sequential.from_spec("linear:4,leaky_relu/leaky_relu:alpha=0.2", 5,
+                                     registry=example_registry)
+    assert qualified.layers[1].alpha == 0.2
 
 
 def test_example_passes_the_conformance_checks(example):

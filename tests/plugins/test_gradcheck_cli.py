@@ -55,8 +55,8 @@ def _registry_with(*classes):
     return reg
 
 
-def test_every_builtin_layer_and_loss_passes(registry):
-    res = gradcheck()
+def test_every_builtin_layer_and_loss_passes(registry, backend):
+    res = gradcheck("--backend", backend.name)
     assert res.exit_code == 0, res.output
     table = rows(res.output)
     expected = set(registry.names("layer")) | set(registry.names("loss"))
@@ -66,6 +66,7 @@ def test_every_builtin_layer_and_loss_passes(registry):
         assert plugin == registry.get("layer" if name in registry.names("layer") else "loss",
                                       name).plugin
     assert f"{len(expected)}/{len(expected)} passed" in res.output
+    assert f"backend {backend.name}" in res.output
 
 
 def test_a_broken_layer_fails_and_the_exit_code_says_so(use_registry):

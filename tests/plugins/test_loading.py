@@ -3,11 +3,13 @@ broken plugins, entry-point name clashes, NNPLUG_DISABLE_PLUGINS, one scan per p
 import json
 import sys
 import textwrap
+import types
 from importlib import metadata
 
 import pytest
 from click.testing import CliRunner
 
+from nnplug import hookimpl
 from nnplug.cli import main
 from nnplug.errors import UnknownComponentError
 from nnplug.registry import Registry, get_registry, set_registry
@@ -113,3 +115,13 @@ def test_entry_points_are_scanned_once_per_process(monkeypatch, use_registry):
     for args in (["plugins"], ["plugins", "--json"], ["gradcheck", "--layers", "relu"]):
         assert CliRunner().invoke(main, args).exit_code == 0
     assert get_registry() is first and len(calls) == 1
+
+
+def test_a_misspelt_hook_is_reported_not_silently_ignored():
+    plugin = types.SimpleNamespace(nnplug_register_layer=hookimpl(lambda register: None))
+    reg = Registry(entry_points=False)
+    reg.add_plugin(plugin, "typo", dist="nnplug-typo", version="1")
+    (failure,) = reg.failures
+    assert failure.dist == "nnplug-typo"
+    assert failure.reason == ("unknown hook nnplug_register_layer; did you mean "
+                              "nnplug_register_layers?")
