@@ -46,13 +46,15 @@ def _check(kind: str, label: str, comp, options: dict, seed: int) -> Row:
     from ..gradcheck import check_layer, check_loss
 
     row = Row(kind, label, f"{comp.plugin} ({comp.dist} {comp.version})".replace(" )", ")"))
+    stage = "cannot build an example (set the class attribute example_options): "
     try:
         obj = comp.cls(**options)
+        stage = ""
         result = (check_layer(obj, in_features=6, batch=5, seed=seed) if kind == "layer"
                   else check_loss(obj, n_outputs=4, batch=5, seed=seed))
     except Exception as exc:  # noqa: BLE001 - a plugin's bug is a FAIL row, not a crash
         text = str(exc).strip().splitlines()
-        row.note = f"{type(exc).__name__}: {text[0] if text else ''}".rstrip(": ")
+        row.note = stage + f"{type(exc).__name__}: {text[0] if text else ''}".rstrip(": ")
         return row
     row.error, row.passed = result.max_error, result.passed
     if not row.passed:

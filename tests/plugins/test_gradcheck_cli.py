@@ -38,6 +38,29 @@ class BrokenTanh(Layer):
         return dy * (1 - self._y)
 
 
+class NeedsWidth(Layer):
+    """A layer with a required option and no example_options."""
+
+    name = "needs_width"
+
+    def __init__(self, width: int):
+        super().__init__()
+        self.width = width
+
+    def forward(self, x):
+        return 2 * x
+
+    def backward(self, dy):
+        return 2 * dy
+
+
+class WithExample(NeedsWidth):
+    """The same layer, telling gradcheck how to build it."""
+
+    name = "with_example"
+    example_options = {"width": 3}
+
+
 class Exploding(Layer):
     """A layer whose forward raises."""
 
@@ -70,7 +93,7 @@ def test_every_builtin_layer_and_loss_passes(registry, backend):
 
 
 def test_a_broken_layer_fails_and_the_exit_code_says_so(use_registry):
-    use_registry(_registry_with(BrokenTanh, Exploding))
+    use_registry(_registry_with(BrokenTanh, Exploding, NeedsWidth, WithExample))
     res = gradcheck()
     assert res.exit_code == 1
     table = rows(res.output)
@@ -79,7 +102,10 @@ def test_a_broken_layer_fails_and_the_exit_code_says_so(use_registry):
     assert table["exploding"][2] == "FAIL" and table["exploding"][1] == "-"
     assert "RuntimeError: no forward today" in res.output
     assert table["linear"][2] == "PASS" and table["softmax_ce"][2] == "PASS"
-    assert "FAILED: broken_tanh, exploding" in res.output and "Traceback" not in res.output
+    assert table["needs_width"][2] == "FAIL" and table["with_example"][2] == "PASS"
+    assert "cannot build an example (set the class attribute example_options)" in res.output
+    assert "FAILED: broken_tanh, exploding, needs_width" in res.output
+    assert "Traceback" not in res.output
 
 
 def test_layers_option_selects_and_takes_spec_options(use_registry):
