@@ -126,7 +126,7 @@ def test_pip_install_use_and_uninstall_the_example_plugin(tmp_path):
     assert f"leaky_relu (nnplug-leaky-relu {version})" in text
 
     metrics = tmp_path / "m.json"
-    res = env.nnplug("train", "--layers", "linear,leaky_relu:alpha=0.05", "--epochs", "2",
+    res = env.nnplug("train", "--layers", "linear,leaky_relu", "--epochs", "2",
                      "--metrics-out", str(metrics))
     assert "test_accuracy" in res.stdout
     m = json.loads(metrics.read_text())
