@@ -84,8 +84,3 @@ class EpochPrinter:
         self.logger.info(line)
         if not self.quiet:
             click.echo(line)
-
-    def on_interrupt(self, solver) -> None:
-        msg = "Interrupted: stopping after this step (Ctrl-C again to abort at once)"
-        self.logger.info(msg)
-        click.echo(msg, err=True)

@@ -145,11 +145,10 @@ class Solver:
             yield
             return
 
-        def handler(signum, frame):
+        def handler(signum, frame):  # only flags here: printing could re-enter stdout
             if self._stop_requested:
                 raise KeyboardInterrupt
             self._stop_requested = True
-            self._emit("on_interrupt")
 
         previous = signal.signal(signal.SIGINT, handler)
         try:
@@ -230,6 +229,7 @@ class Solver:
                 self._emit("on_batch_end", step=b + 1, steps=n_batches, loss=batch_loss)
                 if self._stop_requested:
                     result.interrupted = f"epoch {epoch}, step {b + 1}"
+                    self._emit("on_interrupt")
                     return
             result.samples_seen += seen
             train_metric = correct / seen if self.classification else math.sqrt(correct / seen)
