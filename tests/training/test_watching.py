@@ -6,7 +6,6 @@ import re
 import sys
 
 import numpy as np
-import pytest
 
 from nnplug.plot import INSTALL_HINT, plot_history
 from nnplug.progress import EpochPrinter, ProgressBar
