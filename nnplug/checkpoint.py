@@ -113,6 +113,9 @@ class Checkpoint:
         result = FitResult(**meta["result"])
         result.history = [EpochRecord(**r) for r in meta["history"]]
         result.interrupted = result.diverged = None
+        # early stopping is judged with this run's --patience (it may have been raised)
+        result.stopped_early = (solver.patience is not None
+                                and int(meta["bad_epochs"]) >= solver.patience)
         best = self._part("best/")
         solver.resume_from(FitState(result=result, best=tuple(meta["best"]),
                                     best_state={k: np.array(v) for k, v in best.items()}

@@ -37,8 +37,8 @@ class StopAt:
 
 
 @pytest.mark.parametrize("optimizer,lr", [("momentum", 0.05), ("adam", 0.002)])
-def test_api_resume_after_stop_mid_epoch_is_bitwise(tmp_path, optimizer, lr):
-    cfg = TrainConfig(epochs=5, hidden=24, optimizer=optimizer, lr=lr,
+def test_api_resume_after_stop_mid_epoch_is_bitwise(tmp_path, backend, optimizer, lr):
+    cfg = TrainConfig(epochs=5, hidden=24, optimizer=optimizer, lr=lr, backend=backend.name,
                       layers="linear,batchnorm,relu,dropout:0.3,linear:16,relu,dropout:0.2")
     full = train(cfg)
     part = train(cfg, [Checkpointer(tmp_path, dataclasses.asdict(cfg)), StopAt(3, 7)])
@@ -95,3 +95,19 @@ def test_resume_of_finished_run_trains_nothing_more(cli, trained, tmp_path):
     assert m["epochs_run"] == first["epochs_run"] == 3
     assert m["test_accuracy"] == first["test_accuracy"]
     assert "resuming from" in res.stdout
+
+
+def test_resume_with_more_patience_continues_an_early_stopped_run(cli, tmp_path):
+    common = ["--hidden", "16", "--quiet", "--metrics-out", tmp_path / "m.json"]
+    res = cli("train", *common, "--epochs", "60", "--patience", "1",
+              "--checkpoint-dir", tmp_path / "ck")
+    assert res.exit_code == 0, res.output
+    first = json.loads((tmp_path / "m.json").read_text())
+    assert first["stopped_early"] and first["epochs_run"] < 60
+    ran = first["epochs_run"]
+    res = cli("train", "--resume", tmp_path / "ck", *common, "--patience", "50",
+              "--epochs", str(ran + 2))
+    assert res.exit_code == 0, res.output
+    second = json.loads((tmp_path / "m.json").read_text())
+    assert second["epochs_run"] == ran + 2 and not second["stopped_early"]
+    assert history(second["history"][:ran]) == history(first["history"])
