@@ -1,4 +1,5 @@
-"""File helpers: atomic writes (temp file in the same directory + ``os.replace``)."""
+"""File helpers: atomic writes (temp file in the same directory + ``os.replace``) and the
+``.npz`` container of model and checkpoint files (arrays + a JSON header, no pickle)."""
 from __future__ import annotations
 
 import contextlib
@@ -146,7 +147,11 @@ def resolve_component(kind: str, record: dict[str, Any], registry: Any, source: 
             continue
     dist, version = record.get("dist") or plugin, record.get("version") or ""
     failed = [f for f in registry.failures if f.plugin == plugin or f.dist == dist]
-    why = (f"plugin '{plugin}' failed to load ({failed[0].reason})" if failed else
-           f"plugin '{plugin}' (distribution {dist} {version}".rstrip() +
-           f") is not installed; install it with: pip install {dist}")
+    if failed:
+        why = f"plugin '{plugin}' failed to load ({failed[0].reason})"
+    elif plugin in getattr(registry, "disabled", ()):
+        why = f"plugin '{plugin}' is disabled by NNPLUG_DISABLE_PLUGINS"
+    else:
+        why = (f"plugin '{plugin}' (distribution {dist} {version}".rstrip() +
+               f") is not installed; install it with: pip install {dist}")
     raise MissingPluginError(f"{source} needs {kind} '{name}': {why}")

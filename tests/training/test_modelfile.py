@@ -167,3 +167,19 @@ def test_npz_without_header_and_damaged_header(tmp_path, run):
     np.savez(tmp_path / "bad.npz", **arrays)
     with pytest.raises(ModelFileError, match="does not match its own architecture"):
         nnplug.load(tmp_path / "bad.npz")
+
+
+def test_disabled_plugin_is_named(run, tmp_path, monkeypatch):
+    from nnplug.registry import Registry, get_registry, set_registry
+
+    save(tmp_path / "m.npz", run.model, run.loss, run.data)
+    before = get_registry()
+    monkeypatch.setenv("NNPLUG_DISABLE_PLUGINS", "core")
+    set_registry(Registry())
+    try:
+        with pytest.raises(MissingPluginError,
+                           match="needs layer 'linear': plugin 'core' is disabled by "
+                                 "NNPLUG_DISABLE_PLUGINS"):
+            nnplug.load(tmp_path / "m.npz")
+    finally:
+        set_registry(before)
