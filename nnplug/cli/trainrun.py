@@ -132,7 +132,6 @@ def run_training(config: TrainConfig, options: dict[str, Any], *, quiet: bool,
     """The whole of ``nnplug train`` after option parsing."""
     from ..checkpoint import Checkpoint, Checkpointer
     from ..progress import EpochPrinter, ProgressBar
-    from ..training import train
 
     checkpoint = Checkpoint(resume) if resume else None
     if checkpoint is not None:
@@ -146,19 +145,34 @@ def run_training(config: TrainConfig, options: dict[str, Any], *, quiet: bool,
 
         check_target(plot)
         require_matplotlib()
-    logger, log_path = make_logger(log_file)
-    logger.info("config %s", config)
+    checkpointer = (Checkpointer(checkpoint_dir, dataclasses.asdict(config),
+                                 extra={"dataset": config.dataset, "seed": config.seed})
+                    if checkpoint_dir else None)
+    logger, _ = make_logger(log_file)  # last: a bad option above leaves no log file behind
     callbacks: list[Any] = [ProgressBar()] if not quiet else []
     callbacks.append(EpochPrinter(quiet, logger))
-    if checkpoint_dir:
-        callbacks.append(Checkpointer(checkpoint_dir, dataclasses.asdict(config),
-                                      extra={"dataset": config.dataset, "seed": config.seed}))
+    if checkpointer is not None:
+        callbacks.append(checkpointer)
+    try:
+        _train_and_keep(config, checkpoint, callbacks, logger, quiet=quiet,
+                        keep=dict(save=save, metrics_out=metrics_out, plot=plot,
+                                  logger=logger))
+    finally:
+        for handler in list(logger.handlers):
+            logger.removeHandler(handler)
+            handler.close()
+
+
+def _train_and_keep(config: TrainConfig, checkpoint: Any, callbacks: list[Any],
+                    logger: logging.Logger, *, quiet: bool, keep: dict[str, Any]) -> None:
+    from ..training import train
+
+    logger.info("config %s", config)
     if checkpoint is not None:
         msg = f"resuming from {checkpoint.path} after epoch {checkpoint.epoch}"
         logger.info(msg)
         if not quiet:
             click.echo(msg)
-    keep = dict(save=save, metrics_out=metrics_out, plot=plot, logger=logger)
     try:
         run = train(config, callbacks=callbacks, resume=checkpoint)
     except TrainingDiverged as exc:
