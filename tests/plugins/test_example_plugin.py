@@ -14,7 +14,7 @@ from nnplug.cli import main
 from nnplug.errors import PluginConflictError
 from nnplug.model import Sequential
 from nnplug.registry import Registry
-from nnplug.testing import layer_report, loss_report
+from nnplug.testing import layer_report, loss_report, optimizer_report
 
 EXAMPLE_DIR = Path(__file__).resolve().parents[2] / "plugins" / "nnplug-leaky-relu"
 
@@ -22,7 +22,8 @@ EXAMPLE_DIR = Path(__file__).resolve().parents[2] / "plugins" / "nnplug-leaky-re
 def test_components_resolve_by_name_with_their_distribution(example_registry):
     layer = example_registry.get("layer", "leaky_relu")
     loss = example_registry.get("loss", "huber")
-    for comp in (layer, loss):
+    optimizer = example_registry.get("optimizer", "rmsprop")
+    for comp in (layer, loss, optimizer):
         assert (comp.plugin, comp.dist, comp.version) == ("leaky_relu", "nnplug-leaky-relu",
                                                           "0.2.0")
     assert example_registry.failures == []
@@ -45,6 +46,7 @@ def test_example_passes_the_conformance_checks(example):
     for report in (layer_report(example.LeakyReLU), loss_report(example.Huber)):
         assert report.passed, report.failures
         assert 0 < report.max_error < 1e-6
+    assert optimizer_report(example.RMSprop).passed
 
 
 def test_plugins_command_lists_the_example(example_registry, use_registry):
@@ -56,11 +58,12 @@ def test_plugins_command_lists_the_example(example_registry, use_registry):
 
 def test_trains_digits_with_the_example_layer(example_registry, use_registry):
     use_registry(example_registry)
-    res = CliRunner().invoke(main, ["train", "--layers", "linear,leaky_relu", "--epochs", "3",
-                                    "--quiet"])
-    assert res.exit_code == 0, res.output
-    accuracy = float(res.output.split("test_accuracy")[1].split()[0])
-    assert accuracy > 0.9
+    for extra in ([], ["--optimizer", "rmsprop", "--lr", "0.001"]):
+        res = CliRunner().invoke(main, ["train", "--layers", "linear,leaky_relu", "--epochs",
+                                        "3", "--quiet", *extra])
+        assert res.exit_code == 0, res.output
+        accuracy = float(res.output.split("test_accuracy")[1].split()[0])
+        assert accuracy > 0.9, (extra, res.output)
 
 
 def test_clash_with_the_example_names_both_and_qualified_names_choose(example, use_registry):

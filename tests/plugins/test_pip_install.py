@@ -117,7 +117,7 @@ def test_pip_install_use_and_uninstall_the_example_plugin(tmp_path):
     env.pip("install", "--no-index", "--no-build-isolation", str(src / EXAMPLE))
     version = _example_version()
     after = env.components()
-    for key in [("layer", "leaky_relu"), ("loss", "huber")]:
+    for key in [("layer", "leaky_relu"), ("loss", "huber"), ("optimizer", "rmsprop")]:
         comp = after[key]
         assert (comp["distribution"], comp["version"]) == ("nnplug-leaky-relu", version)
         assert comp["qualified_name"] == f"leaky_relu/{key[1]}"
@@ -141,7 +141,7 @@ def test_pip_install_use_and_uninstall_the_example_plugin(tmp_path):
 
     env.pip("uninstall", "-y", "nnplug-leaky-relu")
     gone = env.components()
-    assert ("layer", "leaky_relu") not in gone and ("loss", "huber") not in gone
+    assert not {("layer", "leaky_relu"), ("loss", "huber"), ("optimizer", "rmsprop")} & set(gone)
     assert set(gone) == set(before)
     res = env.nnplug("train", "--layers", "linear,leaky_relu", "--epochs", "1", check=False)
     assert res.returncode == 2 and "Traceback" not in res.stderr

@@ -3,6 +3,7 @@ from nnplug import hookimpl
 
 from .huber import Huber
 from .layer import LeakyReLU
+from .rmsprop import RMSprop
 
 
 @hookimpl
@@ -13,3 +14,8 @@ def nnplug_register_layers(register):
 @hookimpl
 def nnplug_register_losses(register):
     register(Huber)
+
+
+@hookimpl
+def nnplug_register_optimizers(register):
+    register(RMSprop)

@@ -2,8 +2,10 @@
 import numpy as np
 import pytest
 
-from nnplug.testing import assert_layer_conforms, assert_loss_conforms
-from nnplug_leaky_relu import Huber, LeakyReLU
+from nnplug.base import Param
+from nnplug.testing import (assert_layer_conforms, assert_loss_conforms,
+                            assert_optimizer_conforms)
+from nnplug_leaky_relu import Huber, LeakyReLU, RMSprop
 
 
 @pytest.mark.parametrize("alpha", [0.0, 0.1, 0.5])
@@ -14,6 +16,11 @@ def test_leaky_relu_conforms(alpha):
 
 def test_huber_conforms():
     assert_loss_conforms(Huber, {"delta": 0.5})
+
+
+def test_rmsprop_conforms():
+    # in-place updates, dtypes, weight decay on weights only, descent on a quadratic
+    assert_optimizer_conforms(RMSprop, {"lr": 0.01, "rho": 0.95})
 
 
 def test_leaky_relu_values():
@@ -36,3 +43,10 @@ def test_huber_values():
 def test_leaky_relu_rejects_bad_alpha(bad):
     with pytest.raises(ValueError, match="alpha"):
         LeakyReLU(alpha=bad)
+
+
+def test_rmsprop_first_step():
+    p, g = np.array([1.0, -1.0]), np.array([0.5, -2.0])
+    RMSprop(lr=0.1, rho=0.9, eps=0.0).step([Param("0.W", p, g, True)])
+    # v = 0.1 g^2, so each coordinate moves by lr * g / sqrt(0.1 g^2) = lr / sqrt(0.1)
+    np.testing.assert_allclose(p, [1.0 - 0.1 / np.sqrt(0.1), -1.0 + 0.1 / np.sqrt(0.1)])
