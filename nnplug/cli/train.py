@@ -7,6 +7,8 @@ from ..training import DEFAULT_LAYERS, TrainConfig
 
 
 D = TrainConfig()
+#: options of ``nnplug train`` passed to the dataset as ``TrainConfig.dataset_options``
+DATASET_OPTIONS = ("data", "target", "features", "task", "classes", "drop_missing")
 
 
 @click.command()
@@ -42,6 +44,17 @@ D = TrainConfig()
               help="Share of the training split held out for validation.")
 @click.option("--data-dir", default=None, type=click.Path(file_okay=False),
               help="Where dataset files are (or are downloaded to).")
+@click.option("--data", default=None, type=click.Path(dir_okay=False),
+              help="Your data file for --dataset csv / npz.")
+@click.option("--target", default=None, help="csv: the column to predict.")
+@click.option("--features", default=None,
+              help="csv: comma-separated feature columns [default: all but the target].")
+@click.option("--task", default=None, type=click.Choice(["classification", "regression"]),
+              help="csv/npz: the task [default: inferred from the target].")
+@click.option("--classes", default=None,
+              help="Keep only these classes, renumbered in this order, e.g. '0,1'.")
+@click.option("--drop-missing", is_flag=True, default=None,
+              help="csv/npz: skip rows with missing or non-numeric values (counted).")
 @click.option("--metrics-out", default=None, type=click.Path(dir_okay=False),
               help="Write the metrics record (JSON) here.")
 @click.option("--log-file", default=None, type=click.Path(dir_okay=False),
@@ -61,6 +74,8 @@ def train(metrics_out, log_file, quiet, save, checkpoint_dir, resume, plot, **op
     """Train a network on a dataset and report its test metric."""
     from .trainrun import run_training
 
-    config = TrainConfig(**options)
+    # dataset-specific options go to the dataset plugin's constructor, only when given
+    picked = {k: options.pop(k) for k in DATASET_OPTIONS}
+    config = TrainConfig(**options, dataset_options={k: v for k, v in picked.items() if v})
     run_training(config, options, quiet=quiet, log_file=log_file, metrics_out=metrics_out,
                  save=save, checkpoint_dir=checkpoint_dir, resume=resume, plot=plot)

@@ -5,6 +5,7 @@ import numpy as np
 
 from nnplug.base import Data, Dataset
 
+from .labels import parse_classes, select_classes
 from .split import stratified_split
 
 
@@ -15,9 +16,10 @@ class Digits(Dataset):
     task = "classification"
     shape = "1797 x 64, 10 classes"
 
-    def __init__(self, test_fraction: float = 0.2):
+    def __init__(self, test_fraction: float = 0.2, classes: str | list[int] | None = None):
         super().__init__()
         self.test_fraction = test_fraction
+        self.classes = parse_classes(classes, 10, self.name)
 
     def load(self, *, seed=42, val_fraction=0.1, data_dir=None):
         from sklearn.datasets import load_digits
@@ -25,8 +27,12 @@ class Digits(Dataset):
         bunch = load_digits()
         X = bunch.data.astype(np.uint8)  # integer pixel values 0..16, kept compact
         y = bunch.target.astype(np.int64)
+        names = [str(c) for c in range(10)]
+        if self.classes is not None:
+            X, y = select_classes(X, y, self.classes)
+            names = [names[c] for c in self.classes]
         X_tr, y_tr, X_va, y_va, X_te, y_te = stratified_split(
             X, y, test_fraction=self.test_fraction, val_fraction=val_fraction, seed=seed)
         return Data(X_tr, y_tr, X_va, y_va, X_te, y_te, task="classification",
-                    classes=[str(c) for c in range(10)], scale=1.0 / 16.0,
+                    classes=names, scale=1.0 / 16.0,
                     meta={"source": "sklearn.datasets.load_digits"})

@@ -24,3 +24,48 @@ def stratified_split(X, y, *, test_fraction: float, val_fraction: float, seed: i
                                               random_state=seed,
                                               stratify=y_tr if stratify else None)
     return X_tr, y_tr, X_va, y_va, X_te, y_te
+
+
+def stratified_holdout(y: np.ndarray, fraction: float, seed: int
+                       ) -> tuple[np.ndarray, np.ndarray]:
+    """Seeded stratified split of ``range(len(y))`` into sorted ``(keep, held_out)`` indices.
+
+    Each class gives ``floor(fraction * n_class)`` rows; the rest of the
+    ``round(fraction * n)`` held-out rows are drawn at random from what is left.
+    """
+    if not 0 <= fraction < 1:
+        raise ValueError(f"fraction must be in [0, 1), got {fraction}")
+    rng = np.random.default_rng(seed)
+    held = [np.zeros(0, np.int64)]
+    for label in np.unique(y):
+        rows = np.flatnonzero(y == label)
+        held.append(rng.permutation(rows)[:int(fraction * len(rows))])
+    mask = np.zeros(len(y), bool)
+    mask[np.concatenate(held)] = True
+    short = int(round(fraction * len(y))) - int(mask.sum())
+    if short > 0:
+        mask[rng.choice(np.flatnonzero(~mask), short, replace=False)] = True
+    return np.flatnonzero(~mask), np.flatnonzero(mask)
+
+
+def random_holdout(n: int, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Seeded random split of ``range(n)`` into sorted ``(keep, held_out)`` indices."""
+    if not 0 <= fraction < 1:
+        raise ValueError(f"fraction must be in [0, 1), got {fraction}")
+    perm = np.random.default_rng(seed).permutation(n)
+    k = int(round(fraction * n))
+    return np.sort(perm[k:]), np.sort(perm[:k])
+
+
+def standardize(X_train: np.ndarray, *others: np.ndarray, dtype=np.float32):
+    """z = (x - mean_train) / std_train: statistics from ``X_train`` only, applied to all.
+
+    Returns ``([X_train_z, *others_z], {"mean": [...], "std": [...]})``; constant
+    columns get std 1.
+    """
+    from sklearn.preprocessing import StandardScaler
+
+    scaler = StandardScaler().fit(np.asarray(X_train, np.float64))
+    out = [scaler.transform(np.asarray(X, np.float64)).astype(dtype) if len(X)
+           else np.zeros((0, X_train.shape[1]), dtype) for X in (X_train, *others)]
+    return out, {"mean": scaler.mean_.tolist(), "std": scaler.scale_.tolist()}

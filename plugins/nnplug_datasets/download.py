@@ -1,0 +1,97 @@
+"""Checksummed downloads into the cache: try each mirror in turn, verify, rename atomically.
+
+Bytes go to a temporary sibling (``.NAME.XXXX.part``) that is renamed to ``NAME`` only
+after the transfer is complete and the SHA-256 matches; on any failure (or a kill) the
+final name never appears, so a later run cannot trust a partial or wrong file.
+"""
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from pathlib import Path
+from typing import Callable
+from urllib.parse import urlsplit
+
+from nnplug.errors import DataError
+
+from .idx import payload_sha256
+
+#: ``progress(filename, bytes_done, bytes_total_or_None)``
+Progress = Callable[[str, int, "int | None"], None]
+CHUNK = 1 << 16
+
+
+class MirrorFailed(Exception):
+    """One mirror could not deliver a verified file (the next one is tried)."""
+
+
+def download(filename: str, mirrors: list[str] | tuple[str, ...], directory: Path, *,
+             sha256: str | None, verify: Callable[[Path], str] = payload_sha256,
+             progress: Progress | None = None, timeout: float = 30.0) -> Path:
+    """Fetch ``filename`` from the first of ``mirrors`` (base URLs) whose copy verifies.
+
+    ``verify(path)`` computes the digest compared with ``sha256`` (by default the SHA-256
+    of the gunzipped payload, so mirrors whose gzip headers differ still verify).
+    """
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise DataError(f"cannot create {directory}: {exc.strerror or exc}") from None
+    errors = []
+    for base in mirrors:
+        url = base.rstrip("/") + "/" + filename
+        try:
+            return _fetch(url, directory / filename, sha256, verify, progress, timeout)
+        except MirrorFailed as exc:
+            errors.append(f"{urlsplit(url).netloc or base}: {exc}")
+    raise DataError(f"cannot download {filename} ({'; '.join(errors) or 'no mirrors'})")
+
+
+def _fetch(url: str, dest: Path, sha256: str | None, verify: Callable[[Path], str],
+           progress: Progress | None, timeout: float) -> Path:
+    import http.client
+    import urllib.error
+    import urllib.request
+
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".part", dir=dest.parent)
+    except OSError as exc:
+        raise DataError(f"cannot write to {dest.parent}: {exc.strerror or exc}") from None
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            request = urllib.request.Request(url, headers={"User-Agent": "nnplug"})
+            try:
+                with urllib.request.urlopen(request, timeout=timeout) as resp:
+                    length = resp.headers.get("Content-Length")
+                    total = int(length) if length and length.isdigit() else None
+                    done = 0
+                    if progress:
+                        progress(dest.name, 0, total)
+                    while chunk := resp.read(CHUNK):
+                        fh.write(chunk)
+                        done += len(chunk)
+                        if progress:
+                            progress(dest.name, done, total)
+            except urllib.error.HTTPError as exc:
+                raise MirrorFailed(f"HTTP {exc.code} {exc.reason}") from None
+            except urllib.error.URLError as exc:
+                raise MirrorFailed(str(exc.reason)) from None
+            except (OSError, http.client.HTTPException) as exc:
+                raise MirrorFailed(f"{type(exc).__name__}: {exc}") from None
+            if total is not None and done != total:
+                raise MirrorFailed(f"truncated transfer ({done} of {total} bytes)")
+        if sha256 is not None:
+            try:
+                digest = verify(Path(tmp))
+            except DataError:
+                raise MirrorFailed("corrupt or truncated gzip data") from None
+            if digest != sha256:
+                raise MirrorFailed(f"checksum mismatch (sha256 {digest[:12]}..., "
+                                   f"expected {sha256[:12]}...)")
+        os.replace(tmp, dest)
+        return dest
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise

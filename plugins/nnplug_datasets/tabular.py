@@ -1,0 +1,181 @@
+"""The user's own data: ``csv`` (a file with a header row) and ``npz`` (``X``/``y`` arrays).
+
+Task: ``--task`` or inferred: a non-numeric target, or integers with at most
+``MAX_CLASSES`` distinct values (and at most one per two rows) -> classification;
+otherwise regression. Split: seeded (stratified for classification) test share, then
+validation from the rest. Float features are standardised with training statistics
+only; uint8 features stay uint8 with ``scale = 1/255``.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from nnplug.base import Data, Dataset
+from nnplug.errors import DataError
+
+MAX_CLASSES = 20
+TASKS = ("classification", "regression")
+
+
+def encode_target(values, task: str | None, what: str) -> tuple[str, np.ndarray, list | None]:
+    """``(task, y, class names)``: labels become ``0..k-1`` in sorted order."""
+    raw = np.asarray(values)
+    if raw.dtype.kind in "iub":
+        numeric = raw.astype(np.float64)
+    else:
+        try:
+            numeric = raw.astype(np.float64)
+        except ValueError:
+            numeric = None
+    if numeric is not None and numeric.ndim == 1 and not np.all(np.isfinite(numeric)):
+        bad = int(np.flatnonzero(~np.isfinite(numeric))[0])
+        raise DataError(f"{what}: target of row {bad} is {numeric[bad]}")
+    integral = numeric is not None and bool(np.all(numeric == np.round(numeric)))
+    if task is None:
+        k = len(np.unique(numeric)) if numeric is not None else 0
+        few = integral and k <= MAX_CLASSES and k <= len(numeric) // 2
+        task = "classification" if numeric is None or few else "regression"
+    if task == "regression":
+        if numeric is None:
+            bad = next(i for i, v in enumerate(raw.ravel()) if not _is_number(v))
+            raise DataError(f"{what}: --task regression needs a numeric target; row {bad} "
+                            f"is {str(raw.ravel()[bad])!r}")
+        return task, numeric.astype(np.float32), None
+    if raw.ndim != 1:
+        raise DataError(f"{what}: classification needs a 1-d target, got shape {raw.shape}")
+    if numeric is not None and integral:
+        keys = numeric.astype(np.int64)
+        uniq = np.unique(keys)
+        names = [str(int(k)) for k in uniq]
+    else:
+        keys = raw.astype(str)
+        uniq = np.unique(keys)
+        names = [str(k) for k in uniq]
+    if len(uniq) < 2:
+        raise DataError(f"{what}: the target has a single class; nothing to classify")
+    return task, np.searchsorted(uniq, keys).astype(np.int64), names
+
+
+def _is_number(v) -> bool:
+    try:
+        float(v)
+        return True
+    except (TypeError, ValueError):
+        return False
+
+
+def make_data(parts: dict[str, tuple[np.ndarray, np.ndarray]], task: str | None, *,
+              seed: int, val_fraction: float, test_fraction: float, what: str,
+              meta: dict) -> Data:
+    """Split (when needed), encode the target, scale features: the :class:`Data` to train on.
+
+    ``parts`` holds ``"all"``, or ``"train"`` + ``"test"`` (+ optional ``"val"``).
+    """
+    from .split import random_holdout, standardize, stratified_holdout
+
+    order = [k for k in ("train", "val", "test", "all") if k in parts]
+    ys = np.concatenate([np.asarray(parts[k][1]) for k in order])
+    task, y_all, classes = encode_target(ys, task, what)
+    bounds = np.cumsum([0] + [len(parts[k][1]) for k in order])
+    y = {k: y_all[bounds[i]:bounds[i + 1]] for i, k in enumerate(order)}
+    X = {k: parts[k][0] for k in order}
+
+    def holdout(yk: np.ndarray, fraction: float, s: int):
+        if task == "classification":
+            return stratified_holdout(yk, fraction, s)
+        return random_holdout(len(yk), fraction, s)
+
+    if "all" in X:
+        rest, test = holdout(y["all"], test_fraction, seed)
+        X["train"], y["train"] = X["all"][rest], y["all"][rest]
+        X["test"], y["test"] = X["all"][test], y["all"][test]
+    if "val" not in X:
+        keep, val = holdout(y["train"], val_fraction, seed + 1)
+        X["val"], y["val"] = X["train"][val], y["train"][val]
+        X["train"], y["train"] = X["train"][keep], y["train"][keep]
+    if len(X["train"]) < 2 or len(X["test"]) == 0:
+        raise DataError(f"{what}: too few rows to split ({len(X['train'])} train, "
+                        f"{len(X['test'])} test)")
+    scale = 1.0
+    if X["train"].dtype == np.uint8:
+        scale = 1.0 / 255.0
+    else:
+        width = int(np.prod(X["train"].shape[1:]))
+        flat = [X[k].reshape(len(X[k]), width) for k in ("train", "val", "test")]
+        (X["train"], X["val"], X["test"]), meta["scaler"] = standardize(*flat)
+    return Data(X["train"], y["train"], X["val"], y["val"], X["test"], y["test"],
+                task=task, classes=classes, scale=scale,
+                feature_names=meta.pop("feature_names", None), meta=meta)
+
+
+class _UserData(Dataset):
+    task = "by target"
+
+    def __init__(self, data: str | None = None, task: str | None = None,
+                 drop_missing: bool = False, test_fraction: float = 0.2):
+        super().__init__()
+        if task is not None and task not in TASKS:
+            raise DataError(f"--task must be classification or regression, got '{task}'")
+        if not 0 < test_fraction < 1:
+            raise DataError("test_fraction must be in (0, 1)")
+        self.data, self.task_option = data, task
+        self.drop_missing, self.test_fraction = bool(drop_missing), float(test_fraction)
+
+    def location(self, data_dir: str | None = None) -> str:
+        return self.data or "your file (--data FILE)"
+
+    def is_cached(self, data_dir: str | None = None) -> bool:
+        return bool(self.data) and Path(self.data).is_file()
+
+    def _path(self) -> Path:
+        if not self.data:
+            raise DataError(f"--dataset {self.name} needs --data FILE")
+        return Path(self.data)
+
+
+class CSV(_UserData):
+    """Your CSV file: --data FILE --target COLUMN (header row, numeric features)."""
+
+    name = "csv"
+    shape = "rows x numeric columns"
+
+    def __init__(self, data: str | None = None, target: str | None = None,
+                 features: str | list[str] | None = None, **options):
+        super().__init__(data, **options)
+        self.target = target
+        if isinstance(features, str):
+            features = [f.strip() for f in features.split(",") if f.strip()]
+        self.features = features or None
+
+    def load(self, *, seed: int = 42, val_fraction: float = 0.1,
+             data_dir: str | None = None) -> Data:
+        from .csvfile import read_csv
+
+        path = self._path()
+        if not self.target:
+            raise DataError("--dataset csv needs --target COLUMN (the column to predict)")
+        X, labels, names = read_csv(path, self.target, features=self.features,
+                                    drop_missing=self.drop_missing)
+        return make_data({"all": (X, labels)}, self.task_option, seed=seed,
+                         val_fraction=val_fraction, test_fraction=self.test_fraction,
+                         what=str(path), meta={"source": str(path), "target": self.target,
+                                               "feature_names": names})
+
+
+class NPZ(_UserData):
+    """Your .npz file: arrays X and y, or X_train, y_train, X_test, y_test (X_val, y_val)."""
+
+    name = "npz"
+    shape = "X: n x features, y: n"
+
+    def load(self, *, seed: int = 42, val_fraction: float = 0.1,
+             data_dir: str | None = None) -> Data:
+        from .npzfile import read_npz
+
+        path = self._path()
+        parts = read_npz(path, drop_missing=self.drop_missing)
+        return make_data(parts, self.task_option, seed=seed, val_fraction=val_fraction,
+                         test_fraction=self.test_fraction, what=str(path),
+                         meta={"source": str(path)})
