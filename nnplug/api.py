@@ -78,6 +78,15 @@ def save(path: str | os.PathLike, network: Sequential, loss: Loss, data: Data | 
     save_arrays(path, arrays, model_header(network, loss, data, extra=extra))
 
 
+def _vector(values: Any, width: int | None, what: str) -> list[float]:
+    out = np.asarray(values, dtype=np.float64).ravel()
+    if (width is not None and out.size != width) or not np.isfinite(out).all() or (
+            what.endswith(".std") and not (out > 0).all()):
+        raise ValueError(f"{what} must be {width or 'some'} finite numbers"
+                         f"{' > 0' if what.endswith('.std') else ''}")
+    return out.tolist()
+
+
 def rebuild(meta: dict[str, Any], arrays: dict[str, np.ndarray], source: Any,
             registry: Registry | None = None) -> tuple[Sequential, Loss]:
     """Recreate the network and loss a header describes and load their state."""
@@ -87,7 +96,19 @@ def rebuild(meta: dict[str, Any], arrays: dict[str, np.ndarray], source: Any,
         in_features, dtype = int(meta["in_features"]), np.dtype(meta["dtype"])
         if dtype not in (np.float32, np.float64):
             raise ValueError(f"unsupported dtype {dtype}")
-    except (KeyError, TypeError, ValueError) as exc:
+        if meta.get("task") not in ("classification", "regression"):
+            raise ValueError(f"unknown task {meta.get('task')!r}")
+        meta["scale"] = float(meta.get("scale", 1.0))
+        classes = meta.get("classes")
+        if classes is not None and not (isinstance(classes, list)
+                                        and all(isinstance(c, str) for c in classes)):
+            raise ValueError("classes must be a list of names")
+        for key in ("scaling", "target_scaling"):
+            stats = meta.get(key)
+            if stats is not None:
+                width = in_features if key == "scaling" else None
+                meta[key] = {k: _vector(stats[k], width, f"{key}.{k}") for k in ("mean", "std")}
+    except (KeyError, TypeError, ValueError, AttributeError, OverflowError) as exc:
         raise ModelFileError(f"{source} has a damaged header ({exc})") from None
 
     def make(kind: str, rec: dict[str, Any], index: int) -> Any:
@@ -100,13 +121,15 @@ def rebuild(meta: dict[str, Any], arrays: dict[str, np.ndarray], source: Any,
         return make_component(kind, spec, registry)
 
     try:
-        network = Sequential([make("layer", rec, i) for i, rec in enumerate(records)])
+        network = Sequential([make("layer", dict(rec), i) for i, rec in enumerate(records)])
         network.build(in_features, rng=0, dtype=dtype)
         network.load_state_arrays({k[6:]: v for k, v in arrays.items()
                                    if k.startswith("state/")})
         loss = make("loss", loss_rec, 0)
     except SpecError as exc:
         raise ModelFileError(f"{source} does not match its own architecture ({exc})") from None
+    except (TypeError, ValueError, AttributeError, KeyError, OverflowError) as exc:
+        raise ModelFileError(f"{source} has a damaged header ({exc})") from None
     network.eval()
     return network, loss
 

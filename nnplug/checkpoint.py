@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from .errors import NNPlugError, SpecError
+from .errors import NNPlugError
 from .io import (CHECKPOINT_FORMAT, FORMAT_VERSION, ModelFileError, read_arrays,
                  save_arrays)
 from .solver import EpochRecord, FitResult, FitState, Solver
@@ -90,37 +90,65 @@ class Checkpoint:
 
     def apply(self, solver: Solver) -> None:
         """Put model, optimizer, RNGs and loop state back; ``solver.fit`` then continues."""
+        try:
+            self._apply(solver)
+        except (KeyError, TypeError, ValueError, AttributeError, OverflowError) as exc:
+            raise ModelFileError(f"{self.path} is a damaged checkpoint ({exc})") from None
+
+    def _apply(self, solver: Solver) -> None:
         meta, opt = self.meta, solver.optimizer
         if meta["optimizer"]["name"] != opt.name:
             raise NNPlugError(f"{self.path} was written with optimizer "
                               f"'{meta['optimizer']['name']}', not '{opt.name}'")
-        try:
-            solver.model.load_state_arrays(self._part("model/"))
-        except SpecError as exc:
-            raise NNPlugError(f"{self.path} does not match this model: {exc}") from None
-        opt.state = {}
+        # parse everything first, then change the solver: a bad file changes nothing
+        params = {p.key: p.value for p in solver.model.parameters()}
+        state: dict[str, dict[str, np.ndarray]] = {}
         for key, value in self._part("opt/").items():
             pkey, _, name = key.partition("/")
-            opt.state.setdefault(pkey, {})[name] = np.array(value)
-        for name, value in meta["optimizer"]["scalars"].items():
-            setattr(opt, name, value)
+            if pkey not in params or value.shape != params[pkey].shape:
+                raise ValueError(f"optimizer state '{key}' does not fit the model")
+            state.setdefault(pkey, {})[name] = value.astype(params[pkey].dtype)
+        scalars = {}
+        for name, value in dict(meta["optimizer"]["scalars"]).items():
+            current = getattr(opt, name, None)
+            if type(value) is not type(current) and not (
+                    isinstance(current, float) and type(value) is int):
+                raise ValueError(f"optimizer setting '{name}' = {value!r}")
+            scalars[name] = type(current)(value)
+        history = [EpochRecord(**{f.name: (int if f.name == "epoch" else float)(r[f.name])
+                                  for f in dataclasses.fields(EpochRecord)})
+                   for r in meta["history"]]
+        saved = meta["result"]
+        result = FitResult(history=history, best_epoch=int(saved["best_epoch"]),
+                           best_val_metric=float(saved["best_val_metric"]),
+                           train_seconds=float(saved["train_seconds"]),
+                           samples_seen=int(saved["samples_seen"]))
+        bad_epochs = int(meta["bad_epochs"])
+        m_best, l_best = (float(x) for x in meta["best"])
+        # early stopping is judged with this run's --patience (it may have been raised)
+        result.stopped_early = solver.patience is not None and bad_epochs >= solver.patience
         gens = generators(solver)
         if len(gens) != len(meta["rng"]):
             raise NNPlugError(f"{self.path} holds {len(meta['rng'])} random generator states, "
                               f"this run has {len(gens)}")
-        for gen, state in zip(gens, meta["rng"]):
-            gen.bit_generator.state = state
-        result = FitResult(**meta["result"])
-        result.history = [EpochRecord(**r) for r in meta["history"]]
-        result.interrupted = result.diverged = None
-        # early stopping is judged with this run's --patience (it may have been raised)
-        result.stopped_early = (solver.patience is not None
-                                and int(meta["bad_epochs"]) >= solver.patience)
-        best = self._part("best/")
-        solver.resume_from(FitState(result=result, best=tuple(meta["best"]),
-                                    best_state={k: np.array(v) for k, v in best.items()}
-                                    if best else None,
-                                    bad_epochs=int(meta["bad_epochs"])))
+        for gen, rng_state in zip(gens, meta["rng"]):  # check on a scratch generator first
+            type(gen.bit_generator)().state = rng_state
+        own, best, best_state = solver.model.state_arrays(), self._part("best/"), None
+        current = self._part("model/")
+        for what, arrays in (("model", current), ("best model", best)):
+            if (arrays or what == "model") and (set(arrays) != set(own) or any(
+                    arrays[k].shape != v.shape for k, v in own.items())):
+                raise NNPlugError(f"{self.path} does not match this model ({what} state)")
+        if best:
+            best_state = {k: best[k].astype(v.dtype) for k, v in own.items()}
+        solver.model.load_state_arrays(current)
+        for gen, rng_state in zip(gens, meta["rng"]):
+            gen.bit_generator.state = rng_state
+        opt.state = state
+        for name, value in scalars.items():
+            setattr(opt, name, value)
+        solver.resume_from(FitState(result=result, best=(m_best, l_best),
+                                    best_state=best_state, bad_epochs=bad_epochs))
 
 
 class Checkpointer:

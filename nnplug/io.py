@@ -121,7 +121,10 @@ def read_arrays(path: str | os.PathLike, fmt: str) -> tuple[dict[str, Any], dict
         found = meta.get("format") if isinstance(meta, dict) else None
         hint = f" (it is a {found} file)" if isinstance(found, str) else ""
         raise ModelFileError(f"{path} is not an nnplug {what} file{hint}")
-    if meta.get("format_version", 0) > FORMAT_VERSION:
+    version = meta.get("format_version")
+    if not isinstance(version, int) or isinstance(version, bool):
+        raise ModelFileError(f"{path} has a damaged header (format_version {version!r})")
+    if version > FORMAT_VERSION:
         raise ModelFileError(f"{path} was written by a newer nnplug (format version "
                              f"{meta.get('format_version')}); upgrade nnplug to read it")
     return meta, arrays
