@@ -178,7 +178,7 @@ class Checkpointer:
                               f"{exc.strerror or exc}") from None
         result = solver.state.result
         if result.best_epoch == record.epoch:
-            extra = {**self.extra, "best_epoch": record.epoch,
+            extra = {**self.extra, "best_epoch": record.epoch, "metric": solver.metric_name,
                      "best_val_metric": result.best_val_metric}
             save(self.directory / BEST, solver.model, solver.loss, solver.data, extra=extra)
         meta, arrays = capture(solver, self.config)

@@ -95,6 +95,12 @@ def summary_line(m: dict[str, Any]) -> str:
             f"{m['samples_per_second']:.0f} samples/s  backend {m['backend']}")
 
 
+def training_info(config: dict[str, Any]) -> dict[str, Any]:
+    """What a model file records about its data, so ``nnplug evaluate`` finds the same split."""
+    return {k: config.get(k) for k in
+            ("dataset", "dataset_options", "seed", "val_fraction", "data_dir")}
+
+
 def keep_results(run: Any, *, save: str | None, metrics_out: str | None, plot: str | None,
                  logger: logging.Logger) -> list[str]:
     """Write the best model, the metrics and the plot; return what was written."""
@@ -104,8 +110,7 @@ def keep_results(run: Any, *, save: str | None, metrics_out: str | None, plot: s
     m, written = run.metrics, []
     if save:
         if m["best_epoch"] > 0:
-            extra = {k: m["config"].get(k) for k in
-                     ("dataset", "dataset_options", "seed", "val_fraction", "data_dir")}
+            extra = training_info(m["config"])
             extra.update(best_epoch=m["best_epoch"], metric=m["metric"],
                          best_val_metric=m["best_val_metric"])
             save_model(save, run.model, run.loss, run.data, extra=extra)
@@ -146,7 +151,7 @@ def run_training(config: TrainConfig, options: dict[str, Any], *, quiet: bool,
         check_target(plot)
         require_matplotlib()
     checkpointer = (Checkpointer(checkpoint_dir, dataclasses.asdict(config),
-                                 extra={"dataset": config.dataset, "seed": config.seed})
+                                 extra=training_info(dataclasses.asdict(config)))
                     if checkpoint_dir else None)
     logger, _ = make_logger(log_file)  # last: a bad option above leaves no log file behind
     callbacks: list[Any] = [ProgressBar()] if not quiet else []

@@ -89,3 +89,16 @@ def test_api_predict_mirrors_cli(trained, digits_rows):
     assert model.classes == [str(c) for c in range(10)]
     assert np.array_equal(model.predict(X), model.predict_proba(X).argmax(axis=1))
     assert "classification" in repr(model)
+
+
+def test_evaluate_finds_the_training_split_of_a_checkpoint_model(cli, tmp_path):
+    res = cli("train", "--hidden", "16", "--epochs", "3", "--quiet", "--seed", "5",
+              "--val-fraction", "0.25", "--checkpoint-dir", tmp_path / "ck",
+              "--metrics-out", tmp_path / "m.json")
+    assert res.exit_code == 0, res.output
+    m = json.loads((tmp_path / "m.json").read_text())
+    res = cli("evaluate", "--model", tmp_path / "ck" / "best.npz", "--split", "val", "--json")
+    record = json.loads(res.stdout)
+    assert record["value"] == m["best_val_metric"] and record["split"] == "val"
+    res = cli("evaluate", "--model", tmp_path / "ck" / "best.npz", "--json")
+    assert json.loads(res.stdout)["value"] == m["test_accuracy"]
