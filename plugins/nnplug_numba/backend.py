@@ -132,22 +132,25 @@ class NumbaBackend(Backend):
         return dx
 
     # -- losses ------------------------------------------------------------------------------
-    def _labels(self, labels, n_classes: int) -> np.ndarray:
-        labels = np.ascontiguousarray(labels, dtype=np.intp)
-        if labels.size and (labels.min() < 0 or labels.max() >= n_classes):
-            raise ValueError(f"labels must be in [0, {n_classes})")
-        return labels
-
     def softmax_ce(self, logits, labels):
         logits = _c(logits)
-        grad = np.empty_like(logits)
-        loss = self.k.softmax_ce(logits, self._labels(labels, logits.shape[1]), grad)
+        labels = np.ascontiguousarray(labels, dtype=np.intp)
+        if labels.shape != logits.shape[:1]:
+            raise ValueError(f"{labels.size} labels for {logits.shape[0]} rows")
+        z, grad = np.empty_like(logits), np.empty_like(logits)
+        self.k.row_shift(logits, z)
+        np.exp(z, out=grad)
+        loss = self.k.softmax_ce_finish(z, grad, labels)
+        if loss != loss and np.all(np.isfinite(logits)):
+            raise ValueError(f"labels must be in [0, {logits.shape[1]})")
         return float(loss), grad
 
     def softmax(self, logits):
         logits = _c(logits)
         out = np.empty_like(logits)
-        self.k.softmax(logits, out)
+        self.k.row_shift(logits, out)
+        np.exp(out, out=out)
+        self.k.softmax_finish(out)
         return out
 
     def mse(self, pred, target):

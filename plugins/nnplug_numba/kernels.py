@@ -1,8 +1,10 @@
 """Serial ``@njit`` kernels (C-contiguous float32/float64 arrays, dtype preserved).
 
-Activation codes: 0 identity, 1 relu, 2 sigmoid, 3 tanh. Reductions accumulate in
-float64 whatever the array dtype. No ``parallel=True``: BLAS owns the threads (see
-the README's thread policy). Import through :func:`nnplug_numba.jit.load_kernels`.
+Activation codes: 0 identity, 1 relu, 2 sigmoid, 3 tanh. Column sums add BLOCK rows in
+the array dtype, then join float64 totals. Element-wise math stays in the array dtype:
+a Python ``1`` or ``n`` would promote every float32 element to float64 (2-3x slower),
+so constants are made with :func:`_as`. No ``parallel=True``: BLAS owns the threads
+(see the README's thread policy). Import through :func:`nnplug_numba.jit.load_kernels`.
 """
 import math
 
@@ -16,27 +18,40 @@ FLAGS = {"nsz", "arcp", "contract", "afn", "reassoc"}
 kernel = njit(cache=CACHE, fastmath=FLAGS, nogil=True, error_model="numpy")
 # the optimizer updates stay exactly NumPy's arithmetic (no contraction/reassociation)
 exact = njit(cache=CACHE, nogil=True, error_model="numpy")
+BLOCK = 8  # rows summed in the array dtype before joining the float64 totals
+
+
+@njit(inline="always")
+def _as(like, v):
+    """``v`` converted to the dtype of array ``like``."""
+    a = np.empty(1, like.dtype)
+    a[0] = v
+    return a[0]
 
 
 # Row helpers: the activation branch sits outside each inner loop so LLVM vectorises it
 # (a per-element ``if code`` costs 10-20x at 256 x 1024). ``v != v`` keeps ReLU's NaN.
 @njit(inline="always")
-def _sigmoid(v):
-    e = math.exp(-abs(v))
-    return 1 / (1 + e) if v >= 0 else e / (1 + e)
+def _relu(v, zero):
+    return v if (v > zero or v != v) else zero
 
 
 @njit(inline="always")
-def _affine_act_row(h, gamma, beta, out, code):
-    """out = act(h * gamma + beta) for one row (gamma/beta may be None-like: see callers)."""
+def _sigmoid(v, one):
+    e = math.exp(-abs(v))
+    return one / (one + e) if v >= 0 else e / (one + e)
+
+
+@njit(inline="always")
+def _affine_act_row(h, gamma, beta, out, code, zero, one):
+    """out = act(h * gamma + beta) for one row."""
     m = h.shape[0]
     if code == 1:
         for j in range(m):
-            v = h[j] * gamma[j] + beta[j]
-            out[j] = v if (v > 0 or v != v) else 0
+            out[j] = _relu(h[j] * gamma[j] + beta[j], zero)
     elif code == 2:
         for j in range(m):
-            out[j] = _sigmoid(h[j] * gamma[j] + beta[j])
+            out[j] = _sigmoid(h[j] * gamma[j] + beta[j], one)
     elif code == 3:
         for j in range(m):
             out[j] = math.tanh(h[j] * gamma[j] + beta[j])
@@ -46,16 +61,15 @@ def _affine_act_row(h, gamma, beta, out, code):
 
 
 @njit(inline="always")
-def _bias_act_row(z, b, code):
+def _bias_act_row(z, b, code, zero, one):
     """z = act(z + b) for one row, in place."""
     m = z.shape[0]
     if code == 1:
         for j in range(m):
-            v = z[j] + b[j]
-            z[j] = v if (v > 0 or v != v) else 0
+            z[j] = _relu(z[j] + b[j], zero)
     elif code == 2:
         for j in range(m):
-            z[j] = _sigmoid(z[j] + b[j])
+            z[j] = _sigmoid(z[j] + b[j], one)
     elif code == 3:
         for j in range(m):
             z[j] = math.tanh(z[j] + b[j])
@@ -65,34 +79,33 @@ def _bias_act_row(z, b, code):
 
 
 @njit(inline="always")
-def _act_row(z, code):
+def _act_row(z, code, zero, one):
     """z = act(z) for one row, in place."""
     m = z.shape[0]
     if code == 1:
         for j in range(m):
-            v = z[j]
-            z[j] = v if (v > 0 or v != v) else 0
+            z[j] = _relu(z[j], zero)
     elif code == 2:
         for j in range(m):
-            z[j] = _sigmoid(z[j])
+            z[j] = _sigmoid(z[j], one)
     elif code == 3:
         for j in range(m):
             z[j] = math.tanh(z[j])
 
 
 @njit(inline="always")
-def _dact_row(y, g, out, code):
-    """out = g * act'(x), expressed through y = act(x), for one row."""
+def _dact_row(y, g, out, code, zero, one):
+    """out = g * act'(x), expressed through y = act(x), for one row (NumPy's order)."""
     m = y.shape[0]
     if code == 1:
         for j in range(m):
-            out[j] = g[j] * (y[j] > 0)
+            out[j] = g[j] if y[j] > zero else g[j] * zero
     elif code == 2:
         for j in range(m):
-            out[j] = g[j] * y[j] * (1 - y[j])
+            out[j] = g[j] * y[j] * (one - y[j])
     elif code == 3:
         for j in range(m):
-            out[j] = g[j] * (1 - y[j] * y[j])
+            out[j] = g[j] * (one - y[j] * y[j])
     else:
         for j in range(m):
             out[j] = g[j]
@@ -101,24 +114,36 @@ def _dact_row(y, g, out, code):
 @kernel
 def bias_act_forward(z, b, has_bias, code):
     """z = act(z + b), in place."""
+    zero, one = _as(z, 0), _as(z, 1)
     for i in range(z.shape[0]):
         if has_bias:
-            _bias_act_row(z[i], b, code)
+            _bias_act_row(z[i], b, code, zero, one)
         else:
-            _act_row(z[i], code)
+            _act_row(z[i], code, zero, one)
+
+
+@njit(inline="always")
+def _add_block(total, part):
+    for j in range(total.shape[0]):
+        total[j] += part[j]
+        part[j] = 0
 
 
 @kernel
 def act_backward(y, dy, out, db, want_db, code):
     """out = dy * act'(y); db = column sums of out when ``want_db``."""
     n, m = y.shape
+    zero, one = _as(y, 0), _as(y, 1)
     acc = np.zeros(m, np.float64)
+    part = np.zeros(m, y.dtype)
     for i in range(n):
         orow = out[i]
-        _dact_row(y[i], dy[i], orow, code)
+        _dact_row(y[i], dy[i], orow, code, zero, one)
         if want_db:
             for j in range(m):
-                acc[j] += orow[j]
+                part[j] += orow[j]
+            if (i + 1) % BLOCK == 0 or i == n - 1:
+                _add_block(acc, part)
     if want_db:
         for j in range(m):
             db[j] = acc[j]
@@ -126,48 +151,87 @@ def act_backward(y, dy, out, db, want_db, code):
 
 @kernel
 def column_sum(a, out):
-    """out = a.sum(axis=0), accumulated in float64."""
+    """out = a.sum(axis=0)."""
     n, m = a.shape
     acc = np.zeros(m, np.float64)
+    part = np.zeros(m, a.dtype)
     for i in range(n):
         for j in range(m):
-            acc[j] += a[i, j]
+            part[j] += a[i, j]
+        if (i + 1) % BLOCK == 0 or i == n - 1:
+            _add_block(acc, part)
     for j in range(m):
         out[j] = acc[j]
 
 
+@njit(inline="always")
+def _bn_out_row(x, mu, istd, gamma, beta, h, y, code, zero, one):
+    """h = (x - mean) inv_std; y = act(gamma h + beta), one loop per activation."""
+    m = x.shape[0]
+    if code == 1:
+        for j in range(m):
+            v = (x[j] - mu[j]) * istd[j]
+            h[j] = v
+            y[j] = _relu(v * gamma[j] + beta[j], zero)
+    elif code == 2:
+        for j in range(m):
+            v = (x[j] - mu[j]) * istd[j]
+            h[j] = v
+            y[j] = _sigmoid(v * gamma[j] + beta[j], one)
+    elif code == 3:
+        for j in range(m):
+            v = (x[j] - mu[j]) * istd[j]
+            h[j] = v
+            y[j] = math.tanh(v * gamma[j] + beta[j])
+    else:
+        for j in range(m):
+            v = (x[j] - mu[j]) * istd[j]
+            h[j] = v
+            y[j] = v * gamma[j] + beta[j]
+
+
 @kernel
 def batchnorm_forward_train(x, gamma, beta, eps, code, y, xhat, mean, var, inv_std):
-    """Two passes for mean and biased variance (float64), one to write xhat and
-    y = act(gamma * xhat + beta)."""
+    """One pass for mean and biased variance (sums of x - x[0], shifted so there is no
+    cancellation; blocks of BLOCK rows in the dtype, totals in float64), one pass to
+    write xhat and y = act(gamma * xhat + beta). Scratch arrays are local so LLVM
+    knows they alias nothing and vectorises."""
     n, m = x.shape
+    zero, one = _as(x, 0), _as(x, 1)
     s = np.zeros(m, np.float64)
-    for i in range(n):
-        for j in range(m):
-            s[j] += x[i, j]
-    for j in range(m):
-        s[j] /= n
     q = np.zeros(m, np.float64)
-    for i in range(n):
+    ps = np.zeros(m, x.dtype)
+    pq = np.zeros(m, x.dtype)
+    k = x[0].copy()
+    for i0 in range(1, n, BLOCK):
+        for i in range(i0, min(i0 + BLOCK, n)):
+            xr = x[i]
+            for j in range(m):
+                d = xr[j] - k[j]
+                ps[j] += d
+                pq[j] += d * d
         for j in range(m):
-            d = x[i, j] - s[j]
-            q[j] += d * d
+            s[j] += ps[j]
+            q[j] += pq[j]
+            ps[j] = 0
+            pq[j] = 0
+    mu = np.empty(m, x.dtype)
+    istd = np.empty(m, x.dtype)
     for j in range(m):
-        v = q[j] / n
-        mean[j] = s[j]
+        d = s[j] / n
+        v = max(q[j] / n - d * d, 0.0)
+        mu[j] = mean[j] = k[j] + d
         var[j] = v
-        inv_std[j] = 1.0 / math.sqrt(v + eps)
+        istd[j] = inv_std[j] = 1.0 / math.sqrt(v + eps)
     for i in range(n):
-        xr, hr = x[i], xhat[i]
-        for j in range(m):
-            hr[j] = (xr[j] - mean[j]) * inv_std[j]
-        _affine_act_row(hr, gamma, beta, y[i], code)
+        _bn_out_row(x[i], mu, istd, gamma, beta, xhat[i], y[i], code, zero, one)
 
 
 @kernel
 def batchnorm_forward_eval(x, gamma, beta, mean, var, eps, code, y):
     """y = act((x - mean) * gamma / sqrt(var + eps) + beta)."""
     n, m = x.shape
+    zero, one = _as(x, 0), _as(x, 1)
     scale = np.empty(m, x.dtype)
     for j in range(m):
         scale[j] = gamma[j] / math.sqrt(var[j] + eps)
@@ -175,73 +239,128 @@ def batchnorm_forward_eval(x, gamma, beta, mean, var, eps, code, y):
         xr, yr = x[i], y[i]
         for j in range(m):
             yr[j] = xr[j] - mean[j]
-        _affine_act_row(yr, scale, beta, yr, code)
+        _affine_act_row(yr, scale, beta, yr, code, zero, one)
+
+
+@njit(inline="always")
+def _bn_sums_row(dy, y, h, pb, pg, code, zero, one):
+    """pb += g, pg += g * xhat for one row, g = dy * act'(y) (one loop per activation)."""
+    m = dy.shape[0]
+    if code == 1:
+        for j in range(m):
+            g = dy[j] if y[j] > zero else dy[j] * zero
+            pb[j] += g
+            pg[j] += g * h[j]
+    elif code == 2:
+        for j in range(m):
+            g = dy[j] * y[j] * (one - y[j])
+            pb[j] += g
+            pg[j] += g * h[j]
+    elif code == 3:
+        for j in range(m):
+            g = dy[j] * (one - y[j] * y[j])
+            pb[j] += g
+            pg[j] += g * h[j]
+    else:
+        for j in range(m):
+            pb[j] += dy[j]
+            pg[j] += dy[j] * h[j]
+
+
+@njit(inline="always")
+def _bn_dx_row(dy, y, h, dx, k, db, dg, nn, code, zero, one):
+    """dx = (N g - dbeta - xhat dgamma) k for one row, g = dy * act'(y)."""
+    m = dy.shape[0]
+    if code == 1:
+        for j in range(m):
+            g = dy[j] if y[j] > zero else dy[j] * zero
+            dx[j] = (g * nn - db[j] - h[j] * dg[j]) * k[j]
+    elif code == 2:
+        for j in range(m):
+            dx[j] = (dy[j] * y[j] * (one - y[j]) * nn - db[j] - h[j] * dg[j]) * k[j]
+    elif code == 3:
+        for j in range(m):
+            dx[j] = (dy[j] * (one - y[j] * y[j]) * nn - db[j] - h[j] * dg[j]) * k[j]
+    else:
+        for j in range(m):
+            dx[j] = (dy[j] * nn - db[j] - h[j] * dg[j]) * k[j]
 
 
 @kernel
 def batchnorm_backward(dy, xhat, inv_std, gamma, dgamma, dbeta, dx, y, code):
-    """g = dy * act'(y); dbeta = sum g; dgamma = sum g xhat;
-    dx = gamma inv_std / N (N g - dbeta - xhat dgamma)."""
+    """g = dy * act'(y); dbeta = sum g; dgamma = sum g xhat (blocked sums as in the
+    forward); dx = gamma inv_std / N (N g - dbeta - xhat dgamma)."""
     n, m = dy.shape
+    zero, one = _as(dy, 0), _as(dy, 1)
     sb = np.zeros(m, np.float64)
     sg = np.zeros(m, np.float64)
-    g = np.empty(m, dy.dtype)
-    for i in range(n):
-        hr = xhat[i]
-        _dact_row(y[i], dy[i], g, code)
+    pb = np.empty(m, dy.dtype)
+    pg = np.empty(m, dy.dtype)
+    for i0 in range(0, n, BLOCK):
+        pb[:] = 0
+        pg[:] = 0
+        for i in range(i0, min(i0 + BLOCK, n)):
+            _bn_sums_row(dy[i], y[i], xhat[i], pb, pg, code, zero, one)
         for j in range(m):
-            sb[j] += g[j]
-            sg[j] += g[j] * hr[j]
-    for j in range(m):
-        dbeta[j] = sb[j]
-        dgamma[j] = sg[j]
+            sb[j] += pb[j]
+            sg[j] += pg[j]
     k = np.empty(m, dy.dtype)
+    db = np.empty(m, dy.dtype)
+    dg = np.empty(m, dy.dtype)
     for j in range(m):
+        db[j] = dbeta[j] = sb[j]
+        dg[j] = dgamma[j] = sg[j]
         k[j] = gamma[j] * inv_std[j] / n
+    nn = _as(k, n)  # N in the array dtype (an int would promote each row to float64)
     for i in range(n):
-        hr, xr = xhat[i], dx[i]
-        _dact_row(y[i], dy[i], g, code)
-        for j in range(m):
-            xr[j] = (g[j] * n - dbeta[j] - hr[j] * dgamma[j]) * k[j]
+        _bn_dx_row(dy[i], y[i], xhat[i], dx[i], k, db, dg, nn, code, zero, one)
 
 
+# Softmax: NumPy's SIMD ``np.exp`` runs between these two kernels (numba's scalar exp is
+# several times slower on this machine: no SVML).
 @kernel
-def softmax(z, out):
-    """out = exp(z - max) / sum(exp(z - max)) per row."""
+def row_shift(z, out):
+    """out = z - max(z) per row."""
     n, m = z.shape
     for i in range(n):
         mx = z[i, 0]
         for j in range(1, m):
             mx = max(mx, z[i, j])
-        s = 0.0
         for j in range(m):
-            e = math.exp(z[i, j] - mx)
-            out[i, j] = e
-            s += e
-        for j in range(m):
-            out[i, j] /= s
+            out[i, j] = z[i, j] - mx
 
 
 @kernel
-def softmax_ce(z, labels, grad):
-    """Mean CE via log-sum-exp; grad = (softmax - onehot) / N. Returns the loss."""
+def softmax_finish(e):
+    """e = e / sum(e) per row, in place (e = exp(z - max))."""
+    n, m = e.shape
+    for i in range(n):
+        s = 0.0
+        for j in range(m):
+            s += e[i, j]
+        r = 1.0 / s
+        for j in range(m):
+            e[i, j] *= r
+
+
+@kernel
+def softmax_ce_finish(z, e, labels):
+    """Given z = logits - max and e = exp(z): loss = mean(log sum e - z[label]); e becomes
+    the gradient (e / sum e - onehot) / N in place. Returns NaN for a label out of range."""
     n, m = z.shape
     total = 0.0
     for i in range(n):
-        mx = z[i, 0]
-        for j in range(1, m):
-            mx = max(mx, z[i, j])
+        t = labels[i]
+        if t < 0 or t >= m:
+            return np.nan
         s = 0.0
         for j in range(m):
-            e = math.exp(z[i, j] - mx)
-            grad[i, j] = e
-            s += e
-        t = labels[i]
-        total += math.log(s) - (z[i, t] - mx)
+            s += e[i, j]
+        total += math.log(s) - z[i, t]
         r = 1.0 / (s * n)
         for j in range(m):
-            grad[i, j] *= r
-        grad[i, t] -= 1.0 / n
+            e[i, j] *= r
+        e[i, t] -= 1.0 / n
     return total / n
 
 
