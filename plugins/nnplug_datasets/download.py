@@ -38,6 +38,7 @@ def download(filename: str, mirrors: list[str] | tuple[str, ...], directory: Pat
         directory.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise DataError(f"cannot create {directory}: {exc.strerror or exc}") from None
+    _sweep(directory, filename)
     errors = []
     for base in mirrors:
         url = base.rstrip("/") + "/" + filename
@@ -46,6 +47,16 @@ def download(filename: str, mirrors: list[str] | tuple[str, ...], directory: Pat
         except MirrorFailed as exc:
             errors.append(f"{urlsplit(url).netloc or base}: {exc}")
     raise DataError(f"cannot download {filename} ({'; '.join(errors) or 'no mirrors'})")
+
+
+def _sweep(directory: Path, filename: str, max_age: float = 3600.0) -> None:
+    """Remove ``.FILENAME.*.part`` leftovers of killed downloads older than ``max_age`` s."""
+    import time
+
+    for part in directory.glob(f".{filename}.*.part"):
+        with contextlib.suppress(OSError):
+            if time.time() - part.stat().st_mtime > max_age:
+                part.unlink()
 
 
 def _fetch(url: str, dest: Path, sha256: str | None, verify: Callable[[Path], str],

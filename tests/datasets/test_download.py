@@ -128,3 +128,19 @@ def test_offline_error_names_missing_files_and_folder(tmp_path):
     assert "missing train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz in" in message
     assert str(tmp_path / "part") in message and "t10k" not in message.split("missing")[1]
     assert leftovers(tmp_path / "part") == sorted(f"{s}.gz" for s in STEMS[2:])
+
+
+def test_old_partial_files_of_killed_runs_are_swept(served, tmp_path):
+    import os
+
+    server, sums = served
+    dest = tmp_path / "cache"
+    dest.mkdir()
+    old = dest / ".t10k-labels-idx1-ubyte.gz.abc123.part"
+    fresh = dest / ".t10k-labels-idx1-ubyte.gz.def456.part"  # maybe another live download
+    for part in (old, fresh):
+        part.write_bytes(b"half a file")
+    os.utime(old, (1, 1))
+    download("t10k-labels-idx1-ubyte.gz", [server.url("ok")], dest,
+             sha256=sums["t10k-labels-idx1-ubyte"])
+    assert leftovers(dest) == [fresh.name, "t10k-labels-idx1-ubyte.gz"]

@@ -107,3 +107,20 @@ def test_real_t10k_images_train_through_the_loader(shared_data, tmp_path):
     assert len(data.X_train) + len(data.X_val) == 8000 and len(data.X_test) == 10000
     assert abs(len(data.X_val) - 800) <= 10
     np.testing.assert_array_equal(data.y_test, labels)
+
+
+def test_default_network_learns_real_digits(shared_data, tmp_path):
+    """The default network on the original test images split 8000/2000 (full MNIST is not
+    available offline): two epochs already classify most held-out digits."""
+    from nnplug.training import TrainConfig, train
+
+    src = shared_data / "mnist-t10k"
+    images, _ = read_idx(src / "t10k-images-idx3-ubyte.gz", ndim=3)
+    labels, _ = read_idx(src / "t10k-labels-idx1-ubyte.gz", ndim=1)
+    for stem, arr in (("train-images-idx3-ubyte", images[:8000]),
+                      ("train-labels-idx1-ubyte", labels[:8000]),
+                      ("t10k-images-idx3-ubyte", images[8000:]),
+                      ("t10k-labels-idx1-ubyte", labels[8000:])):
+        write_idx(tmp_path / f"{stem}.gz", arr)
+    run = train(TrainConfig(dataset="mnist", data_dir=str(tmp_path), epochs=2))
+    assert run.metrics["test_accuracy"] > 0.9
