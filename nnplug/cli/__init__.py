@@ -12,6 +12,7 @@ from .. import __version__
 COMMANDS = {
     "train": "nnplug.cli.train:train",
     "plugins": "nnplug.cli.plugins:plugins",
+    "bench": "nnplug.cli.bench:bench",
     "datasets": "nnplug.cli.datasets:datasets",
     "gradcheck": "nnplug.cli.gradcheck:gradcheck",
     "evaluate": "nnplug.cli.evaluate:evaluate",
@@ -22,6 +23,7 @@ COMMANDS = {
 SHORT_HELP = {
     "train": "Train a network on a dataset and report its test metric.",
     "plugins": "List registered components and the plugins that provide them.",
+    "bench": "Time training epochs per backend and show where the time goes by op.",
     "datasets": "List dataset plugins and their files; fetch NAME downloads ahead.",
     "gradcheck": "Check every layer's and loss's gradients numerically (float64).",
     "evaluate": "Print a saved model's test metric on a dataset.",

@@ -15,12 +15,18 @@ def plugins(as_json):
     reg = get_registry()
     comps = reg.components()
     conflicts = {(c.kind, c.name) for group in reg.conflicts() for c in group}
+    # a backend can be registered yet unusable here (numba missing): say why
+    unavailable = {c.name: c.cls.availability()[1] for c in comps
+                   if c.kind == "backend" and not c.cls.availability()[0]}
     if as_json:
         click.echo(json.dumps({
             "components": [{"kind": c.kind, "name": c.name, "plugin": c.plugin,
                             "distribution": c.dist, "version": c.version,
                             "qualified_name": c.qualified_name, "summary": c.summary,
-                            "conflict": (c.kind, c.name) in conflicts} for c in comps],
+                            "conflict": (c.kind, c.name) in conflicts,
+                            **({"available": c.name not in unavailable,
+                                "unavailable_reason": unavailable.get(c.name, "")}
+                               if c.kind == "backend" else {})} for c in comps],
             "plugins": [{"name": p.name, "distribution": p.dist, "version": p.version}
                         for p in reg.plugins()],
             "errors": [{"plugin": f.plugin, "distribution": f.dist, "reason": f.reason}
@@ -34,6 +40,8 @@ def plugins(as_json):
             kind = c.kind
             click.echo(f"{kind}{'es' if kind.endswith('s') else 's'}:")
         flag = "  [CONFLICT: use " + c.qualified_name + "]" if (c.kind, c.name) in conflicts else ""
+        if c.kind == "backend" and c.name in unavailable:
+            flag += f"  [unavailable: {unavailable[c.name]}]"
         click.echo(f"  {c.name:<14} {c.dist} {c.version}  {c.summary}{flag}")
     loaded = ", ".join(f"{p.name} ({p.dist} {p.version})" for p in reg.plugins())
     click.echo(f"plugins: {loaded or '(none)'}")

@@ -21,8 +21,55 @@ CACHE_DIR: str | None = None
 _announced = False
 
 
+def _version(text: str) -> tuple[int, ...]:
+    parts = []
+    for piece in text.split(".")[:3]:
+        digits = "".join(ch for ch in piece if ch.isdigit())
+        if not digits:
+            break
+        parts.append(int(digits))
+    return tuple(parts)
+
+
+def _numpy_too_new() -> str:
+    """The reason numba would refuse this NumPy (from numba's metadata), or ''."""
+    from importlib import metadata
+
+    import numpy
+
+    for req in metadata.requires("numba") or []:
+        name, _, spec = req.partition("<")
+        if name.strip() == "numpy" and spec and not spec.startswith("="):
+            limit = spec.split(",")[0].split(";")[0].strip()
+            if _version(numpy.__version__) >= _version(limit):
+                return (f"numba {metadata.version('numba')} supports NumPy < {limit}, "
+                        f"this is NumPy {numpy.__version__}")
+    return ""
+
+
 def availability() -> tuple[bool, str]:
-    """``(True, "")`` if numba imports here, else ``(False, one-line reason)``."""
+    """``(True, "")`` if numba should import here, else ``(False, one-line reason)``.
+
+    Cheap: it looks for the installed distribution and its NumPy bound without
+    importing numba (``nnplug plugins`` stays light); once an import was tried, its
+    real outcome is the answer (see :func:`load_kernels`).
+    """
+    global _availability
+    if _availability is None:
+        import importlib.util
+
+        if sys.modules.get("numba", False) is None or importlib.util.find_spec("numba") is None:
+            return False, "numba is not installed (pip install 'nnplug[numba]')"
+        try:
+            too_new = _numpy_too_new()
+        except Exception:  # noqa: BLE001 - odd metadata: let the real import decide
+            too_new = ""
+        return (False, too_new) if too_new else (True, "")
+    return _availability
+
+
+def _import_numba() -> tuple[bool, str]:
+    """Import numba once and remember the outcome as the availability."""
     global _availability
     if _availability is None:
         try:
@@ -76,9 +123,15 @@ def _announce(event) -> None:
 
 
 def load_kernels() -> ModuleType:
-    """Import numba (configured) and the kernels module; raises ImportError if absent."""
+    """Import numba (configured) and the kernels module; a one-line
+    :class:`BackendUnavailableError` if numba cannot be imported."""
     if "nnplug_numba.kernels" not in sys.modules:
         configure_cache()
+        ok, reason = _import_numba()
+        if not ok:
+            from nnplug.errors import BackendUnavailableError
+
+            raise BackendUnavailableError(f"backend 'numba' is unavailable: {reason}")
         from numba.core import event
 
         class CompileNotice(event.Listener):
