@@ -49,6 +49,9 @@ class Sequential:
         self.dtype: Any = None
         self._params: list[Param] | None = None
         self.fuse = fuse
+        #: False: ``backward`` skips d loss / d input (the first GEMM of the backward
+        #: pass when the model starts with ``linear``) and returns None. Training sets it.
+        self.input_grad = True
 
     def steps(self) -> list[tuple[Layer, Layer | None]]:
         """``(layer, absorbed activation or None)`` in forward order."""
@@ -126,7 +129,11 @@ class Sequential:
     __call__ = forward
 
     def backward(self, dy: np.ndarray) -> np.ndarray | None:
-        for layer, act in reversed(self.steps()):
+        steps = self.steps()
+        for i in range(len(steps) - 1, -1, -1):
+            layer, act = steps[i]
+            if i == 0 and not self.input_grad and hasattr(layer, "backward_act"):
+                return layer.backward_act(dy, act, need_dx=False)
             dy = layer.backward(dy) if act is None else layer.backward_act(dy, act)
         return dy
 

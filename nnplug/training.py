@@ -86,6 +86,7 @@ def build(config: TrainConfig):
     model = Sequential.from_spec(config.layers, data.n_features, data.n_outputs,
                                  hidden=config.hidden, rng=rng, dtype=config.dtype,
                                  registry=registry)
+    model.input_grad = False  # training never reads d loss / d input: skip that GEMM
     optimizer = make_optimizer(config.optimizer, lr=config.lr, momentum=config.momentum,
                                weight_decay=config.weight_decay)
     return data, model, loss, optimizer

@@ -38,6 +38,7 @@ def make_solver(workload: str, *, seed: int = 0, dtype: str = "float32"):
 
     spec, batch = WORKLOADS[workload]
     model = Sequential.from_spec(spec, N_FEATURES, N_CLASSES, rng=seed, dtype=dtype)
+    model.input_grad = False  # as in nnplug train (and PyTorch: the data needs no grad)
     opt = make_optimizer("momentum", lr=0.01, momentum=0.9, weight_decay=0.0)
     loss = get_registry().create("loss", "softmax_ce")
     return Solver(model, loss, opt, epochs=1, batch_size=batch, seed=seed)

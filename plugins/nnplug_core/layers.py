@@ -24,7 +24,8 @@ class FusingLayer(Layer):
     """A layer that can absorb the activation after it (``Sequential`` asks ``fuses``).
 
     ``forward_act(x, act)`` returns ``act(self(x))`` and leaves ``act`` in the state
-    its own ``forward`` would (``act._y``); ``backward_act`` is the matching backward.
+    its own ``forward`` would (``act._y``); ``backward_act(dy, act, need_dx=True)`` is
+    the matching backward (``act`` may be None; ``need_dx=False`` may return None).
     In training mode results live in reused workspaces (valid until the next step).
     """
 
@@ -88,13 +89,13 @@ class Linear(FusingLayer):
             act._y = self._y
         return self._y
 
-    def backward_act(self, dy, act):
+    def backward_act(self, dy, act, need_dx=True):
         kind = act.kind if act else None
         W = self.params["W"]
         return ops.linear_act_backward(
             self._x, W, self._y, dy, self.grads["W"], self.grads.get("b"), kind,
-            dz=self._scratch("dz", dy.shape, dy.dtype) if kind else None,
-            dx=self._scratch("dx", (dy.shape[0], W.shape[0]), dy.dtype))
+            need_dx=need_dx, dz=self._scratch("dz", dy.shape, dy.dtype) if kind else None,
+            dx=self._scratch("dx", (dy.shape[0], W.shape[0]), dy.dtype) if need_dx else None)
 
 
 class Activation(Layer):
@@ -184,7 +185,7 @@ class BatchNorm(FusingLayer):
         rv += (m * n / (n - 1)) * var  # unbiased estimate, as PyTorch does
         return y
 
-    def backward_act(self, dy, act):
+    def backward_act(self, dy, act, need_dx=True):  # noqa: ARG002 - dx is the cheap part
         return ops.batchnorm_act_backward(
             dy, self._y, self._xhat, self._inv_std, self.params["gamma"],
             self.grads["gamma"], self.grads["beta"], act.kind if act else None,

@@ -31,15 +31,11 @@ def _as(like, v):
 
 # Row helpers: the activation branch sits outside each inner loop so LLVM vectorises it
 # (a per-element ``if code`` costs 10-20x at 256 x 1024). ``v != v`` keeps ReLU's NaN.
+# Forward helpers fuse ReLU only: numba's scalar exp/tanh (no SVML here) ran 5-25x slower
+# than NumPy's SIMD ones, so sigmoid/tanh forward finish in NumPy (see backend.py).
 @njit(inline="always")
 def _relu(v, zero):
     return v if (v > zero or v != v) else zero
-
-
-@njit(inline="always")
-def _sigmoid(v, one):
-    e = math.exp(-abs(v))
-    return one / (one + e) if v >= 0 else e / (one + e)
 
 
 @njit(inline="always")
@@ -49,12 +45,6 @@ def _affine_act_row(h, gamma, beta, out, code, zero, one):
     if code == 1:
         for j in range(m):
             out[j] = _relu(h[j] * gamma[j] + beta[j], zero)
-    elif code == 2:
-        for j in range(m):
-            out[j] = _sigmoid(h[j] * gamma[j] + beta[j], one)
-    elif code == 3:
-        for j in range(m):
-            out[j] = math.tanh(h[j] * gamma[j] + beta[j])
     else:
         for j in range(m):
             out[j] = h[j] * gamma[j] + beta[j]
@@ -62,17 +52,11 @@ def _affine_act_row(h, gamma, beta, out, code, zero, one):
 
 @njit(inline="always")
 def _bias_act_row(z, b, code, zero, one):
-    """z = act(z + b) for one row, in place."""
+    """z = act(z + b) for one row, in place (act: identity or relu)."""
     m = z.shape[0]
     if code == 1:
         for j in range(m):
             z[j] = _relu(z[j] + b[j], zero)
-    elif code == 2:
-        for j in range(m):
-            z[j] = _sigmoid(z[j] + b[j], one)
-    elif code == 3:
-        for j in range(m):
-            z[j] = math.tanh(z[j] + b[j])
     else:
         for j in range(m):
             z[j] += b[j]
@@ -85,12 +69,6 @@ def _act_row(z, code, zero, one):
     if code == 1:
         for j in range(m):
             z[j] = _relu(z[j], zero)
-    elif code == 2:
-        for j in range(m):
-            z[j] = _sigmoid(z[j], one)
-    elif code == 3:
-        for j in range(m):
-            z[j] = math.tanh(z[j])
 
 
 @njit(inline="always")
@@ -120,6 +98,25 @@ def bias_act_forward(z, b, has_bias, code):
             _bias_act_row(z[i], b, code, zero, one)
         else:
             _act_row(z[i], code, zero, one)
+
+
+@kernel
+def neg_abs(z, e):
+    """e = -|z| (the argument of the stable sigmoid's exp)."""
+    for i in range(z.shape[0]):
+        for j in range(z.shape[1]):
+            e[i, j] = -abs(z[i, j])
+
+
+@kernel
+def sigmoid_finish(z, e):
+    """z = 1 / (1 + e) where z >= 0 else e / (1 + e), with e = exp(-|z|)."""
+    one = _as(z, 1)
+    for i in range(z.shape[0]):
+        zr, er = z[i], e[i]
+        for j in range(z.shape[1]):
+            d = one + er[j]
+            zr[j] = one / d if zr[j] >= 0 else er[j] / d
 
 
 @njit(inline="always")
@@ -173,16 +170,6 @@ def _bn_out_row(x, mu, istd, gamma, beta, h, y, code, zero, one):
             v = (x[j] - mu[j]) * istd[j]
             h[j] = v
             y[j] = _relu(v * gamma[j] + beta[j], zero)
-    elif code == 2:
-        for j in range(m):
-            v = (x[j] - mu[j]) * istd[j]
-            h[j] = v
-            y[j] = _sigmoid(v * gamma[j] + beta[j], one)
-    elif code == 3:
-        for j in range(m):
-            v = (x[j] - mu[j]) * istd[j]
-            h[j] = v
-            y[j] = math.tanh(v * gamma[j] + beta[j])
     else:
         for j in range(m):
             v = (x[j] - mu[j]) * istd[j]

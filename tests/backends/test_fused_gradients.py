@@ -51,3 +51,17 @@ def test_eval_mode_outputs_are_fresh_arrays(backend):
     c = model.forward(np.ones((3, 4), np.float32))
     d = model.forward(np.ones((3, 4), np.float32))
     assert np.shares_memory(c, d)  # training reuses the step's workspace
+
+
+@pytest.mark.parametrize("spec", ["linear:6,batchnorm,relu", "linear:6,tanh", "batchnorm,relu"])
+def test_skipping_the_input_gradient_changes_no_parameter_gradient(backend, spec):
+    x = np.random.default_rng(0).standard_normal((5, 4))
+    grads = []
+    for input_grad in (True, False):
+        model = Sequential.from_spec(spec, 4, 3, rng=0, dtype=np.float64)
+        model.input_grad = input_grad
+        dx = model.backward(model.forward(x) * 0.5)
+        assert (dx is None) == (not input_grad and spec.startswith("linear"))
+        grads.append([p.grad.copy() for p in model.parameters()])
+    for a, b in zip(*grads):
+        np.testing.assert_array_equal(a, b)
