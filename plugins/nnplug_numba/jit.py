@@ -2,10 +2,10 @@
 
 Call :func:`load_kernels` (never ``import numba`` at module level): it points
 numba's on-disk cache at ``$NUMBA_CACHE_DIR`` or, when unset, at
-``<user cache dir>/nnplug/numba`` (so a read-only site-packages still caches),
-falls back to ``cache=False`` when no directory is writable, and prints
-"compiling kernels…" on stderr the first time a kernel is really compiled
-(cache hits are silent).
+``<user cache dir>/nnplug/numba`` (so a read-only site-packages still caches), in a
+subdirectory per kernel-source hash; it falls back to ``cache=False`` when no directory
+is writable, and prints "compiling kernels…" on stderr the first time a kernel is
+really compiled (cache hits are silent).
 """
 from __future__ import annotations
 
@@ -19,6 +19,9 @@ _availability: tuple[bool, str] | None = None
 CACHE = True
 CACHE_DIR: str | None = None
 _announced = False
+#: the modules whose ``@njit`` functions :func:`load_kernels` collects
+KERNEL_MODULES = ("kernels", "step_kernels")
+_kernels: ModuleType | None = None
 
 
 def _version(text: str) -> tuple[int, ...]:
@@ -95,19 +98,31 @@ def _writable(path: str) -> bool:
         return False
 
 
+def _source_tag() -> str:
+    """Hash of the kernel sources: numba keys its cache on the defining file's stamp only,
+    so an edited inlined helper (rows.py) would otherwise reuse stale kernels."""
+    import hashlib
+
+    here = os.path.dirname(os.path.abspath(__file__))
+    digest = hashlib.sha256()
+    for name in KERNEL_MODULES + ("rows",):
+        with open(os.path.join(here, f"{name}.py"), "rb") as fh:
+            digest.update(fh.read())
+    return digest.hexdigest()[:12]
+
+
 def configure_cache() -> str | None:
-    """Choose numba's cache directory before the kernels are defined; return it (or None)."""
+    """Choose the kernels' cache directory: ``$NUMBA_CACHE_DIR`` or the user cache dir,
+    one subdirectory per kernel-source hash. ``None`` (compile in memory) if unwritable."""
     global CACHE, CACHE_DIR
-    path = os.environ.get("NUMBA_CACHE_DIR")
-    if not path:
+    base = os.environ.get("NUMBA_CACHE_DIR")
+    if not base:
         import platformdirs
 
-        path = os.path.join(platformdirs.user_cache_dir("nnplug"), "numba")
-        os.environ["NUMBA_CACHE_DIR"] = path
+        base = os.path.join(platformdirs.user_cache_dir("nnplug"), "numba")
+    path = os.path.join(base, _source_tag())
     CACHE = _writable(path)
     CACHE_DIR = path if CACHE else None
-    if "numba" in sys.modules and CACHE:  # numba read its config already: tell it too
-        sys.modules["numba"].config.CACHE_DIR = path
     return CACHE_DIR
 
 
@@ -123,16 +138,24 @@ def _announce(event) -> None:
 
 
 def load_kernels() -> ModuleType:
-    """Import numba (configured) and the kernels module; a one-line
-    :class:`BackendUnavailableError` if numba cannot be imported."""
-    if "nnplug_numba.kernels" not in sys.modules:
+    """Import numba (configured) and the kernel modules; a one-line
+    :class:`BackendUnavailableError` if numba cannot be imported. Returns one namespace
+    holding every kernel."""
+    global _kernels
+    if _kernels is None:
         configure_cache()
         ok, reason = _import_numba()
         if not ok:
             from nnplug.errors import BackendUnavailableError
 
             raise BackendUnavailableError(f"backend 'numba' is unavailable: {reason}")
+        import importlib
+
+        import numba
         from numba.core import event
+
+        if CACHE:  # read when each kernel is decorated, i.e. at the imports below
+            numba.config.CACHE_DIR = CACHE_DIR
 
         class CompileNotice(event.Listener):
             def on_start(self, ev):
@@ -142,6 +165,13 @@ def load_kernels() -> ModuleType:
                 pass
 
         event.register("numba:compile", CompileNotice())
-    from . import kernels
-
-    return kernels
+        namespace = ModuleType("nnplug_numba.all_kernels")
+        for name in KERNEL_MODULES:
+            module = importlib.import_module(f"{__package__}.{name}")
+            for attr, value in vars(module).items():  # the kernels defined there (plain
+                # functions under NUMBA_DISABLE_JIT=1, dispatchers otherwise)
+                if (not attr.startswith("_") and callable(value)
+                        and getattr(value, "__module__", None) == module.__name__):
+                    setattr(namespace, attr, value)
+        _kernels = namespace
+    return _kernels

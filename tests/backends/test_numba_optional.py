@@ -95,14 +95,15 @@ def test_cache_dir_default_env_and_read_only(tmp_path):
     first = python(use, env=env)
     assert first.returncode == 0, first.stderr
     assert "compiling kernels…" in first.stderr
-    default_dir = home / ".cache" / "nnplug" / "numba"
-    assert f"CACHE {default_dir}" in first.stdout
+    default_dir = home / ".cache" / "nnplug" / "numba"  # + one subdir per kernel-source hash
+    assert f"CACHE {default_dir}{os.sep}" in first.stdout
     assert any(default_dir.rglob("*.nbi")), "no numba index files written"
     second = python(use, env=env)
     assert second.returncode == 0 and "compiling kernels" not in second.stderr
     custom = tmp_path / "custom"
     third = python(use, env={**env, "NUMBA_CACHE_DIR": str(custom)})
-    assert f"CACHE {custom}" in third.stdout and any(custom.rglob("*.nbi"))
+    assert f"CACHE {custom}{os.sep}" in third.stdout and any(custom.rglob("*.nbi"))
+    assert not any((home / ".cache").rglob("custom"))
     blocker = tmp_path / "a-file"  # a cache dir "inside" a file cannot be created, even by root
     blocker.write_text("")
     fourth = python(use, env={**env, "NUMBA_CACHE_DIR": str(blocker / "numba")})
