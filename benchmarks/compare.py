@@ -22,6 +22,8 @@ def kernels(rows: list[dict]) -> list[str]:
         if r["name"].startswith(("test_epoch", "test_sgemm")):
             continue
         table[r["group"]][r["extra_info"]["backend"]] = r["stats"]["min"]
+    if not table:
+        return []
     engines = sorted({e for t in table.values() for e in t}, key=lambda e: e != "numpy")
     others = [e for e in engines if e != "numpy"]
     head = f"{'op':<34}" + "".join(f"{e + ' us':>12}" for e in engines)
@@ -48,7 +50,8 @@ def epochs(rows: list[dict]) -> list[str]:
             if info.get("workload") != wl:
                 continue
             if r["name"].startswith("test_sgemm"):
-                limit = (info["gflops"], info["gemm_limit_samples_per_s"])
+                limit = (info["gflops"], info["gemm_limit_samples_per_s"],
+                         info.get("gemm_limit_no_input_grad", float("nan")))
                 continue
             n = info["samples"]
             rates[info["backend"]] = (n / r["stats"]["min"], n / r["stats"]["median"])
@@ -67,6 +70,8 @@ def epochs(rows: list[dict]) -> list[str]:
         if limit:
             out.append(f"  GEMM-bound limit   {limit[1]:>10,.0f}   (sgemm {limit[0]:.0f} GFLOP/s "
                        "/ (6 x weights) FLOPs per sample)")
+            out.append(f"  ... without d/d input {limit[2]:>7,.0f}   (training skips the "
+                       "first layer's input-gradient GEMM, as PyTorch does)")
     return out
 
 

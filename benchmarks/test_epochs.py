@@ -85,5 +85,7 @@ def test_sgemm_limit(benchmark, workload):
     gflops = 2.0 * batch * 784 * width / benchmark.stats.stats.min / 1e9
     benchmark.extra_info.update(workload=workload, gflops=gflops, weights=n_weights(workload),
                                 gemm_limit_samples_per_s=gemm_limit(workload, gflops),
+                                gemm_limit_no_input_grad=gemm_limit(workload, gflops,
+                                                                    input_grad=False),
                                 sgemm_gflops_quick=sgemm_gflops(workload))
     assert gflops > 0 and time.perf_counter() > 0

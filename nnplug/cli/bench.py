@@ -70,9 +70,13 @@ def sgemm_gflops(workload: str, repeat: int = 20) -> float:
     return 2.0 * batch * N_FEATURES * width / best / 1e9
 
 
-def gemm_limit(workload: str, gflops: float) -> float:
-    """Samples/s if an epoch were only its GEMMs: GFLOP/s / (6 x weights) FLOPs per sample."""
-    return gflops * 1e9 / (6 * n_weights(workload))
+def gemm_limit(workload: str, gflops: float, *, input_grad: bool = True) -> float:
+    """Samples/s if an epoch were only its GEMMs: GFLOP/s / (6 x weights) FLOPs per sample;
+    ``input_grad=False``: less the 2 x 784 x width of the skipped d loss / d input GEMM."""
+    flops = 6 * n_weights(workload)
+    if not input_grad:
+        flops -= 2 * N_FEATURES * int(WORKLOADS[workload][0].split(",")[0].split(":")[1])
+    return gflops * 1e9 / flops
 
 
 def time_epoch(workload: str, backend: str, n: int, *, repeat: int = 3, seed: int = 0
@@ -194,7 +198,9 @@ def bench(workloads, backends, samples, repeat, blas_threads, profile):
             gf = sgemm_gflops(wl)
             click.echo(f"{wl}: {WORKLOADS[wl][0]} -> 10, batch {WORKLOADS[wl][1]}, "
                        f"{samples} samples/epoch; sgemm {gf:.0f} GFLOP/s -> GEMM-bound "
-                       f"limit {gemm_limit(wl, gf):,.0f} samples/s")
+                       f"limit {gemm_limit(wl, gf):,.0f} samples/s ("
+                       f"{gemm_limit(wl, gf, input_grad=False):,.0f} without the d/d input "
+                       "GEMM that training skips)")
             rates = {}
             for name in names:
                 times = time_epoch(wl, name, samples, repeat=repeat)

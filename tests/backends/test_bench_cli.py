@@ -31,6 +31,8 @@ def test_gemm_limit_formula():
     # W1: 784*256 + 256*256 + 256*10 weights; 6 FLOPs per weight per sample
     assert n_weights("W1") == 784 * 256 + 256 * 256 + 256 * 10
     assert gemm_limit("W1", 6.0 * n_weights("W1") / 1e9) == 1.0
+    skipped = 2 * 784 * 256  # the d loss / d input GEMM of the first layer
+    assert gemm_limit("W1", (6.0 * n_weights("W1") - skipped) / 1e9, input_grad=False) == 1.0
 
 
 def test_op_timer_times_exclusive_of_nested_ops(backend):
