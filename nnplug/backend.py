@@ -74,15 +74,15 @@ class Backend:
         return dz
 
     def linear_act_forward(self, x, W, b, kind=None, out=None):
-        """y = act(x W + b): the GEMM in BLAS, then :meth:`bias_act`."""
-        return self.bias_act(kind, np.matmul(x, W, out=out), b)
+        """y = act(x W + b) (this default: :meth:`linear_forward`, :meth:`act_forward`)."""
+        y = self.linear_forward(x, W, b)
+        return self.act_forward(kind, y) if kind else y
 
     def linear_act_backward(self, x, W, y, dy, dW, db, kind=None, need_dx=True, dz=None,
                             dx=None):
-        """dz = dy act'(y); dW = x^T dz; db = sum(dz); returns dx = dz W^T."""
-        dz = self.bias_act_backward(kind, y, dy, db, out=dz)
-        np.matmul(x.T, dz, out=dW)
-        return np.matmul(dz, W.T, out=dx) if need_dx else None
+        """dz = dy act'(y); dW = x^T dz; db = sum(dz); returns dx = dz W^T (or None)."""
+        g = self.act_backward(kind, y, dy) if kind else dy
+        return self.linear_backward(x, W, g, dW, db, need_dx)
 
     def batchnorm_act_forward_train(self, x, gamma, beta, eps, kind=None, y=None, xhat=None):
         """``act(batchnorm(x))``; returns ``y, xhat, inv_std, mean, var``."""

@@ -81,6 +81,15 @@ class NumpyBackend(Backend):
             dz.sum(axis=0, out=db)
         return dz
 
+    def linear_act_forward(self, x, W, b, kind=None, out=None):
+        return self.bias_act(kind, np.matmul(x, W, out=out), b)
+
+    def linear_act_backward(self, x, W, y, dy, dW, db, kind=None, need_dx=True, dz=None,
+                            dx=None):
+        dz = self.bias_act_backward(kind, y, dy, db, out=dz)
+        np.matmul(x.T, dz, out=dW)
+        return np.matmul(dz, W.T, out=dx) if need_dx else None
+
     def batchnorm_act_forward_train(self, x, gamma, beta, eps, kind=None, y=None, xhat=None):
         mean = x.mean(axis=0)
         xhat = np.subtract(x, mean, out=xhat)

@@ -65,3 +65,29 @@ def test_skipping_the_input_gradient_changes_no_parameter_gradient(backend, spec
         grads.append([p.grad.copy() for p in model.parameters()])
     for a, b in zip(*grads):
         np.testing.assert_array_equal(a, b)
+
+
+def test_a_backend_with_only_the_primitive_ops_still_runs_fused_models(registry):
+    """The fused ops' defaults compose the primitive ones, so a third-party backend that
+    implements only those (here: the NumPy reference's primitives) trains unchanged."""
+    from nnplug.backend import Backend, use_backend
+
+    ref = registry.get("backend", "numpy").cls()
+    primitives = ["linear_forward", "linear_backward", "act_forward", "act_backward",
+                  "batchnorm_forward_train", "batchnorm_forward_eval", "batchnorm_backward",
+                  "softmax_ce", "softmax", "mse", "sgd_step", "momentum_step", "adam_step"]
+    Minimal = type("Minimal", (Backend,), {n: getattr(type(ref), n) for n in primitives})
+    Minimal.name = "minimal"
+    x = np.random.default_rng(0).standard_normal((6, 3))
+    outs = []
+    for backend in (ref, Minimal()):
+        with use_backend(backend):
+            model = Sequential.from_spec("linear:5,relu,batchnorm,tanh", 3, 2, rng=0,
+                                         dtype=np.float64)
+            out = model.forward(x)
+            dx = model.backward(np.ones_like(out))
+            outs.append((out.copy(), dx.copy(), [p.grad.copy() for p in model.parameters()]))
+    np.testing.assert_allclose(outs[1][0], outs[0][0], rtol=1e-12)
+    np.testing.assert_allclose(outs[1][1], outs[0][1], rtol=1e-12)
+    for a, b in zip(outs[1][2], outs[0][2]):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-15)
