@@ -35,8 +35,12 @@ def _stats(obj: Any) -> dict[str, list[float]] | None:
         mean, std = getattr(obj, "mean_", None), getattr(obj, "scale_", None)
     if mean is None or std is None:
         return None
-    return {"mean": np.asarray(mean, np.float64).ravel().tolist(),
-            "std": np.asarray(std, np.float64).ravel().tolist()}
+    out = {"mean": np.asarray(mean, np.float64).ravel().tolist(),
+           "std": np.asarray(std, np.float64).ravel().tolist()}
+    if isinstance(obj, dict) and "min" in obj and "max" in obj:  # training range of z
+        out["min"] = np.asarray(obj["min"], np.float64).ravel().tolist()
+        out["max"] = np.asarray(obj["max"], np.float64).ravel().tolist()
+    return out
 
 
 def scaling_stats(data: Data) -> tuple[dict | None, dict | None]:
@@ -107,7 +111,8 @@ def rebuild(meta: dict[str, Any], arrays: dict[str, np.ndarray], source: Any,
             stats = meta.get(key)
             if stats is not None:
                 width = in_features if key == "scaling" else None
-                meta[key] = {k: _vector(stats[k], width, f"{key}.{k}") for k in ("mean", "std")}
+                keys = ("mean", "std", "min", "max") if "min" in stats else ("mean", "std")
+                meta[key] = {k: _vector(stats[k], width, f"{key}.{k}") for k in keys}
     except (KeyError, TypeError, ValueError, AttributeError, OverflowError) as exc:
         raise ModelFileError(f"{source} has a damaged header ({exc})") from None
 
@@ -165,6 +170,8 @@ class Model:
         stats = self.meta.get("scaling")
         if stats:
             X = (X - np.asarray(stats["mean"])) / np.asarray(stats["std"])
+            if "min" in stats:  # as in training: clip to the range the network saw
+                X = np.clip(X, np.asarray(stats["min"]), np.asarray(stats["max"]))
         return X
 
     def outputs(self, X: Any) -> np.ndarray:

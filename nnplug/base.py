@@ -122,6 +122,10 @@ class Param:
 class Optimizer(Component):
     """Updates parameters in place from their gradients; keeps per-parameter state."""
 
+    #: the learning rate ``nnplug train`` uses when ``--lr`` is not given, per task
+    #: (``{"classification": ..., "regression": ...}``); ``None``: the constructor's default
+    default_lr: ClassVar[dict[str, float] | None] = None
+
     def __init__(self, lr: float = 0.01, weight_decay: float = 0.0, **options: Any):
         super().__init__(**options)
         if not lr > 0:

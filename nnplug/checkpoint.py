@@ -155,7 +155,7 @@ class Checkpointer:
     """Solver callback writing ``best.npz`` (when the epoch is the best so far) and
     ``last.npz`` (always) into ``directory`` at the end of every epoch."""
 
-    def __init__(self, directory: str | os.PathLike, config: dict[str, Any] | None = None,
+    def __init__(self, directory: str | os.PathLike, config: Any = None,
                  extra: dict[str, Any] | None = None):
         self.directory = Path(directory)
         # checked now, created at the first save: a run that fails early leaves nothing
@@ -166,7 +166,16 @@ class Checkpointer:
         if not os.access(existing, os.W_OK):
             raise NNPlugError(f"cannot create checkpoint directory {self.directory}: "
                               f"{existing} is not writable")
-        self.config, self.extra = config or {}, dict(extra or {})
+        self._config, self.extra = config or {}, dict(extra or {})
+
+    @property
+    def config(self) -> dict[str, Any]:
+        """The run configuration as saved; a dataclass is read at save time, so values
+        resolved during ``build`` (e.g. the default ``lr``) are recorded."""
+        import dataclasses
+
+        cfg = self._config
+        return dataclasses.asdict(cfg) if dataclasses.is_dataclass(cfg) else dict(cfg)
 
     def on_epoch_end(self, solver: Solver, record: EpochRecord) -> None:
         from .api import save

@@ -27,7 +27,7 @@ class TrainConfig:
     hidden: int = 256
     loss: str | None = None
     optimizer: str = "momentum"
-    lr: float = 0.05
+    lr: float | None = None  # None: the optimizer's default_lr for the task
     momentum: float = 0.9
     weight_decay: float = 1e-4
     lr_decay: float = 0.95
@@ -44,7 +44,7 @@ class TrainConfig:
     def validate(self) -> None:
         checks = [
             (self.hidden >= 1, "--hidden must be >= 1"),
-            (self.lr > 0, "--lr must be > 0"),
+            (self.lr is None or self.lr > 0, "--lr must be > 0"),
             (0 <= self.momentum < 1, "--momentum must be in [0, 1)"),
             (self.weight_decay >= 0, "--weight-decay must be >= 0"),
             (0 < self.lr_decay <= 1, "--lr-decay must be in (0, 1]"),
@@ -59,11 +59,19 @@ class TrainConfig:
                 raise NNPlugError(message)
 
 
-def make_optimizer(name: str, *, lr: float, momentum: float, weight_decay: float):
-    """Create optimizer ``name``, passing ``momentum`` only to those that take it."""
+def make_optimizer(name: str, *, lr: float | None, momentum: float, weight_decay: float,
+                   task: str = "classification"):
+    """Create optimizer ``name``, passing ``momentum`` only to those that take it.
+
+    ``lr=None`` picks the optimizer's ``default_lr`` for ``task``, else its own default.
+    """
     spec = parse_token(name)
     cls = get_registry().get("optimizer", spec.name).cls
-    defaults: dict[str, Any] = {"lr": lr, "weight_decay": weight_decay}
+    defaults: dict[str, Any] = {"weight_decay": weight_decay}
+    if lr is None and getattr(cls, "default_lr", None):
+        lr = cls.default_lr.get(task)
+    if lr is not None:
+        defaults["lr"] = lr
     if "momentum" in inspect.signature(cls.__init__).parameters:
         defaults["momentum"] = momentum
     return make_component("optimizer", spec, **defaults)
@@ -88,7 +96,8 @@ def build(config: TrainConfig):
                                  registry=registry)
     model.input_grad = False  # training never reads d loss / d input: skip that GEMM
     optimizer = make_optimizer(config.optimizer, lr=config.lr, momentum=config.momentum,
-                               weight_decay=config.weight_decay)
+                               weight_decay=config.weight_decay, task=data.task)
+    config.lr = optimizer.lr  # record the resolved default (metrics, checkpoints)
     return data, model, loss, optimizer
 
 
@@ -120,7 +129,10 @@ def train(config: TrainConfig, callbacks: list[Any] | None = None, *,
         if resume is not None:
             resume.apply(solver)
         try:
-            result = solver.fit(data)
+            # overflow on the way to a non-finite loss is reported once, by the Solver's
+            # TrainingDiverged, not as a page of NumPy RuntimeWarnings first
+            with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+                result = solver.fit(data)
         except TrainingDiverged as exc:
             diverged, result = exc, exc.result  # type: ignore[attr-defined]
         t0 = time.perf_counter()

@@ -29,3 +29,9 @@ def registry():
 @pytest.fixture
 def rng():
     return np.random.default_rng(0)
+
+
+@pytest.fixture(autouse=True)
+def _default_logs_in_tmp(tmp_path_factory, monkeypatch):
+    """`nnplug train` logs under ./logs by default; tests must not litter the checkout."""
+    monkeypatch.setenv("NNPLUG_LOG_DIR", str(tmp_path_factory.getbasetemp() / "default-logs"))

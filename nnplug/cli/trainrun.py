@@ -150,7 +150,7 @@ def run_training(config: TrainConfig, options: dict[str, Any], *, quiet: bool,
 
         check_target(plot)
         require_matplotlib()
-    checkpointer = (Checkpointer(checkpoint_dir, dataclasses.asdict(config),
+    checkpointer = (Checkpointer(checkpoint_dir, config,
                                  extra=training_info(dataclasses.asdict(config)))
                     if checkpoint_dir else None)
     logger, _ = make_logger(log_file)  # last: a bad option above leaves no log file behind

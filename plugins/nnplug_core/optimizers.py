@@ -11,6 +11,7 @@ class SGD(Optimizer):
     """Plain SGD: p -= lr * (g + wd p)."""
 
     name = "sgd"
+    default_lr = {"classification": 0.05, "regression": 0.01}
 
     def update(self, p, state):
         ops.sgd_step(p.value, p.grad, self.lr, self.wd(p))
@@ -21,6 +22,8 @@ class Momentum(Optimizer):
 
     name = "momentum"
     nesterov = False
+    # regression inputs (e.g. California's standardised features) have long tails: 0.05 diverges
+    default_lr = {"classification": 0.05, "regression": 0.01}
 
     def __init__(self, lr=0.01, weight_decay=0.0, momentum: float = 0.9):
         super().__init__(lr=lr, weight_decay=weight_decay)

@@ -81,6 +81,7 @@ def test_damaged_checkpoints_change_nothing(run_dir, tmp_path):
     (tmp_path / "ck").mkdir()
     with use_backend("numpy"):
         data, model, loss, opt = build(cfg)
+        lr0 = opt.lr
         before = {k: v.copy() for k, v in model.state_arrays().items()}
         for _ in range(150):
             rewrite(d / "ck" / LAST, tmp_path / "ck" / LAST, mutated(meta, rng))
@@ -95,5 +96,5 @@ def test_damaged_checkpoints_change_nothing(run_dir, tmp_path):
                     assert np.array_equal(v, before[k])
             else:
                 model.load_state_arrays(before)
-                opt.state, opt.lr, opt.steps = {}, cfg.lr, 0
+                opt.state, opt.lr, opt.steps = {}, lr0, 0
     assert failures > 50
