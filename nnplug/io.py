@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import os
 import tempfile
 from pathlib import Path
@@ -43,10 +44,21 @@ def atomic_open(path: str | os.PathLike, mode: str = "wb") -> Iterator[IO[Any]]:
         raise
 
 
+def _finite(obj: Any) -> Any:
+    """``obj`` with every NaN/inf float replaced by ``None`` (strict JSON has neither)."""
+    if isinstance(obj, float):
+        return obj if math.isfinite(obj) else None
+    if isinstance(obj, dict):
+        return {k: _finite(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_finite(v) for v in obj]
+    return obj
+
+
 def write_json(path: str | os.PathLike, obj: Any) -> None:
-    """Write ``obj`` as indented JSON, atomically."""
+    """Write ``obj`` as indented, strict JSON (NaN/inf become ``null``), atomically."""
     with atomic_open(path, "w") as fh:
-        json.dump(obj, fh, indent=2, sort_keys=False)
+        json.dump(_finite(obj), fh, indent=2, sort_keys=False, allow_nan=False)
         fh.write("\n")
 
 

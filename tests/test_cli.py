@@ -81,3 +81,17 @@ def test_bad_input_is_one_line_nonzero(args, fragment):
     assert isinstance(res.exception, SystemExit)
     error_lines = [line for line in res.output.splitlines() if line.startswith("Error")]
     assert len(error_lines) == 1
+
+
+def test_metrics_json_is_strict_even_with_nan(tmp_path):
+    """NaN/inf (e.g. a diverged run's loss) are written as null, never as bare NaN."""
+    import math
+
+    from nnplug.io import write_json
+
+    path = tmp_path / "m.json"
+    write_json(path, {"a": float("nan"), "b": [1.0, float("inf")], "c": {"d": 2.5}})
+    text = path.read_text()
+    assert "NaN" not in text and "Infinity" not in text
+    assert json.loads(text) == {"a": None, "b": [1.0, None], "c": {"d": 2.5}}
+    assert not math.isnan(json.loads(text)["c"]["d"])

@@ -5,6 +5,8 @@ from dataclasses import dataclass
 
 import click
 
+from ..backend import DEFAULT_BACKEND
+
 
 @dataclass
 class Row:
@@ -67,7 +69,7 @@ def _check(kind: str, label: str, comp, options: dict, seed: int) -> Row:
 @click.option("--layers", default=None, metavar="NAME,...",
               help="Only these layers (spec tokens, e.g. 'linear:7,leaky_relu:alpha=0.3').")
 @click.option("--losses", default=None, metavar="NAME,...", help="Only these losses.")
-@click.option("--backend", default="numpy", show_default=True, help="Compute backend.")
+@click.option("--backend", default=DEFAULT_BACKEND, show_default=True, help="Compute backend.")
 @click.option("--seed", default=0, show_default=True, type=int, help="Seeds the random inputs.")
 def gradcheck(layers, losses, backend, seed):
     """Check every layer's and loss's backward pass against float64 central differences.
