@@ -101,6 +101,20 @@ class Backend:
         return self.batchnorm_backward(g, xhat, inv_std, gamma, dgamma, dbeta)
 
 
+class BlasLinearAct:
+    """Mixin for backends: ``linear + activation`` as one BLAS GEMM written into ``out``,
+    then the backend's own (fused) ``bias_act`` / ``bias_act_backward``."""
+
+    def linear_act_forward(self, x, W, b, kind=None, out=None):
+        return self.bias_act(kind, np.matmul(x, W, out=out), b)
+
+    def linear_act_backward(self, x, W, y, dy, dW, db, kind=None, need_dx=True, dz=None,
+                            dx=None):
+        dz = self.bias_act_backward(kind, y, dy, db, out=dz)
+        np.matmul(x.T, dz, out=dW)
+        return np.matmul(dz, W.T, out=dx) if need_dx else None
+
+
 class Workspace:
     """Named scratch arrays a layer reuses from one training step to the next.
 

@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from nnplug.backend import Backend
+from nnplug.backend import Backend, BlasLinearAct
 
 
-class NumpyBackend(Backend):
+class NumpyBackend(BlasLinearAct, Backend):
     """Reference implementation in plain NumPy (BLAS GEMMs, vectorised element-wise ops)."""
 
     name = "numpy"
@@ -80,15 +80,6 @@ class NumpyBackend(Backend):
         if db is not None:
             dz.sum(axis=0, out=db)
         return dz
-
-    def linear_act_forward(self, x, W, b, kind=None, out=None):
-        return self.bias_act(kind, np.matmul(x, W, out=out), b)
-
-    def linear_act_backward(self, x, W, y, dy, dW, db, kind=None, need_dx=True, dz=None,
-                            dx=None):
-        dz = self.bias_act_backward(kind, y, dy, db, out=dz)
-        np.matmul(x.T, dz, out=dW)
-        return np.matmul(dz, W.T, out=dx) if need_dx else None
 
     def batchnorm_act_forward_train(self, x, gamma, beta, eps, kind=None, y=None, xhat=None):
         mean = x.mean(axis=0)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from nnplug.backend import Backend
+from nnplug.backend import Backend, BlasLinearAct
 
 from . import jit
 
@@ -43,7 +43,7 @@ def _empty(dtype) -> np.ndarray:
     return np.empty(0, dtype)
 
 
-class NumbaBackend(Backend):
+class NumbaBackend(BlasLinearAct, Backend):
     """Fused serial Numba kernels for the memory-bound ops; GEMMs stay in BLAS."""
 
     name = "numba"
@@ -59,15 +59,6 @@ class NumbaBackend(Backend):
     # -- dense + activation ------------------------------------------------------------
     def linear_forward(self, x, W, b):
         return self.linear_act_forward(x, W, b, None)
-
-    def linear_act_forward(self, x, W, b, kind=None, out=None):
-        return self.bias_act(kind, np.matmul(x, W, out=out), b)
-
-    def linear_act_backward(self, x, W, y, dy, dW, db, kind=None, need_dx=True, dz=None,
-                            dx=None):
-        dz = self.bias_act_backward(kind, y, dy, db, out=dz)
-        np.matmul(x.T, dz, out=dW)
-        return np.matmul(dz, W.T, out=dx) if need_dx else None
 
     def _smooth(self, code: int, y: np.ndarray) -> None:
         """y = sigmoid(y) or tanh(y) in place on a C-contiguous 2-D array, through NumPy's
