@@ -1,6 +1,7 @@
 """Sequential: a stack of layers built from a spec, with shape inference."""
 from __future__ import annotations
 
+import inspect
 from typing import Any, Iterable
 
 import numpy as np
@@ -26,12 +27,38 @@ def make_component(kind: str, spec: ComponentSpec, registry: Registry | None = N
                             f"{kind} '{spec.name}' takes no positional value; use key=value")
         options[cls.positional] = spec.positional
     options.update(spec.options)
+    problem = _check_options(cls, spec.options, kind, spec.name)
+    if problem:
+        raise SpecError(f"bad spec at token {spec.index + 1} '{spec.token}': {problem}")
     try:
         obj = cls(**options)
     except (TypeError, ValueError) as exc:
         raise SpecError(f"bad spec at token {spec.index + 1} '{spec.token}': {exc}") from None
     obj.spec_name = spec.name
     return obj
+
+
+def _check_options(cls: Any, given: dict[str, Any], kind: str, name: str) -> str | None:
+    """Say what is wrong with ``given`` for ``cls.__init__``, judged by its signature:
+    an option it does not take, or a word where its default is a number or a flag."""
+    try:
+        params = inspect.signature(cls.__init__).parameters
+    except (TypeError, ValueError):
+        return None
+    if any(p.kind is p.VAR_KEYWORD for p in params.values()):
+        return None
+    known = [n for n, p in params.items() if n != "self" and p.kind is not p.VAR_POSITIONAL]
+    for key, value in given.items():
+        if key not in params or key == "self":
+            return (f"{kind} '{name}' has no option '{key}' "
+                    f"(options: {', '.join(known) or 'none'})")
+        default = params[key].default
+        if isinstance(default, bool) and not isinstance(value, bool):
+            return f"option '{key}' expects true or false, got {value!r}"
+        if (isinstance(default, (int, float)) and not isinstance(default, bool)
+                and not isinstance(value, (int, float))):
+            return f"option '{key}' expects a number, got {value!r}"
+    return None
 
 
 class Sequential:

@@ -37,7 +37,10 @@ def test_bad_syntax_points_at_token(spec, fragment):
     ("linear:-3,relu", "token 1 'linear:-3'"),
     ("linear,relu:4", "token 2 'relu:4'"),
     ("dropout:p=1.5", "p must be in [0, 1)"),
-    ("batchnorm:foo=1", "unexpected keyword argument 'foo'"),
+    ("batchnorm:foo=1", "layer 'batchnorm' has no option 'foo' (options: momentum, eps)"),
+    ("linear:p=3", "layer 'linear' has no option 'p' (options: units, bias)"),
+    ("batchnorm:momentum=abc", "option 'momentum' expects a number, got 'abc'"),
+    ("linear:8:bias=maybe", "option 'bias' expects true or false, got 'maybe'"),
 ])
 def test_bad_options_point_at_token(spec, fragment):
     with pytest.raises(SpecError) as err:
