@@ -30,6 +30,11 @@ def make_component(kind: str, spec: ComponentSpec, registry: Registry | None = N
     problem = _check_options(cls, spec.options, kind, spec.name)
     if problem:
         raise SpecError(f"bad spec at token {spec.index + 1} '{spec.token}': {problem}")
+    # options from elsewhere (CLI flags such as --classes): the same check, no token to blame
+    problem = _check_options(cls, {k: v for k, v in defaults.items() if k not in spec.options},
+                             kind, spec.name)
+    if problem:
+        raise SpecError(problem)
     try:
         obj = cls(**options)
     except (TypeError, ValueError) as exc:

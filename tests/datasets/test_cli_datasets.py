@@ -102,7 +102,7 @@ def test_train_digits_classes():
 
 @pytest.mark.parametrize("args,fragment", [
     (["--dataset", "csv"], "needs --data FILE"),
-    (["--dataset", "california", "--classes", "0,1"], "unexpected keyword argument 'classes'"),
+    (["--dataset", "california", "--classes", "0,1"], "dataset 'california' has no option 'classes'"),
     (["--dataset", "mnist", "--classes", "0"], "at least two classes"),
     (["--dataset", "npz", "--data", "/nonexistent/x.npz"], "cannot read"),
 ])
