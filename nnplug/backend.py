@@ -1,27 +1,39 @@
-"""The compute-backend ("ops") interface and the current-backend switch.
+"""The compute backend ("ops"): one level of operations, the reference math in NumPy.
 
-Layers, losses and optimizers express their memory-bound math through
-``ops.<operation>(...)``; ``ops`` forwards to the backend selected with
-:func:`use_backend` / :func:`set_backend` (default: ``numpy``, the reference
-implementation and test oracle shipped by the ``nnplug_core`` plugin). A faster
-backend implements the same methods; GEMMs stay in NumPy/BLAS everywhere.
-Every operation preserves the input dtype and may write into its arguments only
-where documented (optimizer steps update ``p`` and state in place).
+Layers, losses and optimizers do their memory-bound math through ``self.ops``, the
+:class:`Backend` of the model they belong to (thinc's ``Ops`` pattern). This base class
+implements every operation in plain NumPy -- it *is* the reference and the test oracle
+-- so a new backend subclasses it and overrides only what it accelerates. Matrix
+products stay in BLAS everywhere. Every operation keeps the input dtype and writes into
+its arguments only where documented (``out=``/workspace arguments, parameter updates).
+
+``act`` arguments name an element-wise activation applied to an op's output:
+``None``, ``"relu"``, ``"sigmoid"`` or ``"tanh"`` (:data:`ACTIVATIONS`).
+
+A backend may also offer a *compiled path* (:meth:`Backend.compile`):
+whole training steps as compiled code when every component provides kernels (see
+:mod:`nnplug.kernels`). The NumPy reference has none and runs per op.
 """
 from __future__ import annotations
 
 import contextlib
+import contextvars
 from typing import Any, ClassVar, Iterator
 
 import numpy as np
 
+from .counter_rng import dropout_key, dropout_threshold, hash32
 from .errors import BackendUnavailableError
 
-DEFAULT_BACKEND = "numpy"
+ACTIVATIONS = ("relu", "sigmoid", "tanh")
+
+
+def _out(out: np.ndarray | None, like: np.ndarray) -> np.ndarray:
+    return np.empty_like(like) if out is None else out
 
 
 class Backend:
-    """Interface every backend implements. See ``nnplug_core.numpy_backend`` for the math."""
+    """Every op, in NumPy. Subclasses set ``name`` and override what they accelerate."""
 
     name: ClassVar[str] = ""
 
@@ -34,115 +46,220 @@ class Backend:
         if options:
             raise TypeError(f"unexpected option(s) {', '.join(sorted(options))}")
 
-    # Dense layer: y = x @ W + b ; backward gives dx, dW = x.T @ dy, db = sum(dy)
-    def linear_forward(self, x, W, b): raise NotImplementedError
-    def linear_backward(self, x, W, dy, dW, db, need_dx=True): raise NotImplementedError
-    # Element-wise activation ``kind`` in {"relu", "sigmoid", "tanh"}; backward uses y only
-    def act_forward(self, kind, x): raise NotImplementedError
-    def act_backward(self, kind, y, dy): raise NotImplementedError
-    # BatchNorm over the batch axis
-    def batchnorm_forward_train(self, x, gamma, beta, eps): raise NotImplementedError
-    def batchnorm_forward_eval(self, x, gamma, beta, mean, var, eps): raise NotImplementedError
-    def batchnorm_backward(self, dy, xhat, inv_std, gamma, dgamma, dbeta):
-        raise NotImplementedError
-    # Losses: mean over the batch; return (loss, d loss / d outputs)
-    def softmax_ce(self, logits, labels): raise NotImplementedError
-    def softmax(self, logits): raise NotImplementedError
-    def mse(self, pred, target): raise NotImplementedError
-    # Optimizer updates, in place on p (and state arrays)
-    def sgd_step(self, p, g, lr, wd): raise NotImplementedError
-    def momentum_step(self, p, g, v, lr, mu, wd, nesterov): raise NotImplementedError
-    def adam_step(self, p, g, m, v, lr, b1, b2, eps, t, wd): raise NotImplementedError
+    def __repr__(self) -> str:
+        return f"<backend {self.name}>"
 
-    # -- fused ops: what Sequential calls for "linear|batchnorm, then activation" --------
-    # ``kind`` None means no activation. ``out``/``dz``/``dx``/``y``/``xhat``: optional
-    # preallocated results (training workspaces). These defaults compose the ops above,
-    # so a backend only overrides them to fuse passes.
-    def bias_act(self, kind, z, b):
-        """z = act(z + b) in place (``b`` may be None); returns z."""
+    # -- element-wise activations ---------------------------------------------------------
+    def activation_forward(self, kind: str | None, x: np.ndarray,
+                           out: np.ndarray | None = None) -> np.ndarray:
+        """y = act(x); ``out`` may be ``x`` (in place)."""
+        out = _out(out, x)
+        if kind is None:
+            if out is not x:
+                out[...] = x
+        elif kind == "relu":
+            np.maximum(x, 0, out=out)
+        elif kind == "tanh":
+            np.tanh(x, out=out)
+        elif kind == "sigmoid":  # exp of a non-positive argument only: no overflow
+            e = np.exp(-np.abs(x))
+            out[...] = np.where(x >= 0, 1 / (1 + e), e / (1 + e))
+        else:
+            raise ValueError(f"unknown activation {kind!r}")
+        return out
+
+    def activation_backward(self, kind: str | None, y: np.ndarray, dy: np.ndarray,
+                            out: np.ndarray | None = None) -> np.ndarray:
+        """dx = dy * act'(x), written through the output y = act(x)."""
+        if kind is None:
+            return dy
+        out = _out(out, dy)
+        if kind == "relu":
+            np.multiply(dy, y > 0, out=out)
+        elif kind == "tanh":
+            np.multiply(dy, 1 - y * y, out=out)
+        elif kind == "sigmoid":
+            np.multiply(dy, y, out=out)
+            out *= 1 - y
+        else:
+            raise ValueError(f"unknown activation {kind!r}")
+        return out
+
+    # -- dense ------------------------------------------------------------------------------
+    def linear_forward(self, x, W, b, act=None, out=None):
+        """y = act(x W + b) (``b`` may be None); the GEMM writes into ``out``."""
+        y = np.matmul(x, W, out=out)
         if b is not None:
-            z += b
-        if kind:
-            z[...] = self.act_forward(kind, z)
-        return z
+            y += b
+        return self.activation_forward(act, y, out=y)
 
-    def bias_act_backward(self, kind, y, dy, db, out=None):
-        """dz = dy act'(y) (``dy`` itself when ``kind`` is None); db = sum(dz) if given."""
-        dz = self.act_backward(kind, y, dy) if kind else dy
+    def linear_backward(self, x, W, y, dy, dW, db, act=None, need_dx=True, dz=None,
+                        dx=None):
+        """dz = dy act'(y); dW = x^T dz; db = sum(dz) (if given); returns dz W^T or None."""
+        dz = self.activation_backward(act, y, dy, out=dz)
+        np.matmul(x.T, dz, out=dW)
         if db is not None:
             dz.sum(axis=0, out=db)
-        return dz
-
-    def linear_act_forward(self, x, W, b, kind=None, out=None):
-        """y = act(x W + b) (this default: :meth:`linear_forward`, :meth:`act_forward`)."""
-        y = self.linear_forward(x, W, b)
-        return self.act_forward(kind, y) if kind else y
-
-    def linear_act_backward(self, x, W, y, dy, dW, db, kind=None, need_dx=True, dz=None,
-                            dx=None):
-        """dz = dy act'(y); dW = x^T dz; db = sum(dz); returns dx = dz W^T (or None)."""
-        g = self.act_backward(kind, y, dy) if kind else dy
-        return self.linear_backward(x, W, g, dW, db, need_dx)
-
-    def batchnorm_act_forward_train(self, x, gamma, beta, eps, kind=None, y=None, xhat=None):
-        """``act(batchnorm(x))``; returns ``y, xhat, inv_std, mean, var``."""
-        out, xhat, inv_std, mean, var = self.batchnorm_forward_train(x, gamma, beta, eps)
-        return (self.act_forward(kind, out) if kind else out), xhat, inv_std, mean, var
-
-    def batchnorm_act_forward_eval(self, x, gamma, beta, mean, var, eps, kind=None):
-        """``act(batchnorm_eval(x))``."""
-        out = self.batchnorm_forward_eval(x, gamma, beta, mean, var, eps)
-        return self.act_forward(kind, out) if kind else out
-
-    def batchnorm_act_backward(self, dy, y, xhat, inv_std, gamma, dgamma, dbeta, kind=None,
-                               dx=None):
-        """BatchNorm backward of ``g = dy act'(y)``."""
-        g = self.act_backward(kind, y, dy) if kind else dy
-        return self.batchnorm_backward(g, xhat, inv_std, gamma, dgamma, dbeta)
-
-
-class BlasLinearAct:
-    """Mixin for backends: ``linear + activation`` as one BLAS GEMM written into ``out``,
-    then the backend's own (fused) ``bias_act`` / ``bias_act_backward``."""
-
-    def linear_act_forward(self, x, W, b, kind=None, out=None):
-        return self.bias_act(kind, np.matmul(x, W, out=out), b)
-
-    def linear_act_backward(self, x, W, y, dy, dW, db, kind=None, need_dx=True, dz=None,
-                            dx=None):
-        dz = self.bias_act_backward(kind, y, dy, db, out=dz)
-        np.matmul(x.T, dz, out=dW)
         return np.matmul(dz, W.T, out=dx) if need_dx else None
 
+    # -- batch normalisation (over the batch axis) --------------------------------------------
+    def batchnorm_forward_train(self, x, gamma, beta, eps, act=None, y=None, xhat=None):
+        """Batch statistics: xhat = (x - mean) / sqrt(var + eps), y = act(gamma xhat + beta).
 
-class Workspace:
-    """Named scratch arrays a layer reuses from one training step to the next.
+        Returns ``y, xhat, inv_std, mean, var`` (biased variance, two passes)."""
+        mean = x.mean(axis=0)
+        xhat = np.subtract(x, mean, out=xhat)
+        var = np.einsum("ij,ij->j", xhat, xhat) / x.shape[0]
+        inv_std = (1.0 / np.sqrt(var + eps)).astype(x.dtype, copy=False)
+        xhat *= inv_std
+        y = np.multiply(xhat, gamma, out=y)
+        y += beta
+        return (self.activation_forward(act, y, out=y), xhat, inv_std, mean,
+                var.astype(x.dtype, copy=False))
 
-    ``get(name, shape, dtype)`` returns the same array while shape and dtype match,
-    so the steady state allocates nothing (large temporaries would otherwise be
-    mmapped and page-faulted on every step). An array handed out is valid until the
-    next ``get`` of the same name.
-    """
+    def batchnorm_forward_eval(self, x, gamma, beta, mean, var, eps, act=None, out=None):
+        """Running statistics: y = act((x - mean) gamma / sqrt(var + eps) + beta)."""
+        scale = (gamma / np.sqrt(var + eps)).astype(x.dtype, copy=False)
+        y = np.subtract(x, mean, out=out)
+        y *= scale
+        y += beta
+        return self.activation_forward(act, y, out=y)
 
-    def __init__(self) -> None:
-        self._arrays: dict[str, Any] = {}
+    def batchnorm_backward(self, dy, y, xhat, inv_std, gamma, dgamma, dbeta, act=None,
+                           dx=None):
+        """Training mode, g = dy act'(y): dbeta = sum g, dgamma = sum g xhat,
+        dx = gamma inv_std / N (N g - dbeta - xhat dgamma)."""
+        g = self.activation_backward(act, y, dy, out=dx)
+        n = g.shape[0]
+        g.sum(axis=0, out=dbeta)
+        np.einsum("ij,ij->j", g, xhat, out=dgamma)
+        dx = np.multiply(g, n, out=dx)
+        dx -= dbeta
+        dx -= xhat * dgamma
+        dx *= (gamma * inv_std / n).astype(dy.dtype, copy=False)
+        return dx
 
-    def get(self, name: str, shape: tuple[int, ...], dtype: Any) -> Any:
-        a = self._arrays.get(name)
-        if a is None or a.shape != tuple(shape) or a.dtype != dtype:
-            a = self._arrays[name] = np.empty(shape, dtype)
-        return a
+    def batchnorm_backward_eval(self, dy, y, x, gamma, mean, var, eps, dgamma, dbeta,
+                                act=None, dx=None):
+        """Eval mode (the statistics are constants), g = dy act'(y): dbeta = sum g,
+        dgamma = sum g (x - mean) / sqrt(var + eps), dx = g gamma / sqrt(var + eps)."""
+        g = self.activation_backward(act, y, dy, out=dx)
+        inv_std = (1.0 / np.sqrt(var + eps)).astype(dy.dtype, copy=False)
+        g.sum(axis=0, out=dbeta)
+        np.einsum("ij,ij->j", g, (x - mean) * inv_std, out=dgamma)
+        return np.multiply(g, (gamma * inv_std).astype(dy.dtype, copy=False), out=dx)
 
-    def clear(self) -> None:
-        self._arrays.clear()
+    # -- dropout --------------------------------------------------------------------------------
+    def dropout_mask(self, shape, p, seed, step, dtype, out=None):
+        """Inverted-dropout mask: 0 with probability ``p``, else 1/(1-p).
+
+        Counter-based: element ``i`` of training step ``step`` keeps its unit when
+        ``hash32(key(seed, step) + i) >= p * 2^32`` (:func:`dropout_key`, :func:`hash32`),
+        so every backend and the compiled path draw the same mask, and the state to
+        checkpoint is a step count."""
+        n = int(np.prod(shape))
+        key = np.uint32(dropout_key(seed, step))
+        h = hash32(np.arange(n, dtype=np.uint32) + key)
+        out = np.empty(shape, dtype) if out is None else out
+        keep = h.reshape(shape) >= np.uint32(dropout_threshold(p))
+        np.multiply(keep, out.dtype.type(1.0 / (1.0 - p)), out=out)
+        return out
+
+    # -- losses (mean over the batch) -----------------------------------------------------------
+    def softmax(self, logits):
+        z = logits - logits.max(axis=1, keepdims=True)
+        np.exp(z, out=z)
+        z /= z.sum(axis=1, keepdims=True)
+        return z
+
+    def softmax_cross_entropy(self, logits, labels):
+        """``(loss, d loss / d logits)``: loss = mean(logsumexp(z) - z[label]), gradient
+        (softmax - onehot) / N."""
+        n, k = logits.shape
+        labels = np.asarray(labels)
+        if labels.shape != (n,):
+            raise ValueError(f"{labels.size} labels for {n} rows")
+        if n and (labels.min() < 0 or labels.max() >= k):
+            raise ValueError(f"labels must be in [0, {k})")
+        z = logits - logits.max(axis=1, keepdims=True)
+        e = np.exp(z)
+        s = e.sum(axis=1, keepdims=True)
+        rows = np.arange(n)
+        loss = float(np.mean(np.log(s[:, 0]) - z[rows, labels])) if n else float("nan")
+        e /= s
+        e[rows, labels] -= 1
+        e /= max(n, 1)
+        return loss, e
+
+    def mse(self, pred, target):
+        """``(loss, grad)``: loss = mean over all elements of (pred - target)^2, gradient
+        2 (pred - target) / size."""
+        target = np.asarray(target, dtype=pred.dtype)
+        if target.size != pred.size:
+            raise ValueError(f"target has {target.size} values, predictions {pred.size}")
+        diff = pred - target.reshape(pred.shape)
+        loss = float(np.mean(diff * diff))
+        diff *= pred.dtype.type(2.0 / max(diff.size, 1))
+        return loss, diff
+
+    # -- optimizer updates, in place on p and the state arrays -------------------------------
+    def sgd_update(self, p, g, lr, wd):
+        """p -= lr (g + wd p)."""
+        if wd:
+            g = g + p.dtype.type(wd) * p
+        p -= p.dtype.type(lr) * g
+
+    def momentum_update(self, p, g, v, lr, mu, wd, nesterov=False):
+        """v = mu v + (g + wd p); p -= lr v (Nesterov: p -= lr (g + wd p + mu v))."""
+        t = p.dtype.type
+        if wd:
+            g = g + t(wd) * p
+        v *= t(mu)
+        v += g
+        p -= t(lr) * (g + t(mu) * v if nesterov else v)
+
+    def adam_update(self, p, g, m, v, lr, b1, b2, eps, t, wd, decoupled=False):
+        """Adam as PyTorch computes it (step ``t`` >= 1): m = b1 m + (1-b1) g,
+        v = b2 v + (1-b2) g^2, p -= lr/(1-b1^t) m / (sqrt(v)/sqrt(1-b2^t) + eps).
+        ``wd``: L2 added to g (Adam) or, ``decoupled``, p -= lr wd p first (AdamW)."""
+        d = p.dtype.type
+        if wd and decoupled:
+            p *= d(1.0 - lr * wd)
+        elif wd:
+            g = g + d(wd) * p
+        m *= d(b1)
+        m += d(1 - b1) * g
+        v *= d(b2)
+        v += d(1 - b2) * (g * g)
+        denom = np.sqrt(v)
+        denom /= d(np.sqrt(1 - b2 ** t))
+        denom += d(eps)
+        p -= d(lr / (1 - b1 ** t)) * m / denom
+
+    # -- the compiled path --------------------------------------------------------------------
+    def compile(self, model: Any, loss: Any = None, optimizer: Any = None) -> Any:
+        """A compiled runner for ``model`` (prediction), or with ``loss`` and ``optimizer``
+        for training; ``None`` to run per op (the reference always runs per op).
+
+        A compiling backend returns an object with the
+        :class:`nnplug.kernels.CompiledTrainer` interface when every component declares
+        kernels, and raises :class:`nnplug.kernels.NotCompiled` (one line naming the
+        component) when one does not."""
+        return None
 
 
-_current: Backend | None = None
+# -- which backend: the model's own, else the one chosen for this context ----------------------
+#: the backend used where no model says otherwise (``use_backend`` changes it per context)
+DEFAULT_BACKEND = "numpy"
+_current: contextvars.ContextVar[Backend | None] = contextvars.ContextVar(
+    "nnplug_backend", default=None)
 _instances: dict[str, Backend] = {}
 
 
-def get_backend(name: str) -> Backend:
-    """Create (once) and return the backend ``name``; one-line error if unavailable."""
+def get_backend(name: str | Backend) -> Backend:
+    """The backend ``name`` (created once per process); one-line error if unavailable."""
+    if isinstance(name, Backend):
+        return name
     if name not in _instances:
         from .registry import get_registry
 
@@ -155,38 +272,18 @@ def get_backend(name: str) -> Backend:
 
 
 def current_backend() -> Backend:
-    global _current
-    if _current is None:
-        _current = get_backend(DEFAULT_BACKEND)
-    return _current
-
-
-def set_backend(backend: str | Backend) -> Backend:
-    """Make ``backend`` (a name or an instance) current for this process."""
-    global _current
-    _current = get_backend(backend) if isinstance(backend, str) else backend
-    return _current
+    """The backend of this context: set by :func:`use_backend`, else the default."""
+    backend = _current.get()
+    return backend if backend is not None else get_backend(DEFAULT_BACKEND)
 
 
 @contextlib.contextmanager
 def use_backend(backend: str | Backend) -> Iterator[Backend]:
-    """``with use_backend("numba"): ...`` -- switch backend for a block."""
-    global _current
-    previous = _current
+    """``with use_backend("numba"): ...`` -- models and components created (or used
+    unbound) in the block compute on ``backend``."""
+    chosen = get_backend(backend)
+    token = _current.set(chosen)
     try:
-        yield set_backend(backend)
+        yield chosen
     finally:
-        _current = previous
-
-
-class _OpsProxy:
-    """``ops.relu(...)`` style access to whatever backend is current."""
-
-    def __getattr__(self, item: str) -> Any:
-        return getattr(current_backend(), item)
-
-    def __repr__(self) -> str:
-        return f"<ops -> {current_backend().name}>"
-
-
-ops = _OpsProxy()
+        _current.reset(token)

@@ -1,27 +1,35 @@
 """Base classes for the four component kinds. Plugins subclass these.
 
-The contracts are small and explicit:
+The contracts are small and declared here:
 
 * :class:`Layer` -- ``build`` (shape inference from the input width), ``forward``,
   ``backward``; parameters in ``params`` with gradients in ``grads`` (same keys,
-  updated in place by the optimizer); extra saved state (running statistics) in
-  ``buffers``; ``training`` switches train/eval behaviour.
+  updated in place by the optimizer); saved state (running statistics) in ``buffers``;
+  ``training`` switches train/eval behaviour. Optional: fusing a following built-in
+  activation (``fuses_activation``), compiled kernels (``kernels``).
 * :class:`Loss` -- ``forward(outputs, targets) -> float`` then ``backward() -> doutputs``.
 * :class:`Optimizer` -- ``step(params)`` updates every :class:`Param` in place.
 * :class:`Dataset` -- ``load(...) -> Data``.
+
+Every component computes through ``self.ops``: the :class:`~nnplug.backend.Backend` of
+the model it belongs to (set by ``Sequential``/``Solver``), else the backend of the
+current context (:func:`nnplug.backend.use_backend`).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
-from .backend import ops
+from .backend import Backend, current_backend
+
+if TYPE_CHECKING:
+    from .kernels import LayerKernels, LossKernels, OptimizerKernels
 
 
 class Component:
-    """Common to every component: a ``name`` and the options it was made with."""
+    """Common to every component: a ``name``, the options it was made with, its backend."""
 
     name: ClassVar[str] = ""
     #: the option a bare positional spec value sets (``linear:512`` -> ``units=512``)
@@ -29,6 +37,10 @@ class Component:
     #: options that build a small example for ``nnplug gradcheck`` / ``nnplug.testing``
     #: (``None``: ``{"units": 3}`` when ``positional == "units"``, else no options)
     example_options: ClassVar[dict[str, Any] | None] = None
+    #: the name this instance was created under (``core/relu`` when qualified); set by
+    #: :func:`nnplug.model.make_component`, ``None`` for instances made directly
+    spec_name: str | None = None
+    _backend: Backend | None = None
 
     def __init__(self, **options: Any):
         if options:
@@ -39,16 +51,35 @@ class Component:
         """The keyword options that rebuild this component (saved in model files)."""
         return {}
 
+    @property
+    def ops(self) -> Backend:
+        """The backend this component computes on."""
+        return self._backend if self._backend is not None else current_backend()
+
+    @ops.setter
+    def ops(self, backend: Backend | None) -> None:
+        self._backend = backend
+
+    def kernel_scalars(self) -> tuple[float, ...]:
+        """The float hyper-parameters the compiled kernels get as ``scalars``."""
+        return ()
+
 
 class Layer(Component):
     """A differentiable block: ``y = f(x; params)`` with a hand-written backward."""
 
     #: for activation layers: which initialisation the *preceding* Linear should use
-    #: ("he" for ReLU-like, "xavier" for sigmoid/tanh). ``None``: transparent
-    #: (BatchNorm, Dropout) -- the Linear looks further ahead.
+    #: ("he" for ReLU-like, "xavier" for sigmoid/tanh). ``None``: no preference.
     init_scheme: ClassVar[str | None] = None
     #: True for layers that change nothing about the init decision (normalisation, dropout)
     transparent_for_init: ClassVar[bool] = False
+    #: a promise that this layer computes exactly the built-in activation of that name
+    #: ("relu", "sigmoid", "tanh"), so a fusing layer before it may apply it itself
+    activation_kind: ClassVar[str | None] = None
+    #: True if ``forward_fused``/``backward_fused`` apply a following built-in activation
+    fuses_activation: ClassVar[bool] = False
+    #: compiled kernels (:class:`nnplug.kernels.LayerKernels`); ``None``: per op only
+    kernels: ClassVar[LayerKernels | None] = None
 
     def __init__(self, **options: Any):
         super().__init__(**options)
@@ -58,6 +89,9 @@ class Layer(Component):
         #: names in ``params`` that receive L2 weight decay (weights, not biases)
         self.decay: set[str] = set()
         self.training = True
+        #: the model's training-step index, set by ``Sequential`` before each training
+        #: forward (the seed of anything random, e.g. dropout masks)
+        self.step = 0
         self.in_features: int | None = None
         self.out_features: int | None = None
 
@@ -75,13 +109,28 @@ class Layer(Component):
         raise NotImplementedError
 
     def backward(self, dy: np.ndarray) -> np.ndarray:
+        """d loss / d input from d loss / d output; fills ``grads`` in place."""
         raise NotImplementedError
 
-    def train(self, mode: bool = True) -> "Layer":
+    def forward_fused(self, x: np.ndarray, act: str | None) -> np.ndarray:
+        """``act(self.forward(x))`` in one pass (only if ``fuses_activation``)."""
+        raise NotImplementedError
+
+    def backward_fused(self, dy: np.ndarray, act: str | None,
+                       need_dx: bool = True) -> np.ndarray | None:
+        """The backward of :meth:`forward_fused`; ``need_dx=False`` may skip d/d input."""
+        raise NotImplementedError
+
+    def kernel_work(self) -> dict[str, tuple[int, ...]]:
+        """Shapes of the scratch arrays the kernels declare in ``work``; a first dimension
+        of -1 stands for the batch rows (``{"mask": (-1, width)}``)."""
+        return {}
+
+    def train(self, mode: bool = True) -> Layer:
         self.training = mode
         return self
 
-    def eval(self) -> "Layer":
+    def eval(self) -> Layer:
         return self.train(False)
 
     def zero_grads(self) -> None:
@@ -97,6 +146,8 @@ class Loss(Component):
 
     #: "classification" or "regression"
     task: ClassVar[str] = "classification"
+    #: compiled kernel (:class:`nnplug.kernels.LossKernels`); ``None``: per op only
+    kernels: ClassVar[LossKernels | None] = None
 
     def forward(self, outputs: np.ndarray, targets: np.ndarray) -> float:
         raise NotImplementedError
@@ -107,6 +158,25 @@ class Loss(Component):
     def predict(self, outputs: np.ndarray) -> np.ndarray:
         """Map raw network outputs to what a user wants (probabilities, values)."""
         return outputs
+
+
+class Workspace:
+    """Named scratch arrays a layer reuses from one training step to the next.
+
+    ``get(name, shape, dtype)`` returns the same array while shape and dtype match, so
+    the steady state allocates nothing (large temporaries would otherwise be mmapped and
+    page-faulted on every step). An array handed out is valid until the next ``get`` of
+    the same name.
+    """
+
+    def __init__(self) -> None:
+        self._arrays: dict[str, np.ndarray] = {}
+
+    def get(self, name: str, shape: tuple[int, ...], dtype: Any) -> np.ndarray:
+        a = self._arrays.get(name)
+        if a is None or a.shape != tuple(shape) or a.dtype != dtype:
+            a = self._arrays[name] = np.empty(shape, dtype)
+        return a
 
 
 @dataclass
@@ -125,6 +195,8 @@ class Optimizer(Component):
     #: the learning rate ``nnplug train`` uses when ``--lr`` is not given, per task
     #: (``{"classification": ..., "regression": ...}``); ``None``: the constructor's default
     default_lr: ClassVar[dict[str, float] | None] = None
+    #: compiled update (:class:`nnplug.kernels.OptimizerKernels`); ``None``: per op only
+    kernels: ClassVar[OptimizerKernels | None] = None
 
     def __init__(self, lr: float = 0.01, weight_decay: float = 0.0, **options: Any):
         super().__init__(**options)
@@ -141,7 +213,16 @@ class Optimizer(Component):
     def step(self, params: list[Param]) -> None:
         self.steps += 1
         for p in params:
-            self.update(p, self.state.setdefault(p.key, {}))
+            self.update(p, self.state_for(p))
+
+    def state_for(self, p: Param) -> dict[str, np.ndarray]:
+        """The state arrays of ``p``; the slots a compiled ``update`` declares are created
+        (zeros) here, so per-op and compiled training keep the same state."""
+        state = self.state.setdefault(p.key, {})
+        for slot in (self.kernels.slots if self.kernels is not None else ()):
+            if slot not in state:
+                state[slot] = np.zeros_like(p.value)
+        return state
 
     def update(self, p: Param, state: dict[str, np.ndarray]) -> None:
         """Update ``p.value`` in place (never rebind it)."""
@@ -200,5 +281,9 @@ class Dataset(Component):
     def is_cached(self, data_dir: str | None = None) -> bool:
         return True
 
+    def fetch(self, data_dir: str | None = None, progress: Any = None) -> Any:
+        """Download the files ahead of time (datasets with files override this)."""
+        return None
 
-__all__ = ["Component", "Layer", "Loss", "Optimizer", "Param", "Data", "Dataset", "ops"]
+
+__all__ = ["Component", "Layer", "Loss", "Optimizer", "Param", "Data", "Dataset", "Workspace"]

@@ -56,6 +56,7 @@ def capture(solver: Solver, config: dict[str, Any] | None = None
         "epoch": st.epoch, "epochs": solver.epochs, "config": config or {},
         "history": [r.as_dict() for r in st.result.history], "result": result,
         "best": list(st.best), "bad_epochs": st.bad_epochs,
+        "training_steps": solver.model.training_steps,
         "optimizer": {"name": opt.name, "scalars": scalars},
         "rng": [g.bit_generator.state for g in generators(solver)],
     }
@@ -124,6 +125,7 @@ class Checkpoint:
                            train_seconds=float(saved["train_seconds"]),
                            samples_seen=int(saved["samples_seen"]))
         bad_epochs = int(meta["bad_epochs"])
+        training_steps = int(meta["training_steps"])  # dropout masks are drawn from it
         m_best, l_best = (float(x) for x in meta["best"])
         # early stopping is judged with this run's --patience (it may have been raised)
         result.stopped_early = solver.patience is not None and bad_epochs >= solver.patience
@@ -142,6 +144,7 @@ class Checkpoint:
         if best:
             best_state = {k: best[k].astype(v.dtype) for k, v in own.items()}
         solver.model.load_state_arrays(current)
+        solver.model.training_steps = training_steps
         for gen, rng_state in zip(gens, meta["rng"]):
             gen.bit_generator.state = rng_state
         opt.state = state

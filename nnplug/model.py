@@ -1,4 +1,5 @@
-"""Sequential: a stack of layers built from a spec, with shape inference."""
+"""Sequential: a stack of layers built from a spec, with shape inference; the model owns
+the backend its layers compute on."""
 from __future__ import annotations
 
 import inspect
@@ -6,8 +7,10 @@ from typing import Any, Iterable
 
 import numpy as np
 
+from .backend import Backend, current_backend, get_backend
 from .base import Layer, Param
 from .errors import SpecError
+from .kernels import NotCompiled
 from .registry import Registry, get_registry
 from .spec import ComponentSpec, parse_spec
 
@@ -43,6 +46,12 @@ def make_component(kind: str, spec: ComponentSpec, registry: Registry | None = N
     return obj
 
 
+#: the layer appended as the output (by qualified name: a third-party plugin registering
+#: its own ``linear`` cannot change or break it); a spec naming another provider's
+#: ``linear`` gets that provider's output layer instead
+OUTPUT_LAYER = "core/linear"
+
+
 def _check_options(cls: Any, given: dict[str, Any], kind: str, name: str) -> str | None:
     """Say what is wrong with ``given`` for ``cls.__init__``, judged by its signature:
     an option it does not take, or a word where its default is a number or a flag."""
@@ -66,34 +75,97 @@ def _check_options(cls: Any, given: dict[str, Any], kind: str, name: str) -> str
     return None
 
 
+class FlatState:
+    """A model's parameters, gradients and buffers as three flat arrays (``theta``,
+    ``grad``, ``buffers``); the layers' own arrays are views into them."""
+
+    def __init__(self, theta: np.ndarray, grad: np.ndarray, buffers: np.ndarray,
+                 views: list[tuple[dict, str, np.ndarray]]):
+        self.theta, self.grad, self.buffers = theta, grad, buffers
+        self._views = views
+
+    def fresh(self) -> bool:
+        """True while every layer array is still the view handed out."""
+        return all(store.get(key) is view for store, key, view in self._views)
+
+    @staticmethod
+    def offset(arena: np.ndarray, view: np.ndarray) -> int:
+        """Element offset of ``view`` in ``arena``."""
+        return (view.__array_interface__["data"][0]
+                - arena.__array_interface__["data"][0]) // arena.itemsize
+
+
 class Sequential:
     """Layers applied in order; ``backward`` runs them in reverse.
 
-    Fusion: where a layer's ``fuses(next_layer)`` says so (the built-in linear and
-    batchnorm before relu/sigmoid/tanh), the pair runs as one step through
-    ``forward_act(x, act)`` / ``backward_act(dy, act)`` -- same math, fewer passes over
-    memory. ``fuse = False`` runs every layer on its own.
+    The model owns its backend (``backend=`` a name or instance; default: the backend of
+    the current context, see :func:`nnplug.backend.use_backend`) and hands it to every
+    layer as ``layer.ops``; :meth:`to` moves it.
+
+    Fusion: a layer whose class sets ``fuses_activation`` absorbs a following layer that
+    declares a built-in ``activation_kind`` (the built-in linear and batchnorm before
+    relu/sigmoid/tanh): the pair runs as ``forward_fused(x, kind)`` /
+    ``backward_fused(dy, kind)`` -- same math, fewer passes over memory. ``fuse=False``
+    runs every layer on its own.
     """
 
-    def __init__(self, layers: Iterable[Layer], *, fuse: bool = True):
+    def __init__(self, layers: Iterable[Layer], *, fuse: bool = True,
+                 backend: str | Backend | None = None):
         self.layers: list[Layer] = list(layers)
         self.in_features: int | None = None
         self.dtype: Any = None
-        self._params: list[Param] | None = None
         self.fuse = fuse
         #: False: ``backward`` skips d loss / d input (the first GEMM of the backward
         #: pass when the model starts with ``linear``) and returns None. Training sets it.
         self.input_grad = True
+        #: training forwards run so far: each layer sees it as ``layer.step`` (dropout
+        #: masks are drawn from it); checkpoints keep it
+        self.training_steps = 0
+        #: BLAS threads asked for (``--threads``); None: chosen per run by size
+        #: (:func:`nnplug.threads.choose`)
+        self.threads: int | None = None
+        self.backend: Backend = current_backend()
+        self._compiled: tuple[Any, Any, Any, Any] | None = None
+        #: the flat parameter/gradient/buffer arrays (after ``build``, see :meth:`pack`)
+        self.flat: FlatState | None = None
+        self.to(backend if backend is not None else self.backend)
 
-    def steps(self) -> list[tuple[Layer, Layer | None]]:
-        """``(layer, absorbed activation or None)`` in forward order."""
-        out: list[tuple[Layer, Layer | None]] = []
+    def to(self, backend: str | Backend) -> "Sequential":
+        """Compute on ``backend`` from now on (a name or an instance)."""
+        self.backend = get_backend(backend)
+        for layer in self.layers:
+            layer.ops = self.backend
+        return self
+
+    def compiled(self, loss: Any = None, optimizer: Any = None) -> Any:
+        """The backend's compiled runner for this model -- with ``loss`` and ``optimizer``
+        for training -- made once and kept; ``None`` if the backend runs per op. Raises
+        :class:`~nnplug.kernels.NotCompiled` (saying which component) when the backend
+        compiles but this model cannot."""
+        key = (self.backend, tuple(map(id, self.layers)), self.dtype, self.fuse)
+        if self._compiled is not None:
+            old_key, runner, old_loss, old_opt = self._compiled
+            if old_key == key and (loss is None or (old_loss is loss and old_opt is optimizer)):
+                if isinstance(runner, NotCompiled):
+                    raise runner
+                return runner
+        try:
+            runner = self.backend.compile(self, loss, optimizer)
+        except NotCompiled as exc:
+            self._compiled = (key, exc, loss, optimizer)
+            raise
+        self._compiled = (key, runner, loss, optimizer)
+        return runner
+
+    def steps(self) -> list[tuple[Layer, str | None]]:
+        """``(layer, kind of the absorbed activation or None)`` in forward order."""
+        out: list[tuple[Layer, str | None]] = []
         i, layers = 0, self.layers
         while i < len(layers):
             nxt = layers[i + 1] if i + 1 < len(layers) else None
-            fuses = getattr(layers[i], "fuses", None)
-            if self.fuse and nxt is not None and fuses is not None and fuses(nxt):
-                out.append((layers[i], nxt))
+            if (self.fuse and nxt is not None and layers[i].fuses_activation
+                    and nxt.activation_kind is not None):
+                out.append((layers[i], nxt.activation_kind))
                 i += 2
             else:
                 out.append((layers[i], None))
@@ -104,24 +176,28 @@ class Sequential:
     @classmethod
     def from_spec(cls, spec: str, in_features: int, n_outputs: int | None = None, *,
                   hidden: int = 256, rng: np.random.Generator | int | None = 0,
-                  dtype: Any = np.float32, registry: Registry | None = None) -> "Sequential":
-        """Build ``spec`` (the hidden stack) and append ``linear:n_outputs`` if given.
+                  dtype: Any = np.float32, registry: Registry | None = None,
+                  backend: str | Backend | None = None) -> "Sequential":
+        """Build ``spec`` (the hidden stack) and append the output layer
+        (``linear:n_outputs``, see :data:`OUTPUT_LAYER`) if ``n_outputs`` is given.
 
         Layers with a ``units`` positional (``linear``) default to ``hidden`` wide.
         """
         registry = registry or get_registry()
-        layers = []
+        layers, output = [], OUTPUT_LAYER
         for item in parse_spec(spec):
-            comp = registry.get("layer", item.name).cls
-            defaults = {"units": hidden} if getattr(comp, "positional", None) == "units" else {}
+            comp = registry.get("layer", item.name)
+            defaults = {"units": hidden} if comp.cls.positional == "units" else {}
             if defaults and "units" in item.options:
                 defaults = {}
             layers.append(make_component("layer", item, registry, **defaults))
+            if comp.name == "linear":
+                output = comp.qualified_name
         if n_outputs is not None:
-            out = ComponentSpec("linear", positional=n_outputs, token=f"linear:{n_outputs}",
+            out = ComponentSpec(output, positional=n_outputs, token=f"linear:{n_outputs}",
                                 index=len(layers))
             layers.append(make_component("layer", out, registry))
-        model = cls(layers)
+        model = cls(layers, backend=backend)
         model.build(in_features, rng=rng, dtype=dtype)
         return model
 
@@ -136,26 +212,84 @@ class Sequential:
             try:
                 width = layer.build(width, rng=rng, dtype=self.dtype, init=self._init_for(i))
             except (TypeError, ValueError) as exc:
-                name = getattr(layer, "spec_name", type(layer).__name__)
+                name = layer.spec_name or type(layer).__name__
                 raise SpecError(f"cannot build layer {i + 1} '{name}': {exc}") from None
-        self._params = None
+        self.pack()
         return self
+
+    def pack(self) -> "Sequential":
+        """Lay every parameter, its gradient and every buffer of the model dtype out in
+        three flat arrays (:attr:`flat`) and make the layers' arrays views of them.
+
+        Values are kept; identities change (``build`` packs, so code that took a layer's
+        arrays after ``build`` holds the views). One flat vector is what a compiled
+        backend steps through, and what optimizers and checkpoints see. Arrays of another
+        dtype (e.g. integer buffers) stay where they are."""
+        dt = self.dtype
+        owned = [(layer.params, layer.grads, k) for layer in self.layers for k in
+                 layer.params if layer.params[k].dtype == dt and k in layer.grads]
+        buffers = [(layer.buffers, k) for layer in self.layers for k in layer.buffers
+                   if layer.buffers[k].dtype == dt]
+        theta = np.empty(sum(p[k].size for p, _, k in owned), dt)
+        grad = np.zeros_like(theta)
+        bufs = np.empty(sum(b[k].size for b, k in buffers), dt)
+        views, o = [], 0
+        for params, grads, k in owned:
+            a = params[k]
+            params[k] = theta[o:o + a.size].reshape(a.shape)
+            params[k][...] = a
+            grads[k] = grad[o:o + a.size].reshape(a.shape)
+            views += [(params, k, params[k]), (grads, k, grads[k])]
+            o += a.size
+        o = 0
+        for store, k in buffers:
+            a = store[k]
+            store[k] = bufs[o:o + a.size].reshape(a.shape)
+            store[k][...] = a
+            views.append((store, k, store[k]))
+            o += a.size
+        self.flat = FlatState(theta, grad, bufs, views)
+        return self
+
+    def packed(self) -> "FlatState":
+        """:attr:`flat`, packed again first if a layer replaced one of its arrays."""
+        if self.flat is None or not self.flat.fresh():
+            self.pack()
+        return self.flat
 
     def _init_for(self, i: int) -> str:
         for layer in self.layers[i + 1:]:
-            if getattr(layer, "transparent_for_init", False):
+            if layer.transparent_for_init:
                 continue
-            return getattr(layer, "init_scheme", None) or "xavier"
+            return layer.init_scheme or "xavier"
         return "xavier"
+
+    def widths(self) -> list[int]:
+        """Input width, then every layer's output width."""
+        return [self.in_features or 0] + [layer.out_features or 0 for layer in self.layers]
+
+    def blas_threads(self, batch: int) -> int:
+        """The BLAS threads a run of ``batch`` rows uses (:func:`nnplug.threads.choose`)."""
+        from . import threads
+
+        return threads.choose(self.widths(), batch, self.threads)
 
     @property
     def out_features(self) -> int | None:
         return self.layers[-1].out_features if self.layers else self.in_features
 
+    @property
+    def training(self) -> bool:
+        return bool(self.layers) and self.layers[0].training
+
     # -- compute --------------------------------------------------------------------
     def forward(self, x: np.ndarray) -> np.ndarray:
+        if self.training:
+            step, self.training_steps = self.training_steps, self.training_steps + 1
+            for layer in self.layers:
+                layer.step = step
         for layer, act in self.steps():
-            x = layer.forward(x) if act is None else layer.forward_act(x, act)
+            x = layer.forward(x) if act is None else layer.forward_fused(x, act)
         return x
 
     __call__ = forward
@@ -164,9 +298,9 @@ class Sequential:
         steps = self.steps()
         for i in range(len(steps) - 1, -1, -1):
             layer, act = steps[i]
-            if i == 0 and not self.input_grad and hasattr(layer, "backward_act"):
-                return layer.backward_act(dy, act, need_dx=False)
-            dy = layer.backward(dy) if act is None else layer.backward_act(dy, act)
+            if i == 0 and not self.input_grad and layer.fuses_activation:
+                return layer.backward_fused(dy, act, need_dx=False)
+            dy = layer.backward(dy) if act is None else layer.backward_fused(dy, act)
         return dy
 
     def train(self, mode: bool = True) -> "Sequential":
@@ -179,7 +313,20 @@ class Sequential:
 
     def predict_raw(self, X: np.ndarray, *, batch_size: int = 1024, scale: float = 1.0
                     ) -> np.ndarray:
-        """Eval-mode forward over ``X`` in batches (converting each to the model dtype)."""
+        """Eval-mode outputs for every row of ``X`` (each batch converted to the model
+        dtype and multiplied by ``scale``); compiled when the backend compiles."""
+        from . import threads
+
+        try:
+            compiled = self.compiled() if len(X) else None
+        except NotCompiled:
+            compiled = None
+        with threads.limit(self.blas_threads(batch_size)):
+            if compiled is not None:
+                return compiled.predict(X, scale)
+            return self._predict_per_op(X, batch_size, scale)
+
+    def _predict_per_op(self, X: np.ndarray, batch_size: int, scale: float) -> np.ndarray:
         was_training = [layer.training for layer in self.layers]
         self.eval()
         try:
@@ -199,11 +346,8 @@ class Sequential:
     def parameters(self) -> list[Param]:
         """Every parameter with its gradient, keyed ``"<index>.<name>"``; the arrays are
         the layers' own, so in-place updates are what the layers compute with."""
-        if self._params is None:
-            self._params = [Param(f"{i}.{k}", v, layer.grads[k], k in layer.decay)
-                            for i, layer in enumerate(self.layers)
-                            for k, v in layer.params.items()]
-        return self._params
+        return [Param(f"{i}.{k}", v, layer.grads[k], k in layer.decay)
+                for i, layer in enumerate(self.layers) for k, v in layer.params.items()]
 
     def state_arrays(self) -> dict[str, np.ndarray]:
         """Parameters and buffers, ``"<index>.<name>"`` -> array (views, not copies)."""
@@ -229,6 +373,6 @@ class Sequential:
         return sum(p.value.size for p in self.parameters())
 
     def describe(self) -> str:
-        parts = [f"{getattr(layer, 'spec_name', type(layer).__name__)}"
+        parts = [f"{(layer.spec_name or type(layer).__name__).split('/')[-1]}"
                  f"({layer.in_features}->{layer.out_features})" for layer in self.layers]
         return " > ".join(parts)

@@ -41,12 +41,15 @@ class ProgressBar:
                                       show_pos=True, item_show_func=lambda text: text)
         self._bar.__enter__()
 
-    def on_batch_end(self, solver, step: int, steps: int, loss: float) -> None:
+    def on_batch_end(self, solver, step: int, steps: int, loss: float,
+                     n_steps: int = 1) -> None:
+        """``n_steps`` steps ended at ``step`` with mean loss ``loss`` (the compiled path
+        reports several steps per call)."""
         if self._bar is None:
             return
-        self._loss_sum += loss
-        self._steps += 1
-        self._pending += 1
+        self._loss_sum += loss * n_steps
+        self._steps += n_steps
+        self._pending += n_steps
         now = time.perf_counter()
         if now - self._drawn < self.interval and step < steps:
             return

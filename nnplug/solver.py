@@ -20,8 +20,10 @@ from typing import Any, Callable, Iterator
 
 import numpy as np
 
+from . import threads
 from .base import Data, Loss, Optimizer
 from .errors import TrainingDiverged
+from .kernels import NotCompiled
 from .model import Sequential
 
 
@@ -61,6 +63,12 @@ class FitResult:
     interrupted: str | None = None
     #: the divergence message when the loss became NaN/inf
     diverged: str | None = None
+    #: seconds spent compiling the training loop (kept out of ``train_seconds``)
+    compile_seconds: float = 0.0
+    #: "compiled" or "per-op" (how the last :meth:`Solver.fit` trained)
+    path: str = "per-op"
+    #: BLAS threads the last :meth:`Solver.fit` used (:mod:`nnplug.threads`)
+    blas_threads: int = 0
 
     @property
     def samples_per_second(self) -> float:
@@ -99,6 +107,7 @@ class Solver:
         if patience is not None and patience < 1:
             raise ValueError("patience must be >= 1")
         self.model, self.loss, self.optimizer = model, loss, optimizer
+        loss.ops = optimizer.ops = model.backend  # the model owns the backend
         self.epochs, self.batch_size, self.lr_decay = epochs, batch_size, lr_decay
         self.patience = patience
         self.rng = np.random.default_rng(seed)
@@ -110,6 +119,8 @@ class Solver:
         self.data: Data | None = None
         self._resumed = False
         self._stop_requested = False
+        #: why the last fit trained per op on a compiling backend (one line), else None
+        self.not_compiled: str | None = None
 
     # -- metrics -------------------------------------------------------------------
     def metric(self, outputs: np.ndarray, y: np.ndarray) -> float:
@@ -127,6 +138,16 @@ class Solver:
 
     def evaluate(self, X: np.ndarray, y: np.ndarray, scale: float = 1.0) -> float:
         return self.metric(self.model.predict_raw(X, scale=scale), y)
+
+    def _compiled(self) -> Any:
+        """The backend's compiled trainer for this model, loss and optimizer, or None --
+        then ``not_compiled`` says why when the backend compiles at all."""
+        self.not_compiled = None
+        try:
+            return self.model.compiled(self.loss, self.optimizer)
+        except NotCompiled as exc:
+            self.not_compiled = str(exc)
+            return None
 
     # -- control -------------------------------------------------------------------------
     def resume_from(self, state: FitState) -> None:
@@ -178,11 +199,16 @@ class Solver:
             self.state = FitState()
         self._resumed = self._stop_requested = False
         self.data, st = data, self.state
+        trainer = self._compiled()
+        if trainer is not None:
+            st.result.compile_seconds += trainer.prepare(data)
+        st.result.path = "compiled" if trainer is not None else "per-op"
+        st.result.blas_threads = self.model.blas_threads(self.batch_size)
         t_start = time.perf_counter()
         seconds_before = st.result.train_seconds
         try:
-            with self._sigint():
-                self._loop(data, st)
+            with self._sigint(), threads.limit(st.result.blas_threads):
+                self._loop(data, st, trainer)
         except TrainingDiverged as exc:
             st.result.diverged = str(exc)
             exc.result = st.result  # type: ignore[attr-defined]
@@ -194,9 +220,8 @@ class Solver:
             self.model.eval()
         return st.result
 
-    def _loop(self, data: Data, st: FitState) -> None:
+    def _loop(self, data: Data, st: FitState, trainer: Any) -> None:
         model, loss, opt, result = self.model, self.loss, self.optimizer, st.result
-        params = model.parameters()
         n = len(data.X_train)
         has_val = len(data.X_val) > 0
         n_batches = (n + self.batch_size - 1) // self.batch_size
@@ -206,34 +231,18 @@ class Solver:
             t0 = time.perf_counter()
             model.train()
             order = self.rng.permutation(n)
-            total_loss = correct = 0.0
-            seen = 0
             self._emit("on_epoch_start", epoch=epoch, epochs=self.epochs, steps=n_batches)
-            for b in range(n_batches):
-                idx = order[b * self.batch_size:(b + 1) * self.batch_size]
-                if len(idx) < 2 and b > 0:
-                    continue  # a lone trailing sample cannot be batch-normalised
-                xb, yb = self._batch(data.X_train, idx, data.scale), data.y_train[idx]
-                out = model.forward(xb)
-                batch_loss = loss.forward(out, yb)
-                if not math.isfinite(batch_loss):
-                    raise TrainingDiverged(
-                        f"loss became {batch_loss} at epoch {epoch}, step {b + 1}; "
-                        f"try a lower learning rate (now {opt.lr:g})")
-                model.backward(loss.backward())
-                opt.step(params)
-                total_loss += batch_loss * len(idx)
-                correct += (self.metric(out, yb) if self.classification
-                            else self.metric(out, yb) ** 2) * len(idx)
-                seen += len(idx)
-                self._emit("on_batch_end", step=b + 1, steps=n_batches, loss=batch_loss)
-                if self._stop_requested:
-                    result.interrupted = f"epoch {epoch}, step {b + 1}"
-                    self._emit("on_interrupt")
-                    return
+            run = self._epoch_compiled if trainer is not None else self._epoch_per_op
+            total_loss, total_metric, seen, stopped = run(data, order, epoch, n_batches,
+                                                          trainer)
+            if stopped:
+                return
             result.samples_seen += seen
-            train_metric = correct / seen if self.classification else math.sqrt(correct / seen)
-            if has_val:
+            train_metric = (total_metric / seen if self.classification
+                            else math.sqrt(total_metric / seen))
+            if has_val and trainer is not None:
+                val_loss, val_metric = trainer.evaluate(data.X_val, data.y_val, data.scale)
+            elif has_val:
                 val_out = model.predict_raw(data.X_val, scale=data.scale)
                 val_metric = self.metric(val_out, data.y_val)
                 val_loss = float(loss.forward(val_out, data.y_val))
@@ -255,3 +264,70 @@ class Solver:
                 result.stopped_early = True
             # the state is complete here: a checkpoint taken now resumes bitwise
             self._emit("on_epoch_end", record=rec)
+
+    def _diverged(self, value: float, epoch: int, step: int) -> TrainingDiverged:
+        return TrainingDiverged(f"loss became {value} at epoch {epoch}, step {step}; "
+                                f"try a lower learning rate (now {self.optimizer.lr:g})")
+
+    def _interrupt(self, epoch: int, step: int) -> bool:
+        if self._stop_requested:
+            self.state.result.interrupted = f"epoch {epoch}, step {step}"
+            self._emit("on_interrupt")
+        return self._stop_requested
+
+    def _epoch_per_op(self, data: Data, order: np.ndarray, epoch: int, n_batches: int,
+                      trainer: Any) -> tuple[float, float, int, bool]:
+        """One epoch, one Python step per minibatch: forward, loss, backward, update."""
+        model, loss, opt = self.model, self.loss, self.optimizer
+        params = model.parameters()
+        total_loss = total_metric = 0.0
+        seen = 0
+        for b in range(n_batches):
+            idx = order[b * self.batch_size:(b + 1) * self.batch_size]
+            if len(idx) < 2 and b > 0:
+                continue  # a lone trailing sample cannot be batch-normalised
+            xb, yb = self._batch(data.X_train, idx, data.scale), data.y_train[idx]
+            out = model.forward(xb)
+            batch_loss = loss.forward(out, yb)
+            if not math.isfinite(batch_loss):
+                raise self._diverged(batch_loss, epoch, b + 1)
+            model.backward(loss.backward())
+            opt.step(params)
+            total_loss += batch_loss * len(idx)
+            total_metric += (self.metric(out, yb) if self.classification
+                             else self.metric(out, yb) ** 2) * len(idx)
+            seen += len(idx)
+            self._emit("on_batch_end", step=b + 1, steps=n_batches, loss=batch_loss)
+            if self._interrupt(epoch, b + 1):
+                return total_loss, total_metric, seen, True
+        return total_loss, total_metric, seen, False
+
+    #: compiled steps per call: small enough for a responsive Ctrl-C and progress bar
+    CHUNK_SECONDS = 0.05
+
+    def _epoch_compiled(self, data: Data, order: np.ndarray, epoch: int, n_batches: int,
+                        trainer: Any) -> tuple[float, float, int, bool]:
+        """One epoch as compiled calls, each running many steps with no Python between."""
+        total_loss = total_metric = 0.0
+        seen, b, chunk = 0, 0, 1
+        while b < n_batches:
+            stop = min(b + chunk, n_batches)
+            lrs = np.full(stop - b, self.optimizer.lr)
+            t0 = time.perf_counter()
+            loss_sum, metric_sum, count, bad = trainer.train_steps(
+                data.X_train, data.y_train, order, b, stop, self.batch_size, lrs, data.scale)
+            dt = time.perf_counter() - t0
+            if bad >= 0:
+                raise self._diverged(loss_sum, epoch, bad + 1)
+            total_loss += loss_sum
+            total_metric += metric_sum
+            seen += count
+            if count:
+                self._emit("on_batch_end", step=stop, steps=n_batches,
+                           loss=loss_sum / count, n_steps=stop - b)
+            b = stop
+            if self._interrupt(epoch, b):
+                return total_loss, total_metric, seen, True
+            # aim each call at CHUNK_SECONDS (doubling at most per call)
+            chunk = max(1, min(2 * chunk, int(chunk * self.CHUNK_SECONDS / max(dt, 1e-6))))
+        return total_loss, total_metric, seen, False

@@ -8,25 +8,31 @@ from typing import Any
 
 import numpy as np
 
-from .backend import use_backend
+from .backend import DEFAULT_BACKEND, use_backend
 from .errors import NNPlugError, SpecError, TrainingDiverged
 from .model import Sequential, make_component
 from .registry import get_registry
 from .solver import Solver
 from .spec import parse_token
 
-DEFAULT_LAYERS = "linear,batchnorm,relu,dropout:p=0.2"
+# What the kernel adds is named by qualified name (``PLUGIN/NAME``): a third-party plugin
+# that registers its own ``relu`` or ``mse`` cannot break or change a zero-option run.
+DEFAULT_LAYERS = "core/linear,core/batchnorm,core/relu,core/dropout:p=0.2"
+DEFAULT_OPTIMIZER = "core/momentum"
+DEFAULT_DATASET = "datasets/digits"
+#: the loss for each task when ``--loss`` is not given
+DEFAULT_LOSSES = {"classification": "core/softmax_ce", "regression": "core/mse"}
 
 
 @dataclass
 class TrainConfig:
     """Every option of ``nnplug train``; the defaults are the CLI's defaults."""
 
-    dataset: str = "digits"
+    dataset: str = DEFAULT_DATASET
     layers: str = DEFAULT_LAYERS
     hidden: int = 256
     loss: str | None = None
-    optimizer: str = "momentum"
+    optimizer: str = DEFAULT_OPTIMIZER
     lr: float | None = None  # None: the optimizer's default_lr for the task
     momentum: float = 0.9
     weight_decay: float = 1e-4
@@ -34,11 +40,14 @@ class TrainConfig:
     epochs: int = 30
     batch_size: int = 32
     seed: int = 42
-    backend: str = "numpy"
+    backend: str = DEFAULT_BACKEND
     dtype: str = "float32"
     patience: int | None = None
     val_fraction: float = 0.1
     data_dir: str | None = None
+    #: BLAS threads (None: one below a measured GEMM size, else every core; or
+    #: $NNPLUG_THREADS)
+    threads: int | None = None
     dataset_options: dict[str, Any] = field(default_factory=dict)
 
     def validate(self) -> None:
@@ -51,6 +60,7 @@ class TrainConfig:
             (self.epochs >= 1, "--epochs must be >= 1"),
             (self.batch_size >= 2, "--batch-size must be >= 2"),
             (self.patience is None or self.patience >= 1, "--patience must be >= 1"),
+            (self.threads is None or self.threads >= 1, "--threads must be >= 1"),
             (0 <= self.val_fraction < 1, "--val-fraction must be in [0, 1)"),
             (self.dtype in ("float32", "float64"), "--dtype must be float32 or float64"),
         ]
@@ -85,7 +95,7 @@ def build(config: TrainConfig):
                              **config.dataset_options)
     data = dataset.load(seed=config.seed, val_fraction=config.val_fraction,
                         data_dir=config.data_dir)
-    loss_name = config.loss or ("softmax_ce" if data.task == "classification" else "mse")
+    loss_name = config.loss or DEFAULT_LOSSES[data.task]
     loss = make_component("loss", parse_token(loss_name), registry)
     if loss.task != data.task:
         raise SpecError(f"loss '{loss_name}' is for {loss.task} but dataset "
@@ -93,8 +103,9 @@ def build(config: TrainConfig):
     rng = np.random.default_rng(config.seed)
     model = Sequential.from_spec(config.layers, data.n_features, data.n_outputs,
                                  hidden=config.hidden, rng=rng, dtype=config.dtype,
-                                 registry=registry)
+                                 registry=registry, backend=config.backend)
     model.input_grad = False  # training never reads d loss / d input: skip that GEMM
+    model.threads = config.threads
     optimizer = make_optimizer(config.optimizer, lr=config.lr, momentum=config.momentum,
                                weight_decay=config.weight_decay, task=data.task)
     config.lr = optimizer.lr  # record the resolved default (metrics, checkpoints)
@@ -121,7 +132,7 @@ def train(config: TrainConfig, callbacks: list[Any] | None = None, *,
     """
     config.validate()
     diverged = None
-    with use_backend(config.backend) as backend:
+    with use_backend(config.backend) as backend:  # the data loaders' context, too
         data, model, loss, optimizer = build(config)
         solver = Solver(model, loss, optimizer, epochs=config.epochs,
                         batch_size=config.batch_size, lr_decay=config.lr_decay,
@@ -139,7 +150,7 @@ def train(config: TrainConfig, callbacks: list[Any] | None = None, *,
         test_metric = solver.evaluate(data.X_test, data.y_test, data.scale)
         eval_seconds = time.perf_counter() - t0
     metrics: dict[str, Any] = {
-        "dataset": config.dataset,
+        "dataset": config.dataset.split("/")[-1],
         "task": data.task,
         "backend": backend.name,
         "model": model.describe(),
@@ -148,6 +159,10 @@ def train(config: TrainConfig, callbacks: list[Any] | None = None, *,
         "best_epoch": result.best_epoch,
         "stopped_early": result.stopped_early,
         "train_seconds": round(result.train_seconds, 4),
+        "compile_seconds": round(result.compile_seconds, 4),
+        "training_path": result.path,
+        "blas_threads": result.blas_threads,
+        "not_compiled": solver.not_compiled,
         "samples_per_second": round(result.samples_per_second, 1),
         "eval_seconds": round(eval_seconds, 4),
         "metric": solver.metric_name,

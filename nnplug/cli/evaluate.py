@@ -51,6 +51,7 @@ def evaluate(model_path, dataset, split, seed, val_fraction, data_dir, backend, 
                            data_dir=data_dir or trained.get("data_dir"))
         value = model.evaluate_data(data, split)
     n = len(getattr(data, f"y_{split}"))
+    name = name.split("/")[-1]  # "datasets/digits" -> "digits"
     if as_json:
         click.echo(json.dumps({"model": str(model_path), "dataset": name, "split": split,
                                "samples": n, "metric": model.metric_name, "value": value}))

@@ -38,6 +38,9 @@ DATASET_OPTIONS = ("data", "target", "features", "task", "classes", "drop_missin
               help="Seeds the split, the init, the shuffling and dropout.")
 @click.option("--backend", default=D.backend, show_default=True,
               help="Compute backend (numpy, or numba when installed).")
+@click.option("--threads", default=None, type=int,
+              help="BLAS threads [default: $NNPLUG_THREADS, else 1 when the largest matrix "
+                   "product is small, all cores otherwise].")
 @click.option("--dtype", default=D.dtype, show_default=True,
               type=click.Choice(["float32", "float64"]))
 @click.option("--patience", default=None, type=int,

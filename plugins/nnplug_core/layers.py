@@ -1,12 +1,14 @@
-"""Built-in layers: linear, relu, sigmoid, tanh, batchnorm, dropout."""
+"""Built-in layers: linear, relu, sigmoid, tanh, batchnorm, dropout.
+
+Each computes through ``self.ops`` (the model's backend) and declares its compiled
+kernels (``plugins/nnplug_core/kernels/``) -- the template for a plugin's layer.
+"""
 from __future__ import annotations
 
 import numpy as np
 
-from nnplug.base import Layer
-from nnplug.backend import Workspace, ops
-
-ACTIVATIONS = ("relu", "sigmoid", "tanh")
+from nnplug.base import Layer, Workspace
+from nnplug.kernels import ACTIVATION_CODES, LayerKernels
 
 
 def init_weights(rng: np.random.Generator, fan_in: int, fan_out: int, scheme: str | None,
@@ -21,32 +23,25 @@ def init_weights(rng: np.random.Generator, fan_in: int, fan_out: int, scheme: st
 
 
 class FusingLayer(Layer):
-    """A layer that can absorb the activation after it (``Sequential`` asks ``fuses``).
+    """A layer that applies a following built-in activation itself (``forward_fused``).
 
-    ``forward_act(x, act)`` returns ``act(self(x))`` and leaves ``act`` in the state
-    its own ``forward`` would (``act._y``); ``backward_act(dy, act, need_dx=True)`` is
-    the matching backward (``act`` may be None; ``need_dx=False`` may return None).
     In training mode results live in reused workspaces (valid until the next step).
     """
+
+    fuses_activation = True
 
     def __init__(self, **options):
         super().__init__(**options)
         self._work = Workspace()
 
-    def fuses(self, nxt: Layer) -> bool:
-        """True if ``nxt`` is a plain built-in activation this layer can apply itself."""
-        t = type(nxt)
-        return (isinstance(nxt, Activation) and nxt.kind in ACTIVATIONS
-                and t.forward is Activation.forward and t.backward is Activation.backward)
-
     def _scratch(self, name: str, shape, dtype):
         return self._work.get(name, shape, dtype) if self.training else None
 
     def forward(self, x):
-        return self.forward_act(x, None)
+        return self.forward_fused(x, None)
 
     def backward(self, dy):
-        return self.backward_act(dy, None)
+        return self.backward_fused(dy, None)
 
 
 class Linear(FusingLayer):
@@ -54,6 +49,7 @@ class Linear(FusingLayer):
 
     name = "linear"
     positional = "units"
+    kernels = LayerKernels("nnplug_core.kernels.linear", params=("W", "b"))
 
     def __init__(self, units: int | None = None, bias: bool = True):
         super().__init__()
@@ -71,7 +67,7 @@ class Linear(FusingLayer):
         if self.units is None:
             raise ValueError("linear needs a width: write linear:N")
         self.in_features, self.out_features = int(in_features), self.units
-        self.init = init
+        self.init = init  # the scheme chosen ("he"/"xavier"), for inspection
         self.params["W"] = init_weights(rng, self.in_features, self.units, init, dtype)
         self.grads["W"] = np.zeros_like(self.params["W"])
         if self.bias:
@@ -79,56 +75,55 @@ class Linear(FusingLayer):
             self.grads["b"] = np.zeros_like(self.params["b"])
         return self.units
 
-    def forward_act(self, x, act):
+    def forward_fused(self, x, act):
         W = self.params["W"]
         self._x = x
         out = self._scratch("y", (x.shape[0], self.units), np.result_type(x, W))
-        self._y = ops.linear_act_forward(x, W, self.params.get("b"),
-                                         act.kind if act else None, out=out)
-        if act is not None:
-            act._y = self._y
+        self._y = self.ops.linear_forward(x, W, self.params.get("b"), act, out=out)
         return self._y
 
-    def backward_act(self, dy, act, need_dx=True):
-        kind = act.kind if act else None
+    def backward_fused(self, dy, act, need_dx=True):
         W = self.params["W"]
-        return ops.linear_act_backward(
-            self._x, W, self._y, dy, self.grads["W"], self.grads.get("b"), kind,
-            need_dx=need_dx, dz=self._scratch("dz", dy.shape, dy.dtype) if kind else None,
+        return self.ops.linear_backward(
+            self._x, W, self._y, dy, self.grads["W"], self.grads.get("b"), act,
+            need_dx=need_dx, dz=self._scratch("dz", dy.shape, dy.dtype) if act else None,
             dx=self._scratch("dx", (dy.shape[0], W.shape[0]), dy.dtype) if need_dx else None)
 
 
 class Activation(Layer):
-    """Element-wise activation computed by the backend op ``act_forward(kind, x)``."""
+    """Element-wise built-in activation computed by ``ops.activation_forward``."""
 
-    kind = ""
+    kernels = LayerKernels("nnplug_core.kernels.activation")
 
     def forward(self, x):
-        self._y = ops.act_forward(self.kind, x)
+        self._y = self.ops.activation_forward(self.activation_kind, x)
         return self._y
 
     def backward(self, dy):
-        return ops.act_backward(self.kind, self._y, dy)
+        return self.ops.activation_backward(self.activation_kind, self._y, dy)
+
+    def kernel_scalars(self):
+        return (float(ACTIVATION_CODES[self.activation_kind]),)
 
 
 class ReLU(Activation):
     """Rectified linear unit: y = max(x, 0)."""
 
-    name = kind = "relu"
+    name = activation_kind = "relu"
     init_scheme = "he"
 
 
 class Sigmoid(Activation):
     """Logistic sigmoid: y = 1 / (1 + exp(-x))."""
 
-    name = kind = "sigmoid"
+    name = activation_kind = "sigmoid"
     init_scheme = "xavier"
 
 
 class Tanh(Activation):
     """Hyperbolic tangent: y = tanh(x)."""
 
-    name = kind = "tanh"
+    name = activation_kind = "tanh"
     init_scheme = "xavier"
 
 
@@ -138,6 +133,8 @@ class BatchNorm(FusingLayer):
 
     name = "batchnorm"
     transparent_for_init = True
+    kernels = LayerKernels("nnplug_core.kernels.batchnorm", params=("gamma", "beta"),
+                           state=("running_mean", "running_var"), work=("xhat", "inv_std"))
 
     def __init__(self, momentum: float = 0.1, eps: float = 1e-5):
         super().__init__()
@@ -150,6 +147,12 @@ class BatchNorm(FusingLayer):
     def options(self):
         return {"momentum": self.momentum, "eps": self.eps}
 
+    def kernel_scalars(self):
+        return (self.momentum, self.eps)
+
+    def kernel_work(self):
+        return {"xhat": (-1, self.out_features), "inv_std": (self.out_features,)}
+
     def build(self, in_features, *, rng, dtype=np.float32, init=None):
         n = self.in_features = self.out_features = int(in_features)
         self.params = {"gamma": np.ones(n, dtype), "beta": np.zeros(n, dtype)}
@@ -157,68 +160,76 @@ class BatchNorm(FusingLayer):
         self.buffers = {"running_mean": np.zeros(n, dtype), "running_var": np.ones(n, dtype)}
         return n
 
-    def forward_act(self, x, act):
-        p, kind = self.params, (act.kind if act else None)
+    def forward_fused(self, x, act):
+        p, b = self.params, self.buffers
+        self._x, self._training_forward = x, self.training
         if not self.training:
-            y = ops.batchnorm_act_forward_eval(x, p["gamma"], p["beta"],
-                                               self.buffers["running_mean"],
-                                               self.buffers["running_var"], self.eps, kind)
-        else:
-            y = self._forward_train(x, kind)
-        self._y = y
-        if act is not None:
-            act._y = y
-        return y
-
-    def _forward_train(self, x, kind):
-        p = self.params
+            self._y = self.ops.batchnorm_forward_eval(x, p["gamma"], p["beta"],
+                                                      b["running_mean"], b["running_var"],
+                                                      self.eps, act)
+            return self._y
         if x.shape[0] < 2:
             raise ValueError("batchnorm needs at least 2 samples per batch in training mode")
-        y, self._xhat, self._inv_std, mean, var = ops.batchnorm_act_forward_train(
-            x, p["gamma"], p["beta"], self.eps, kind, y=self._scratch("y", x.shape, x.dtype),
+        self._y, self._xhat, self._inv_std, mean, var = self.ops.batchnorm_forward_train(
+            x, p["gamma"], p["beta"], self.eps, act, y=self._scratch("y", x.shape, x.dtype),
             xhat=self._scratch("xhat", x.shape, x.dtype))
         n, m = x.shape[0], self.momentum
-        rm, rv = self.buffers["running_mean"], self.buffers["running_var"]
+        rm, rv = b["running_mean"], b["running_var"]
         rm *= 1 - m
         rm += m * mean
         rv *= 1 - m
         rv += (m * n / (n - 1)) * var  # unbiased estimate, as PyTorch does
-        return y
+        return self._y
 
-    def backward_act(self, dy, act, need_dx=True):  # noqa: ARG002 - dx is the cheap part
-        return ops.batchnorm_act_backward(
-            dy, self._y, self._xhat, self._inv_std, self.params["gamma"],
-            self.grads["gamma"], self.grads["beta"], act.kind if act else None,
+    def backward_fused(self, dy, act, need_dx=True):  # noqa: ARG002 - dx is the cheap part
+        p, g = self.params, self.grads
+        if not self._training_forward:  # eval mode: the statistics are constants
+            b = self.buffers
+            return self.ops.batchnorm_backward_eval(
+                dy, self._y, self._x, p["gamma"], b["running_mean"], b["running_var"],
+                self.eps, g["gamma"], g["beta"], act)
+        return self.ops.batchnorm_backward(
+            dy, self._y, self._xhat, self._inv_std, p["gamma"], g["gamma"], g["beta"], act,
             dx=self._scratch("dx", dy.shape, dy.dtype))
 
 
 class Dropout(Layer):
     """Inverted dropout: zero each unit with probability ``p`` and scale the rest by
-    1/(1-p) in training; identity in eval mode."""
+    1/(1-p) in training; identity in eval mode. Masks come from a counter-based hash of
+    (seed, training step, unit): the same on every backend, nothing to checkpoint."""
 
     name = "dropout"
     positional = "p"
     transparent_for_init = True
+    kernels = LayerKernels("nnplug_core.kernels.dropout", work=("mask",))
 
     def __init__(self, p: float = 0.5):
         super().__init__()
         if not 0 <= p < 1:
             raise ValueError(f"p must be in [0, 1), got {p!r}")
         self.p = float(p)
+        self.seed = 0
+        self._work = Workspace()
 
     def options(self):
         return {"p": self.p}
 
+    def kernel_scalars(self):
+        return (self.p, float(self.seed))
+
+    def kernel_work(self):
+        return {"mask": (-1, self.out_features)}
+
     def build(self, in_features, *, rng, dtype=np.float32, init=None):
-        self.rng = rng
+        self.seed = int(rng.integers(2 ** 32))
         return super().build(in_features, rng=rng, dtype=dtype, init=init)
 
     def forward(self, x):
         if not self.training or self.p == 0:
             self._mask = None
             return x
-        keep = self.rng.random(x.shape, dtype=np.float32) >= self.p
-        self._mask = keep.astype(x.dtype) * x.dtype.type(1.0 / (1.0 - self.p))
+        self._mask = self.ops.dropout_mask(x.shape, self.p, self.seed, self.step, x.dtype,
+                                           out=self._work.get("mask", x.shape, x.dtype))
         return x * self._mask
 
     def backward(self, dy):

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from nnplug.backend import ops
 from nnplug.base import Loss
+from nnplug.kernels import LossKernels
 
 
 class SoftmaxCE(Loss):
@@ -12,16 +12,18 @@ class SoftmaxCE(Loss):
 
     name = "softmax_ce"
     task = "classification"
+    kernels = LossKernels("nnplug_core.kernels.losses", forward="softmax_ce")
 
     def forward(self, outputs, targets):
-        self._loss, self._grad = ops.softmax_ce(outputs, np.asarray(targets, dtype=np.intp))
+        self._loss, self._grad = self.ops.softmax_cross_entropy(
+            outputs, np.asarray(targets, dtype=np.intp))
         return self._loss
 
     def backward(self):
         return self._grad
 
     def predict(self, outputs):
-        return ops.softmax(outputs)
+        return self.ops.softmax(outputs)
 
 
 class MSE(Loss):
@@ -29,9 +31,10 @@ class MSE(Loss):
 
     name = "mse"
     task = "regression"
+    kernels = LossKernels("nnplug_core.kernels.losses", forward="mse")
 
     def forward(self, outputs, targets):
-        self._loss, self._grad = ops.mse(outputs, np.asarray(targets, dtype=outputs.dtype))
+        self._loss, self._grad = self.ops.mse(outputs, np.asarray(targets, dtype=outputs.dtype))
         return self._loss
 
     def backward(self):

@@ -1,26 +1,28 @@
-"""The ``numba`` backend: the NumPy reference's math as fused, serial ``@njit`` kernels.
+"""The ``numba`` backend: compiled training steps, and fused per-op kernels.
 
-GEMMs stay in NumPy/BLAS (``np.matmul(..., out=)``); what is memory-bound -- bias +
-activation, BatchNorm (+ activation), softmax cross-entropy, MSE and the optimizer
-updates -- runs as one kernel each. Kernels are compiled lazily per dtype (float32 and
-float64, C-contiguous) and cached on disk; see :mod:`nnplug_numba.jit`.
+* **Compiled path** (:meth:`NumbaBackend.compile`): when every layer, the loss and the
+  optimizer declare kernels (:mod:`nnplug.kernels`), whole training steps run in one
+  generated ``@njit`` driver (:mod:`nnplug_numba.codegen`, :mod:`nnplug_numba.trainer`);
+  validation and prediction too.
+* **Per op** (a model with a component that has no kernels): the ops below override the
+  NumPy reference with the same kernels the compiled path uses, called one at a time;
+  what is not overridden (sigmoid/tanh element-wise -- NumPy's SIMD ``exp``/``tanh`` beat
+  numba's scalar ones without SVML -- and BatchNorm's eval-mode backward) is the reference.
+
+GEMMs stay in BLAS. numba is imported when the backend is created, never before.
 """
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
-from nnplug.backend import Backend, BlasLinearAct
+from nnplug.backend import Backend
+from nnplug.kernels import ACTIVATION_CODES, NotCompiled
 
 from . import jit
 
-CODES = {None: 0, "relu": 1, "sigmoid": 2, "tanh": 3}
-
-
-def _code(kind) -> int:
-    try:
-        return CODES[kind]
-    except KeyError:
-        raise ValueError(f"unknown activation {kind!r}") from None
+_FAST = (None, "relu")  # activations the per-op kernels apply themselves
 
 
 def _c(a: np.ndarray) -> np.ndarray:
@@ -28,23 +30,11 @@ def _c(a: np.ndarray) -> np.ndarray:
 
 
 def _2d(a: np.ndarray) -> np.ndarray:
-    """A C-contiguous 2-D view (rows, last axis) of ``a`` for the element-wise kernels."""
-    a = np.ascontiguousarray(a)
     return a.reshape(-1, a.shape[-1]) if a.ndim >= 2 else a.reshape(1, -1)
 
 
-def _flat(a: np.ndarray, what: str) -> np.ndarray:
-    if not a.flags.c_contiguous:
-        raise ValueError(f"numba backend updates {what} in place and needs C-contiguous arrays")
-    return a.reshape(-1)
-
-
-def _empty(dtype) -> np.ndarray:
-    return np.empty(0, dtype)
-
-
-class NumbaBackend(BlasLinearAct, Backend):
-    """Fused serial Numba kernels for the memory-bound ops; GEMMs stay in BLAS."""
+class NumbaBackend(Backend):
+    """Compiled training steps where every component has kernels; fused ops otherwise."""
 
     name = "numba"
 
@@ -52,144 +42,145 @@ class NumbaBackend(BlasLinearAct, Backend):
     def availability(cls) -> tuple[bool, str]:
         return jit.availability()
 
-    def __init__(self, **options):
+    def __init__(self, **options: Any):
         super().__init__(**options)
-        self.k = jit.load_kernels()
+        jit.load()
+        from nnplug_core.kernels import activation, batchnorm, dropout, linear, losses
+        from nnplug_core.kernels import optimizers as updates
 
-    # -- dense + activation ------------------------------------------------------------
-    def linear_forward(self, x, W, b):
-        return self.linear_act_forward(x, W, b, None)
+        self._linear, self._act, self._bn = linear, activation, batchnorm
+        self._dropout, self._losses, self._updates = dropout, losses, updates
+        self._empty = {np.dtype(t): np.zeros(0, t) for t in (np.float32, np.float64)}
 
-    def _smooth(self, code: int, y: np.ndarray) -> None:
-        """y = sigmoid(y) or tanh(y) in place on a C-contiguous 2-D array, through NumPy's
-        SIMD exp/tanh (numba's scalar ones are 5-25x slower without SVML)."""
-        if code == 3:
-            np.tanh(y, out=y)
-        elif code == 2:
-            e = np.empty_like(y)
-            self.k.neg_abs(y, e)
-            np.exp(e, out=e)
-            self.k.sigmoid_finish(y, e)
+    # -- the compiled path -----------------------------------------------------------------
+    def compile(self, model: Any, loss: Any = None, optimizer: Any = None) -> Any:
+        from numba import config
 
-    def bias_act(self, kind, z, b):
-        code = _code(kind)
-        if not z.flags.c_contiguous:
-            raise ValueError("bias_act works in place and needs a C-contiguous array")
-        z2 = z.reshape(-1, z.shape[-1]) if z.ndim >= 2 else z.reshape(1, -1)
-        fused = code if code <= 1 else 0
-        if b is not None or fused:
-            bias = _c(b) if b is not None else _empty(z.dtype)
-            self.k.bias_act_forward(z2, bias, b is not None, fused)
-        self._smooth(code, z2)
-        return z
+        from .trainer import CompiledRunner
 
-    def bias_act_backward(self, kind, y, dy, db, out=None):
-        code = _code(kind)
-        dy = _c(dy)
-        if not code:
-            if db is not None:
-                self.k.column_sum(dy, db)
+        if config.DISABLE_JIT:
+            raise NotCompiled("NUMBA_DISABLE_JIT=1 is set: the kernels run as Python, per op")
+        runner = CompiledRunner(model, loss, optimizer)
+        if loss is None:
+            runner.prepare()
+        return runner
+
+    # -- element-wise ------------------------------------------------------------------------
+    def activation_forward(self, kind, x, out=None):
+        if kind not in _FAST or not x.flags.c_contiguous or x.ndim < 1:
+            return super().activation_forward(kind, x, out)
+        out = np.empty_like(x) if out is None else out
+        self._act.apply(_2d(x), _2d(out), ACTIVATION_CODES[kind])
+        return out
+
+    def activation_backward(self, kind, y, dy, out=None):
+        if kind is None:
             return dy
         out = np.empty_like(dy) if out is None else out
-        self.k.act_backward(_c(y), dy, out, db if db is not None else _empty(dy.dtype),
-                            db is not None, code)
+        self._act.grad(_2d(_c(y)), _2d(_c(dy)), _2d(out), ACTIVATION_CODES[kind])
         return out
 
-    def linear_backward(self, x, W, dy, dW, db, need_dx=True):
-        return self.linear_act_backward(x, W, None, dy, dW, db, None, need_dx)
+    # -- dense -------------------------------------------------------------------------------
+    def linear_forward(self, x, W, b, act=None, out=None):
+        y = np.matmul(x, W, out=out)
+        bias = _c(b) if b is not None else self._empty[y.dtype]
+        self._linear.add_bias_activation(y, bias, ACTIVATION_CODES[act if act in _FAST
+                                                                     else None])
+        return y if act in _FAST else super().activation_forward(act, y, out=y)
 
-    def act_forward(self, kind, x):
-        return self.bias_act(kind, np.array(x, order="C", copy=True), None)
+    def linear_backward(self, x, W, y, dy, dW, db, act=None, need_dx=True, dz=None,
+                        dx=None):
+        dy = _c(dy)
+        if act is None and db is None:
+            dz = dy
+        else:
+            dz = dy if act is None else (np.empty_like(dy) if dz is None else dz)
+            self._linear.activation_backward_sum(
+                _c(y), dy, dz, db if db is not None else self._empty[dy.dtype],
+                ACTIVATION_CODES[act], db is not None)
+        np.matmul(x.T, dz, out=dW)
+        return np.matmul(dz, W.T, out=dx) if need_dx else None
 
-    def act_backward(self, kind, y, dy):
-        out = np.empty(np.shape(dy), dy.dtype)
-        self.k.act_backward(_2d(y), _2d(dy), _2d(out), _empty(out.dtype), False, _code(kind))
-        return out
-
-    # -- batch norm ----------------------------------------------------------------------
-    def batchnorm_forward_train(self, x, gamma, beta, eps):
-        return self.batchnorm_act_forward_train(x, gamma, beta, eps, None)
-
-    def batchnorm_act_forward_train(self, x, gamma, beta, eps, kind=None, y=None, xhat=None):
+    # -- batch normalisation -------------------------------------------------------------------
+    def batchnorm_forward_train(self, x, gamma, beta, eps, act=None, y=None, xhat=None):
         x = _c(x)
         y = np.empty_like(x) if y is None else y
         xhat = np.empty_like(x) if xhat is None else xhat
-        m = x.shape[1]
-        mean, var, inv_std = (np.empty(m, x.dtype) for _ in range(3))
-        code = _code(kind)
-        self.k.batchnorm_forward_train(x, _c(gamma), _c(beta), float(eps), code if code <= 1 else 0,
-                                       y, xhat, mean, var, inv_std)
-        self._smooth(code, y)
+        mean, var, inv_std = (np.empty(x.shape[1], x.dtype) for _ in range(3))
+        code = ACTIVATION_CODES[act if act in _FAST else None]
+        self._bn.train_forward(x, _c(gamma), _c(beta), float(eps), code, y, xhat, mean, var,
+                               inv_std)
+        if act not in _FAST:
+            super().activation_forward(act, y, out=y)
         return y, xhat, inv_std, mean, var
 
-    def batchnorm_forward_eval(self, x, gamma, beta, mean, var, eps):
-        return self.batchnorm_act_forward_eval(x, gamma, beta, mean, var, eps, None)
-
-    def batchnorm_act_forward_eval(self, x, gamma, beta, mean, var, eps, kind=None):
+    def batchnorm_forward_eval(self, x, gamma, beta, mean, var, eps, act=None, out=None):
         x = _c(x)
-        y = np.empty_like(x)
-        code = _code(kind)
-        self.k.batchnorm_forward_eval(x, _c(gamma), _c(beta), _c(mean), _c(var), float(eps),
-                                      code if code <= 1 else 0, y)
-        self._smooth(code, y)
-        return y
+        y = np.empty_like(x) if out is None else out
+        code = ACTIVATION_CODES[act if act in _FAST else None]
+        self._bn.eval_forward(x, _c(gamma), _c(beta), _c(mean), _c(var), float(eps), code, y)
+        return y if act in _FAST else super().activation_forward(act, y, out=y)
 
-    def batchnorm_backward(self, dy, xhat, inv_std, gamma, dgamma, dbeta):
-        return self.batchnorm_act_backward(dy, xhat, xhat, inv_std, gamma, dgamma, dbeta,
-                                           None)
-
-    def batchnorm_act_backward(self, dy, y, xhat, inv_std, gamma, dgamma, dbeta, kind=None,
-                               dx=None):
+    def batchnorm_backward(self, dy, y, xhat, inv_std, gamma, dgamma, dbeta, act=None,
+                           dx=None):
         dy = _c(dy)
         dx = np.empty_like(dy) if dx is None else dx
-        self.k.batchnorm_backward(dy, _c(xhat), _c(inv_std), _c(gamma), dgamma, dbeta, dx,
-                                  _c(y), _code(kind))
+        self._bn.train_backward(dy, _c(y), _c(xhat), _c(inv_std), _c(gamma), dgamma, dbeta,
+                                dx, ACTIVATION_CODES[act])
         return dx
 
-    # -- losses ------------------------------------------------------------------------------
-    def softmax_ce(self, logits, labels):
-        logits = _c(logits)
-        labels = np.ascontiguousarray(labels, dtype=np.intp)
-        if labels.shape != logits.shape[:1]:
-            raise ValueError(f"{labels.size} labels for {logits.shape[0]} rows")
-        z, grad = np.empty_like(logits), np.empty_like(logits)
-        self.k.row_shift(logits, z)
-        np.exp(z, out=grad)
-        loss = self.k.softmax_ce_finish(z, grad, labels)
-        if loss != loss and np.all(np.isfinite(logits)):
-            raise ValueError(f"labels must be in [0, {logits.shape[1]})")
-        return float(loss), grad
+    # -- dropout ---------------------------------------------------------------------------------
+    def dropout_mask(self, shape, p, seed, step, dtype, out=None):
+        out = np.empty(shape, dtype) if out is None else out
+        self._dropout.fill_mask(_2d(out), float(p), int(seed), int(step))
+        return out
 
+    # -- losses -----------------------------------------------------------------------------------
     def softmax(self, logits):
         logits = _c(logits)
         out = np.empty_like(logits)
-        self.k.row_shift(logits, out)
-        np.exp(out, out=out)
-        self.k.softmax_finish(out)
+        self._losses.softmax(logits, out)
         return out
+
+    def softmax_cross_entropy(self, logits, labels):
+        logits = _c(logits)
+        labels = np.ascontiguousarray(labels, dtype=np.int64)
+        if labels.shape != logits.shape[:1]:
+            raise ValueError(f"{labels.size} labels for {logits.shape[0]} rows")
+        grad = np.empty_like(logits)
+        loss = self._losses.softmax_ce(logits, labels, grad, np.zeros(1))
+        if loss != loss and len(labels) and (labels.min() < 0
+                                             or labels.max() >= logits.shape[1]):
+            raise ValueError(f"labels must be in [0, {logits.shape[1]})")
+        return float(loss), grad
 
     def mse(self, pred, target):
         pred = _c(pred)
-        target = np.ascontiguousarray(target, dtype=pred.dtype).reshape(-1)
+        target = np.asarray(target, dtype=pred.dtype)
         if target.size != pred.size:
             raise ValueError(f"target has {target.size} values, predictions {pred.size}")
         grad = np.empty_like(pred)
-        loss = self.k.mse(pred.reshape(-1), target, grad.reshape(-1))
+        loss = self._losses.mse(_2d(pred), _2d(np.ascontiguousarray(target.reshape(
+            pred.shape))), _2d(grad), np.zeros(1))
         return float(loss), grad
 
-    # -- optimizer updates, in place --------------------------------------------------------
-    def sgd_step(self, p, g, lr, wd):
-        t = p.dtype.type
-        self.k.sgd_step(_flat(p, "parameters"), _c(g).reshape(-1), t(lr), t(wd))
+    # -- optimizer updates, in place ---------------------------------------------------------------
+    @staticmethod
+    def _flat(a: np.ndarray) -> np.ndarray:
+        if not a.flags.c_contiguous:
+            raise ValueError("the numba backend updates parameters in place and needs "
+                             "C-contiguous arrays")
+        return a.reshape(-1)
 
-    def momentum_step(self, p, g, v, lr, mu, wd, nesterov):
-        t = p.dtype.type
-        self.k.momentum_step(_flat(p, "parameters"), _c(g).reshape(-1), _flat(v, "state"),
-                             t(lr), t(mu), t(wd), bool(nesterov))
+    def sgd_update(self, p, g, lr, wd):
+        self._updates.sgd(self._flat(p), _c(g).reshape(-1), (), np.zeros(1), float(lr),
+                          float(wd), 1)
 
-    def adam_step(self, p, g, m, v, lr, b1, b2, eps, t, wd):
-        d = p.dtype.type
-        step = lr * np.sqrt(1 - b2 ** t) / (1 - b1 ** t)
-        self.k.adam_step(_flat(p, "parameters"), _c(g).reshape(-1), _flat(m, "state"),
-                         _flat(v, "state"), d(step), d(b1), d(1 - b1), d(b2), d(1 - b2), d(eps),
-                         d(wd))
+    def momentum_update(self, p, g, v, lr, mu, wd, nesterov=False):
+        self._updates.momentum(self._flat(p), _c(g).reshape(-1), (self._flat(v),),
+                               np.array([mu, float(nesterov)]), float(lr), float(wd), 1)
+
+    def adam_update(self, p, g, m, v, lr, b1, b2, eps, t, wd, decoupled=False):
+        self._updates.adam(self._flat(p), _c(g).reshape(-1), (self._flat(m), self._flat(v)),
+                           np.array([b1, b2, eps, float(decoupled)]), float(lr), float(wd),
+                           int(t))

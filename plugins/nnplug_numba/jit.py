@@ -1,27 +1,30 @@
-"""Lazy numba loading: cache location, the "compiling kernels…" notice, availability.
+"""Lazy numba loading: availability, the on-disk cache location, compile accounting.
 
-Call :func:`load_kernels` (never ``import numba`` at module level): it points
-numba's on-disk cache at ``$NUMBA_CACHE_DIR`` or, when unset, at
-``<user cache dir>/nnplug/numba`` (so a read-only site-packages still caches), in a
-subdirectory per kernel-source hash; it falls back to ``cache=False`` when no directory
-is writable, and prints "compiling kernels…" on stderr the first time a kernel is
-really compiled (cache hits are silent).
+Call :func:`load` (never ``import numba`` at module level): it points numba's on-disk
+cache at ``$NUMBA_CACHE_DIR`` or, when unset, at ``<user cache dir>/nnplug/numba`` (so a
+read-only site-packages still caches), in a subdirectory per hash of the built-in kernel
+sources (numba keys a cache entry on its own file's stamp only, so an edited helper in
+another file would otherwise reuse stale machine code); it falls back to compiling in
+memory when no directory is writable, and counts real compilations (cache hits are not
+compilations) so callers can say what was compiled and how long it took.
 """
 from __future__ import annotations
 
 import os
 import sys
 import tempfile
-from types import ModuleType
+from typing import Callable
 
 _availability: tuple[bool, str] | None = None
 #: whether kernels are compiled with ``cache=True`` (set by :func:`configure_cache`)
 CACHE = True
 CACHE_DIR: str | None = None
+#: numba compilations seen so far in this process (see :func:`compilations`)
+_compiled: list[str] = []
+_loaded = False
+#: called once at the next compilation (see :func:`on_compile`)
+_notice: Callable[[], None] | None = None
 _announced = False
-#: the modules whose ``@njit`` functions :func:`load_kernels` collects
-KERNEL_MODULES = ("kernels", "step_kernels")
-_kernels: ModuleType | None = None
 
 
 def _version(text: str) -> tuple[int, ...]:
@@ -62,7 +65,7 @@ def availability() -> tuple[bool, str]:
         import importlib.util
 
         if sys.modules.get("numba", False) is None or importlib.util.find_spec("numba") is None:
-            return False, "numba is not installed (pip install 'nnplug[numba]')"
+            return False, "numba is not installed (pip install numba)"
         try:
             too_new = _numpy_too_new()
         except Exception:  # noqa: BLE001 - odd metadata: let the real import decide
@@ -81,7 +84,7 @@ def _import_numba() -> tuple[bool, str]:
             text = str(exc).strip().splitlines()
             reason = text[0] if text else type(exc).__name__
             if isinstance(exc, ModuleNotFoundError) and exc.name == "numba":
-                reason = "numba is not installed (pip install 'nnplug[numba]')"
+                reason = "numba is not installed (pip install numba)"
             _availability = (False, reason)
         else:
             _availability = (True, "")
@@ -98,22 +101,48 @@ def _writable(path: str) -> bool:
         return False
 
 
-def _source_tag() -> str:
-    """Hash of the kernel sources: numba keys its cache on the defining file's stamp only,
-    so an edited inlined helper (rows.py) would otherwise reuse stale kernels."""
+def _package_dir(module: str) -> str:
+    import importlib.util
+
+    spec = importlib.util.find_spec(module)
+    if spec is None or spec.origin is None:
+        raise ImportError(f"cannot find {module}")
+    return os.path.dirname(spec.origin)
+
+
+def source_digest(directories: list[str], extra: tuple[str, ...] = ()) -> str:
+    """sha256 over every ``.py`` file in ``directories`` (sorted) plus ``extra`` strings."""
     import hashlib
 
-    here = os.path.dirname(os.path.abspath(__file__))
     digest = hashlib.sha256()
-    for name in KERNEL_MODULES + ("rows",):
-        with open(os.path.join(here, f"{name}.py"), "rb") as fh:
-            digest.update(fh.read())
-    return digest.hexdigest()[:12]
+    for directory in directories:
+        for name in sorted(os.listdir(directory)):
+            if name.endswith(".py"):
+                digest.update(name.encode())
+                with open(os.path.join(directory, name), "rb") as fh:
+                    digest.update(fh.read())
+    for item in extra:
+        digest.update(item.encode())
+    return digest.hexdigest()[:16]
+
+
+def _source_tag() -> str:
+    """Hash of the built-in kernel sources and the versions they were compiled with."""
+    from importlib import metadata
+
+    versions = []
+    for dist in ("numba", "llvmlite", "numpy", "scipy"):
+        try:
+            versions.append(f"{dist}={metadata.version(dist)}")
+        except metadata.PackageNotFoundError:
+            versions.append(f"{dist}=?")
+    return source_digest([os.path.dirname(os.path.abspath(__file__)),
+                          _package_dir("nnplug_core.kernels")], tuple(versions))
 
 
 def configure_cache() -> str | None:
     """Choose the kernels' cache directory: ``$NUMBA_CACHE_DIR`` or the user cache dir,
-    one subdirectory per kernel-source hash. ``None`` (compile in memory) if unwritable."""
+    one subdirectory per source hash. ``None`` (compile in memory) if unwritable."""
     global CACHE, CACHE_DIR
     base = os.environ.get("NUMBA_CACHE_DIR")
     if not base:
@@ -126,52 +155,51 @@ def configure_cache() -> str | None:
     return CACHE_DIR
 
 
-def _announce(event) -> None:
-    """numba "numba:compile" start: one "compiling kernels…" line per process, ours only."""
-    global _announced
-    dispatcher = (event.data or {}).get("dispatcher")
-    module = getattr(getattr(dispatcher, "py_func", None), "__module__", "") or ""
-    if not _announced and module.startswith("nnplug_numba"):
-        _announced = True
-        print(f"compiling kernels… (once; cached in {CACHE_DIR or 'memory only'})",
-              file=sys.stderr, flush=True)
+def on_compile(callback: Callable[[], None] | None) -> None:
+    """Call ``callback`` once, when numba next compiles (not when it loads from cache)."""
+    global _notice
+    _notice = callback
 
 
-def load_kernels() -> ModuleType:
-    """Import numba (configured) and the kernel modules; a one-line
-    :class:`BackendUnavailableError` if numba cannot be imported. Returns one namespace
-    holding every kernel."""
-    global _kernels
-    if _kernels is None:
-        configure_cache()
-        ok, reason = _import_numba()
-        if not ok:
-            from nnplug.errors import BackendUnavailableError
+def compilations() -> int:
+    """How many functions numba has compiled (not loaded from cache) in this process."""
+    return len(_compiled)
 
-            raise BackendUnavailableError(f"backend 'numba' is unavailable: {reason}")
-        import importlib
 
-        import numba
-        from numba.core import event
+def load() -> None:
+    """Import and configure numba (once); a one-line :class:`BackendUnavailableError` if
+    it cannot be imported."""
+    global _loaded
+    if _loaded:
+        return
+    configure_cache()
+    ok, reason = _import_numba()
+    if not ok:
+        from nnplug.errors import BackendUnavailableError
 
-        if CACHE:  # read when each kernel is decorated, i.e. at the imports below
-            numba.config.CACHE_DIR = CACHE_DIR
+        raise BackendUnavailableError(f"backend 'numba' is unavailable: {reason}")
+    import numba
+    from numba.core import event
 
-        class CompileNotice(event.Listener):
-            def on_start(self, ev):
-                _announce(ev)
+    if CACHE:  # read when each kernel is decorated, i.e. when kernel modules are imported
+        numba.config.CACHE_DIR = CACHE_DIR
 
-            def on_end(self, ev):
-                pass
+    class CompileCounter(event.Listener):
+        def on_start(self, ev):
+            global _notice, _announced
+            dispatcher = (ev.data or {}).get("dispatcher")
+            _compiled.append(getattr(getattr(dispatcher, "py_func", None), "__qualname__",
+                                     "?"))
+            if _notice is not None:
+                notice, _notice, _announced = _notice, None, True
+                notice()
+            elif not _announced:  # per-op kernels: say it once per process
+                _announced = True
+                print(f"nnplug: compiling numba kernels (once; cached in "
+                      f"{CACHE_DIR or 'memory only'})…", file=sys.stderr, flush=True)
 
-        event.register("numba:compile", CompileNotice())
-        namespace = ModuleType("nnplug_numba.all_kernels")
-        for name in KERNEL_MODULES:
-            module = importlib.import_module(f"{__package__}.{name}")
-            for attr, value in vars(module).items():  # the kernels defined there (plain
-                # functions under NUMBA_DISABLE_JIT=1, dispatchers otherwise)
-                if (not attr.startswith("_") and callable(value)
-                        and getattr(value, "__module__", None) == module.__name__):
-                    setattr(namespace, attr, value)
-        _kernels = namespace
-    return _kernels
+        def on_end(self, ev):
+            pass
+
+    event.register("numba:compile", CompileCounter())
+    _loaded = True

@@ -67,27 +67,48 @@ def test_skipping_the_input_gradient_changes_no_parameter_gradient(backend, spec
         np.testing.assert_array_equal(a, b)
 
 
-def test_a_backend_with_only_the_primitive_ops_still_runs_fused_models(registry):
-    """The fused ops' defaults compose the primitive ones, so a third-party backend that
-    implements only those (here: the NumPy reference's primitives) trains unchanged."""
-    from nnplug.backend import Backend, use_backend
+def test_a_new_backend_overrides_only_what_it_accelerates(registry):
+    """The base Backend implements every op (the NumPy reference): a backend that overrides
+    one op trains any model, uses its op everywhere it applies, the reference elsewhere."""
+    from nnplug.backend import Backend
 
-    ref = registry.get("backend", "numpy").cls()
-    primitives = ["linear_forward", "linear_backward", "act_forward", "act_backward",
-                  "batchnorm_forward_train", "batchnorm_forward_eval", "batchnorm_backward",
-                  "softmax_ce", "softmax", "mse", "sgd_step", "momentum_step", "adam_step"]
-    Minimal = type("Minimal", (Backend,), {n: getattr(type(ref), n) for n in primitives})
-    Minimal.name = "minimal"
+    calls = []
+
+    class Counting(Backend):
+        name = "counting"
+
+        def activation_forward(self, kind, x, out=None):
+            calls.append(kind)
+            return super().activation_forward(kind, x, out)
+
     x = np.random.default_rng(0).standard_normal((6, 3))
     outs = []
-    for backend in (ref, Minimal()):
-        with use_backend(backend):
-            model = Sequential.from_spec("linear:5,relu,batchnorm,tanh", 3, 2, rng=0,
-                                         dtype=np.float64)
-            out = model.forward(x)
-            dx = model.backward(np.ones_like(out))
-            outs.append((out.copy(), dx.copy(), [p.grad.copy() for p in model.parameters()]))
-    np.testing.assert_allclose(outs[1][0], outs[0][0], rtol=1e-12)
-    np.testing.assert_allclose(outs[1][1], outs[0][1], rtol=1e-12)
+    for backend in (registry.get("backend", "numpy").cls(), Counting()):
+        model = Sequential.from_spec("linear:5,relu,batchnorm,tanh,dropout:0.5", 3, 2, rng=0,
+                                     dtype=np.float64, backend=backend)
+        assert all(layer.ops is backend for layer in model.layers)
+        out = model.forward(x)
+        dx = model.backward(np.ones_like(out))
+        outs.append((out.copy(), dx.copy(), [p.grad.copy() for p in model.parameters()]))
+    assert [k for k in calls if k] == ["relu", "tanh"]  # fused, through the op
+    np.testing.assert_array_equal(outs[1][0], outs[0][0])
+    np.testing.assert_array_equal(outs[1][1], outs[0][1])
     for a, b in zip(outs[1][2], outs[0][2]):
-        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-15)
+        np.testing.assert_array_equal(a, b)
+
+
+def test_the_model_owns_its_backend(registry):
+    """A model keeps the backend it was made with (or moved to); the context only picks
+    the default for new ones."""
+    from nnplug.backend import current_backend, get_backend, use_backend
+
+    model = Sequential.from_spec("linear:4,relu", 3, 2, rng=0)
+    before = model.backend
+    assert before is current_backend()
+    other = registry.get("backend", "numpy").cls()
+    with use_backend(other):
+        assert model.backend is before and model.layers[0].ops is before
+        assert Sequential.from_spec("linear:4", 3, 2).backend is other
+    model.to(other)
+    assert all(layer.ops is other for layer in model.layers)
+    assert get_backend(other) is other

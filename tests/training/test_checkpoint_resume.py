@@ -31,8 +31,10 @@ class StopAt:
     def __init__(self, epoch, step):
         self.epoch, self.step = epoch, step
 
-    def on_batch_end(self, solver, step, steps, loss):
-        if solver.state.epoch + 1 == self.epoch and step == self.step:
+    def on_batch_end(self, solver, step, steps, loss, n_steps=1):
+        # the compiled path reports several steps per call: stop at the first report
+        # at or past ``step`` (Ctrl-C stops after the current call there)
+        if solver.state.epoch + 1 == self.epoch and step >= self.step:
             solver.request_stop()
 
 
@@ -42,7 +44,8 @@ def test_api_resume_after_stop_mid_epoch_is_bitwise(tmp_path, backend, optimizer
                       layers="linear,batchnorm,relu,dropout:0.3,linear:16,relu,dropout:0.2")
     full = train(cfg)
     part = train(cfg, [Checkpointer(tmp_path, dataclasses.asdict(cfg)), StopAt(3, 7)])
-    assert part.metrics["interrupted"] == "epoch 3, step 7"
+    where = part.metrics["interrupted"]
+    assert where.startswith("epoch 3, step ") and int(where.split()[-1]) >= 7
     assert part.metrics["epochs_run"] == 2
     ck = Checkpoint(tmp_path)
     assert ck.epoch == 2 and ck.config == dataclasses.asdict(cfg)

@@ -1,0 +1,88 @@
+"""BLAS threads: how many each run uses, decided per run from its matrix sizes.
+
+OpenBLAS worker threads spin while they wait for work. Two runs sharing two cores with
+two threads each spend their time spinning against each other (measured here: an
+8-128-128-1 net fell from 327k samples/s alone to 5k each). Small GEMMs (batch 32-128,
+widths up to a few hundred) gain little from a second thread even on an idle machine, so
+a run whose largest GEMM is below :data:`SINGLE_THREAD_BELOW` FLOPs uses one thread;
+larger ones use every core. ``--threads N`` / ``NNPLUG_THREADS=N`` override the choice.
+
+The count is a function of the model and the batch only, never of the machine's load:
+OpenBLAS sums some products in a thread-dependent order, and a given seed must give the
+same weights every time on the same machine.
+"""
+from __future__ import annotations
+
+import contextlib
+import os
+from typing import Any, Iterator
+
+from .errors import NNPlugError
+
+THREADS_ENV = "NNPLUG_THREADS"
+#: FLOPs (2 m n k) of the largest GEMM of a training step below which one thread is used
+SINGLE_THREAD_BELOW = 2 * 256 * 512 * 512
+
+_controller: Any = None
+
+
+def requested(threads: int | None = None) -> int | None:
+    """``threads`` if given, else ``$NNPLUG_THREADS`` (a positive integer), else None."""
+    if threads is None:
+        raw = os.environ.get(THREADS_ENV, "").strip()
+        if not raw:
+            return None
+        try:
+            threads = int(raw)
+        except ValueError:
+            raise NNPlugError(f"{THREADS_ENV} must be a positive integer, got {raw!r}") from None
+    if threads < 1:
+        raise NNPlugError(f"BLAS threads must be >= 1, got {threads}")
+    return threads
+
+
+def largest_gemm_flops(widths: list[int], batch: int) -> int:
+    """FLOPs of the largest GEMM in a training step of a stack with these layer widths
+    (forward x W, backward x^T dz and dz W^T all have the same m n k)."""
+    return max((2 * batch * a * b for a, b in zip(widths, widths[1:])), default=0)
+
+
+def choose(widths: list[int], batch: int, threads: int | None = None) -> int:
+    """The BLAS threads for a run: the request, else 1 below the measured size, else all
+    cores (``os.cpu_count()``; the process's affinity mask when it is narrower)."""
+    asked = requested(threads)
+    if asked is not None:
+        return asked
+    if largest_gemm_flops(widths, batch) < SINGLE_THREAD_BELOW:
+        return 1
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return max(1, os.cpu_count() or 1)
+
+
+@contextlib.contextmanager
+def limit(threads: int) -> Iterator[None]:
+    """Run the block with every loaded BLAS library (NumPy's, and SciPy's that compiled
+    kernels call) limited to ``threads``; restored afterwards."""
+    global _controller
+    from threadpoolctl import ThreadpoolController
+
+    if _controller is None or len(_controller.lib_controllers) < _blas_libraries():
+        _controller = ThreadpoolController()  # rescan: a BLAS may have been loaded since
+    with _controller.limit(limits=threads, user_api="blas"):
+        yield
+
+
+def _blas_libraries() -> int:
+    """How many BLAS libraries are loaded now (cheap: the names of loaded modules)."""
+    import sys
+
+    return 1 + int("scipy.linalg.cython_blas" in sys.modules)
+
+
+def current() -> list[int]:
+    """Threads of every loaded BLAS library (for tests and ``nnplug bench``)."""
+    from threadpoolctl import threadpool_info
+
+    return [info["num_threads"] for info in threadpool_info() if info["user_api"] == "blas"]

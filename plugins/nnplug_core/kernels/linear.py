@@ -1,0 +1,39 @@
+"""``linear``: y = act(x W + b) -- one BLAS GEMM, then bias and activation in one pass."""
+from nnplug_numba.toolkit import activation_grad, bias_activation, column_sum, gemm, cached_kernel, kernel
+
+
+@kernel
+def forward(x, y, params, state, work, scalars, act, training, step):
+    W, b = params
+    gemm(x, W, y)
+    bias_activation(y, b, act)
+
+
+@kernel
+def backward(x, y, dy, dx, params, grads, state, work, scalars, act, training, need_dx,
+             step):
+    """dz = dy act'(y) (in dy); dW = x^T dz; db = sum(dz); dx = dz W^T."""
+    W, b = params
+    dW, db = grads
+    if act != 0:
+        activation_grad(y, dy, dy, act)
+    gemm(x, dy, dW, True, False)
+    if db.size:
+        column_sum(dy, db)
+    if need_dx:
+        gemm(dy, W, dx, False, True)
+
+
+# -- entry points of the per-op numba backend (same math, called from Python) ---------------
+@cached_kernel
+def add_bias_activation(z, b, act):
+    """z = act(z + b) in place (``b`` empty: no bias)."""
+    bias_activation(z, b, act)
+
+
+@cached_kernel
+def activation_backward_sum(y, dy, dz, db, act, want_db):
+    """dz = dy act'(y); db = column sums of dz when ``want_db``."""
+    activation_grad(y, dy, dz, act)
+    if want_db:
+        column_sum(dz, db)

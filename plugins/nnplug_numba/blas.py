@@ -1,0 +1,105 @@
+"""BLAS matrix products callable from compiled kernels: :func:`gemm`.
+
+Numba's own ``np.dot`` costs seconds of compile per kernel (measured here: 3.9 s for the
+first ``np.dot`` in a kernel, 1.3 s for the next) and needs contiguous copies for
+transposes. Instead, the Fortran ``sgemm``/``dgemm`` that SciPy exports (the same BLAS
+numba's ``np.dot`` calls: ``scipy.linalg.cython_blas``, always present beside numba) is
+registered with LLVM under a symbol name, and an intrinsic emits one call to it: cheap to
+compile, resolved by name when a cached kernel is loaded (no address baked in), and it
+takes transposes and ``beta`` (accumulate) for free.
+
+Import this module only after numba is configured (:mod:`nnplug_numba.jit`).
+"""
+from __future__ import annotations
+
+import llvmlite.binding as ll
+from llvmlite import ir
+from numba import config, njit, types
+from numba.core import cgutils
+from numba.extending import get_cython_function_address, intrinsic
+
+_SYMBOLS = {"float32": "nnplug_blas_sgemm", "float64": "nnplug_blas_dgemm"}
+
+
+def register_symbols() -> None:
+    """Point our symbol names at SciPy's ``sgemm``/``dgemm`` (idempotent)."""
+    for dtype, symbol in _SYMBOLS.items():
+        if not ll.address_of_symbol(symbol):
+            name = "sgemm" if dtype == "float32" else "dgemm"
+            ll.add_symbol(symbol, get_cython_function_address("scipy.linalg.cython_blas",
+                                                              name))
+
+
+register_symbols()
+
+
+@intrinsic
+def _fortran_gemm(typingctx, transa, transb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc):
+    """?gemm on column-major data: C = alpha op(A) op(B) + beta C (Fortran ABI: every
+    argument by pointer, 32-bit integers)."""
+    if not (isinstance(c, types.Array) and str(c.dtype) in _SYMBOLS
+            and a.dtype == c.dtype == b.dtype):
+        return None
+    sig = types.void(transa, transb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+    dtype = c.dtype
+
+    def codegen(context, builder, signature, args):
+        ta, tb, m_, n_, k_, alpha_, a_, lda_, b_, ldb_, beta_, c_, ldc_ = args
+        i8, i32 = ir.IntType(8), ir.IntType(32)
+        fl = context.get_value_type(dtype)
+        fnty = ir.FunctionType(ir.VoidType(), [
+            i8.as_pointer(), i8.as_pointer(), i32.as_pointer(), i32.as_pointer(),
+            i32.as_pointer(), fl.as_pointer(), fl.as_pointer(), i32.as_pointer(),
+            fl.as_pointer(), i32.as_pointer(), fl.as_pointer(), fl.as_pointer(),
+            i32.as_pointer()])
+        fn = cgutils.get_or_insert_function(builder.module, fnty, _SYMBOLS[str(dtype)])
+
+        def by_ref(value, typ):
+            slot = cgutils.alloca_once(builder, typ)
+            builder.store(value, slot)
+            return slot
+
+        def integer(value):
+            return by_ref(builder.trunc(value, i32), i32)
+
+        def scalar(value, from_type):
+            return by_ref(context.cast(builder, value, from_type, dtype), fl)
+
+        def data(value, array_type):
+            return context.make_array(array_type)(context, builder, value).data
+
+        builder.call(fn, [
+            by_ref(builder.trunc(ta, i8), i8), by_ref(builder.trunc(tb, i8), i8),
+            integer(m_), integer(n_), integer(k_), scalar(alpha_, signature.args[5]),
+            data(a_, signature.args[6]), integer(lda_), data(b_, signature.args[8]),
+            integer(ldb_), scalar(beta_, signature.args[10]), data(c_, signature.args[11]),
+            integer(ldc_)])
+        return context.get_dummy_value()
+
+    return sig, codegen
+
+
+_N, _T = ord("N"), ord("T")
+
+
+@njit(inline="always")
+def gemm(a, b, c, trans_a=False, trans_b=False, beta=0.0):
+    """c = op(a) @ op(b) + beta * c for C-contiguous 2-d arrays (op: transpose if asked).
+
+    Row-major C = A B is column-major C^T = B^T A^T, hence the swapped operands."""
+    m, n = c.shape
+    k = a.shape[0] if trans_a else a.shape[1]
+    if m == 0 or n == 0:
+        return
+    if k == 0:
+        c[:, :] = c * beta if beta != 0.0 else 0.0
+        return
+    _fortran_gemm(_T if trans_b else _N, _T if trans_a else _N, n, m, k, 1.0,
+                  b, b.shape[1], a, a.shape[1], beta, c, n)
+
+
+if config.DISABLE_JIT:  # NUMBA_DISABLE_JIT=1: kernels run as Python; so does this
+    import numpy as _np
+
+    def gemm(a, b, c, trans_a=False, trans_b=False, beta=0.0):  # type: ignore[no-redef]  # noqa: F811
+        c[...] = (a.T if trans_a else a) @ (b.T if trans_b else b) + (beta * c if beta else 0)

@@ -1,0 +1,232 @@
+"""The compiled training driver: one ``@njit`` function that runs many training steps
+(gather, forward, loss, backward, updates) -- or an evaluation -- over any sequence of
+layers, dispatching on each layer's kernel *group* at run time.
+
+The driver's source is generated from the groups it must know -- a group is one
+``(kernel module, functions, array layout)``; relu/sigmoid/tanh share one -- and cached
+on disk like any module (numba's ``cache=True``), so it compiles once per set of groups,
+not once per ``--layers`` string. Every built-in group is always in the set: any model of
+built-ins runs on the one base driver. A model using a plugin's kernels gets a driver
+with that plugin's groups added (compiled once per such set). Everything written into the
+source is either generated here or a module/function name validated by
+:mod:`nnplug.kernels` (dotted identifiers) -- nothing else from a plugin reaches it.
+"""
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import os
+import sys
+import tempfile
+from dataclasses import dataclass
+from types import ModuleType
+
+from nnplug.kernels import _MODULE, _NAME
+
+#: columns of a program row (one per model step): kernel group, activation code, widths,
+#: offsets of the step's input/output in the activation arenas, then 3 ints per array
+#: slot (offset, d0, d1 -- d0 == -1: batch rows), params then state then work
+CODE, ACT, IN_W, OUT_W, A_IN, A_OUT, SEG0, NSEG, SLOTS = range(9)
+
+
+@dataclass(frozen=True)
+class LayerGroup:
+    module: str
+    forward: str
+    backward: str
+    params: tuple[int, ...]  # ndim of each slot
+    state: tuple[int, ...]
+    work: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class LossGroup:
+    module: str
+    forward: str
+    classification: bool
+
+
+@dataclass(frozen=True)
+class OptimizerGroup:
+    module: str
+    update: str
+    slots: int
+
+
+def _check(module: str, *names: str) -> None:
+    if not _MODULE.match(module) or not all(_NAME.match(n) for n in names):
+        raise ValueError(f"refusing to generate code for {module!r} {names!r}")
+
+
+def _slots(ndims: tuple[int, ...], arena: str, first: int, extra: str = "") -> str:
+    items = []
+    for k, nd in enumerate(ndims):
+        c = SLOTS + 3 * (first + k)
+        if nd == 1:
+            items.append(f"slot1({arena}, r[{c}], r[{c + 1}], nb)")
+        else:
+            items.append(f"slot2({arena}, r[{c}], r[{c + 1}], r[{c + 2}], nb)")
+    return "(" + ", ".join(items) + ("," if len(items) == 1 else "") + ")"
+
+
+def _layer_branches(groups: list[LayerGroup]) -> tuple[list[str], list[str]]:
+    fwd, bwd = [], []
+    for code, g in enumerate(groups):
+        _check(g.module, g.forward, g.backward)
+        p, s = len(g.params), len(g.state)
+        P = _slots(g.params, "theta", 0)
+        G = _slots(g.params, "grad", 0)
+        S = _slots(g.state, "bufs", p)
+        W = _slots(g.work, "work", p + s)
+        kw = "if" if code == 0 else "elif"
+        fwd.append(f"            {kw} c == {code}:\n"
+                   f"                L{code}.{g.forward}(x, y, {P}, {S}, {W}, fsc[l], r[ACT], "
+                   f"training, step)")
+        bwd.append(f"                {kw} c == {code}:\n"
+                   f"                    L{code}.{g.backward}(x, y, dy, dx, {P}, {G}, {S}, "
+                   f"{W}, fsc[l], r[ACT], True, l > 0, step)")
+    return fwd, bwd
+
+
+def source(layers: list[LayerGroup], losses: list[LossGroup],
+           optimizers: list[OptimizerGroup]) -> str:
+    """The driver module's source for these groups."""
+    imports = [f"import {g.module} as L{i}" for i, g in enumerate(layers)]
+    imports += [f"import {g.module} as C{i}" for i, g in enumerate(losses)]
+    imports += [f"import {g.module} as U{i}" for i, g in enumerate(optimizers)]
+    fwd, bwd = _layer_branches(layers)
+    loss_lines = []
+    for i, g in enumerate(losses):
+        _check(g.module, g.forward)
+        target = "lb" if g.classification else "vb"
+        kw = "if" if i == 0 else "elif"
+        loss_lines.append(f"        {kw} lcode == {i}:\n"
+                          f"            lv = C{i}.{g.forward}(z, {target}, dz, lsc)")
+    opt_lines = []
+    for i, g in enumerate(optimizers):
+        _check(g.module, g.update)
+        slots = ", ".join(f"view1(ostate, {k} * T + o, size)" for k in range(g.slots))
+        slots = f"({slots}{',' if g.slots == 1 else ''})"
+        kw = "if" if i == 0 else "elif"
+        opt_lines.append(f"                    {kw} ocode == {i}:\n"
+                         f"                        U{i}.{g.update}(view1(theta, o, size), "
+                         f"view1(grad, o, size), {slots}, osc, lrs[done], decay, t)")
+    return _TEMPLATE.format(
+        imports="\n".join(imports), forward="\n".join(fwd), backward="\n".join(bwd),
+        loss="\n".join(loss_lines) or "        pass",
+        update="\n".join(opt_lines) or "                    pass",
+        constants=f"CODE, ACT, IN_W, OUT_W, A_IN, A_OUT, SEG0, NSEG = {tuple(range(8))}")
+
+
+def load(text: str, directory: str | None, tag: str) -> ModuleType:
+    """Write ``text`` as ``driver_<hash>.py`` in ``directory`` (once; atomically) and
+    import it; ``tag`` (the kernel sources' digest) is part of the hash."""
+    digest = hashlib.sha256((tag + text).encode()).hexdigest()[:16]
+    name = f"nnplug_driver_{digest}"
+    if name in sys.modules:
+        return sys.modules[name]
+    directory = directory or tempfile.mkdtemp(prefix="nnplug-driver-")
+    os.makedirs(directory, exist_ok=True)
+    path = os.path.join(directory, f"{name}.py")
+    if not os.path.exists(path):
+        fd, tmp = tempfile.mkstemp(dir=directory, suffix=".tmp")
+        with os.fdopen(fd, "w") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    spec = importlib.util.spec_from_file_location(name, path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        del sys.modules[name]
+        raise
+    return module
+
+
+_TEMPLATE = '''"""Generated by nnplug_numba.codegen -- the compiled training driver. Do not edit."""
+import numpy as np
+
+from nnplug_numba.driver_parts import (correct, gather, gather_labels, gather_values,
+                                       slot1, slot2, squared_error)
+from nnplug_numba.views import as_float32_rows, as_float64_rows, view1, view2
+{imports}
+from numba import njit
+
+{constants}
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def run(mode, X, xcode, order, start, stop, batch, scale, Yi, Yf, lrs, prog, fsc, theta,
+        grad, bufs, work, acts, dacts, lcode, lsc, ocode, osc, oseg, ostate, wd, out,
+        step0, t0):
+    """mode 0: training steps ``start..stop-1`` of the epoch ordered by ``order``;
+    1: eval outputs of every row into ``out``; 2: eval loss and metric over every row.
+    Returns (loss sum, metric sum, samples, steps done, bad step or -1, bad loss)."""
+    training = mode == 0
+    n_layers = prog.shape[0]
+    n_rows = order.size if training else X.shape[0]
+    T = theta.size
+    X32 = as_float32_rows(X)
+    X64 = as_float64_rows(X)
+    last = prog[n_layers - 1]
+    k = last[OUT_W]
+    labels = np.empty(batch, np.int64)
+    values = np.empty(batch * Yf.shape[1], theta.dtype)
+    loss_sum = 0.0
+    metric_sum = 0.0
+    seen = 0
+    done = 0
+    for s in range(start, stop):
+        lo = s * batch
+        nb = min(lo + batch, n_rows) - lo
+        if nb <= 0 or (training and nb < 2 and s > 0):
+            continue  # a lone trailing sample cannot be batch-normalised
+        step = step0 + done
+        r = prog[0]
+        gather(X, X32, X64, xcode, order, lo, view2(acts, r[A_IN], nb, r[IN_W]), scale)
+        for l in range(n_layers):
+            r = prog[l]
+            c = r[CODE]
+            x = view2(acts, r[A_IN], nb, r[IN_W])
+            y = view2(acts, r[A_OUT], nb, r[OUT_W])
+{forward}
+        z = view2(acts, last[A_OUT], nb, k)
+        if mode == 1:
+            for i in range(nb):
+                for j in range(k):
+                    out[lo + i, j] = z[i, j]
+            continue
+        dz = view2(dacts, last[A_OUT], nb, k)
+        lb = view1(labels, 0, nb)
+        vb = view2(values, 0, nb, Yf.shape[1])
+        if Yi.size:
+            gather_labels(Yi, order, lo, lb)
+        else:
+            gather_values(Yf, order, lo, vb)
+        lv = np.nan
+{loss}
+        if not np.isfinite(lv):
+            return loss_sum, metric_sum, seen, done, s, lv
+        loss_sum += lv * nb
+        metric_sum += correct(z, lb) if Yi.size else squared_error(z, vb)
+        seen += nb
+        if training:
+            t = t0 + done + 1
+            for l in range(n_layers - 1, -1, -1):
+                r = prog[l]
+                c = r[CODE]
+                x = view2(acts, r[A_IN], nb, r[IN_W])
+                y = view2(acts, r[A_OUT], nb, r[OUT_W])
+                dy = view2(dacts, r[A_OUT], nb, r[OUT_W])
+                dx = view2(dacts, r[A_IN], nb, r[IN_W])
+{backward}
+                for q in range(r[SEG0], r[SEG0] + r[NSEG]):
+                    o = oseg[q, 0]
+                    size = oseg[q, 1]
+                    decay = wd if oseg[q, 2] else 0.0
+{update}
+        done += 1
+    return loss_sum, metric_sum, seen, done, -1, 0.0
+'''

@@ -1,0 +1,101 @@
+"""Which kernel groups a model needs, and whether it can take the compiled path at all.
+
+A group's array layout (the ndim of every declared slot) comes from a small example of
+the component class (``nnplug.testing.example_options``), so the layout of a class is
+fixed and one driver branch serves every instance; an instance whose arrays do not match
+its class's layout is refused with a one-line reason (it then trains per op).
+"""
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+import numpy as np
+
+from nnplug.kernels import NotCompiled
+
+from .codegen import LayerGroup, LossGroup, OptimizerGroup
+
+
+def provider(kind: str, obj: Any) -> str:
+    """``kind 'name' (plugin P: dist D version)`` for messages."""
+    from nnplug.registry import get_registry
+
+    name = obj.spec_name or type(obj).name or type(obj).__name__
+    try:
+        comp = get_registry().get(kind, name)
+        where = f" (plugin {comp.plugin}: {comp.dist} {comp.version})".replace(" )", ")")
+    except Exception:  # noqa: BLE001 - a component made outside the registry
+        where = f" ({type(obj).__module__}.{type(obj).__qualname__})"
+    return f"{kind} '{name.split('/')[-1]}'{where}"
+
+
+@functools.lru_cache(maxsize=None)
+def layer_group(cls: type) -> LayerGroup:
+    """The group of a layer class with kernels, from an example instance's arrays."""
+    from nnplug.testing import example_options
+
+    k = cls.kernels
+    try:
+        layer = cls(**example_options(cls))
+        layer.build(3, rng=np.random.default_rng(0), dtype=np.float64)
+        work = layer.kernel_work()
+        params = tuple(np.ndim(layer.params[n]) for n in k.params)
+        state = tuple(np.ndim(layer.buffers[n]) for n in k.state)
+        work_nd = tuple(len(work[n]) for n in k.work)
+    except Exception as exc:  # noqa: BLE001 - reported as the reason, one line
+        raise NotCompiled(f"cannot lay out the kernels of {cls.__name__} "
+                          f"({type(exc).__name__}: {exc})") from None
+    if any(nd not in (1, 2) for nd in (*params, *state, *work_nd)):
+        raise NotCompiled(f"{cls.__name__}: kernel arrays must be 1-d or 2-d")
+    return LayerGroup(k.module, k.forward, k.backward, params, state, work_nd)
+
+
+def loss_group(cls: type) -> LossGroup:
+    return LossGroup(cls.kernels.module, cls.kernels.forward, cls.task == "classification")
+
+
+def optimizer_group(cls: type) -> OptimizerGroup:
+    return OptimizerGroup(cls.kernels.module, cls.kernels.update, len(cls.kernels.slots))
+
+
+@functools.lru_cache(maxsize=1)
+def base_groups() -> tuple[list[LayerGroup], list[LossGroup], list[OptimizerGroup]]:
+    """Every group of the components nnplug itself ships: the base driver knows them all,
+    so any model of built-ins runs on it without a new compile."""
+    from nnplug.registry import get_registry
+
+    reg = get_registry()
+
+    def ours(kind: str) -> list[type]:
+        return [c.cls for c in reg.components(kind)
+                if c.dist.lower() == "nnplug" and c.cls.kernels is not None]
+
+    layers = sorted({layer_group(c) for c in ours("layer")}, key=repr)
+    losses = sorted({loss_group(c) for c in ours("loss")}, key=repr)
+    optimizers = sorted({optimizer_group(c) for c in ours("optimizer")}, key=repr)
+    return layers, losses, optimizers
+
+
+def check_arrays(layer: Any, group: LayerGroup, dtype: np.dtype) -> None:
+    """The instance's declared arrays fit its class's layout and the model dtype."""
+    k = type(layer).kernels
+    for names, ndims, store, what in ((k.params, group.params, layer.params, "parameter"),
+                                      (k.state, group.state, layer.buffers, "state")):
+        for name, nd in zip(names, ndims):
+            a = store.get(name)
+            if a is None:
+                continue  # an optional array this instance has not: passed empty
+            if a.ndim != nd or a.dtype != dtype or not a.flags.c_contiguous:
+                raise NotCompiled(f"{provider('layer', layer)}: {what} '{name}' is "
+                                  f"{a.dtype} {a.ndim}-d, its kernels take {dtype} {nd}-d")
+
+
+def missing_kernels(model: Any, loss: Any, optimizer: Any) -> None:
+    """Raise :class:`NotCompiled` naming the first component without kernels."""
+    for layer in model.layers:
+        if type(layer).kernels is None:
+            raise NotCompiled(f"{provider('layer', layer)} has no compiled kernels")
+    for kind, obj in (("loss", loss), ("optimizer", optimizer)):
+        if obj is not None and type(obj).kernels is None:
+            raise NotCompiled(f"{provider(kind, obj)} has no compiled kernels")

@@ -1,0 +1,253 @@
+"""The compiled path's Python side: one :class:`CompiledRunner` per model (and loss and
+optimizer) lays every parameter, gradient, buffer and optimizer slot out in flat arenas
+(the layers' and the optimizer's arrays become views of them, so per-op code, model files
+and checkpoints see the same memory), builds the program table the driver walks, and
+calls the driver for many steps at a time.
+"""
+from __future__ import annotations
+
+import sys
+import time
+from typing import Any
+
+import numpy as np
+
+from nnplug.base import Param
+from nnplug.kernels import ACTIVATION_CODES, NotCompiled
+
+from . import codegen, jit, plan
+from .driver_parts import X_CODES
+
+
+class CompiledRunner:
+    """Runs ``model`` (with ``loss`` and ``optimizer`` when training) through the driver."""
+
+    def __init__(self, model: Any, loss: Any = None, optimizer: Any = None):
+        self.model, self.loss, self.optimizer = model, loss, optimizer
+        plan.missing_kernels(model, loss, optimizer)
+        self.dtype = np.dtype(model.dtype)
+        if self.dtype not in (np.float32, np.float64):
+            raise NotCompiled(f"the compiled path runs float32/float64, not {self.dtype}")
+        self.steps = model.steps()
+        self.groups = [plan.layer_group(type(layer)) for layer, _ in self.steps]
+        for (layer, _), group in zip(self.steps, self.groups):
+            plan.check_arrays(layer, group, self.dtype)
+        base_layers, base_losses, base_opts = plan.base_groups()
+        self.layer_groups = base_layers + sorted(set(self.groups) - set(base_layers), key=repr)
+        self.loss_groups, self.opt_groups = list(base_losses), list(base_opts)
+        for obj, groups, make in ((loss, self.loss_groups, plan.loss_group),
+                                  (optimizer, self.opt_groups, plan.optimizer_group)):
+            if obj is not None and make(type(obj)) not in groups:
+                groups.append(make(type(obj)))
+        self.driver: Any = None
+        self.compile_seconds = 0.0
+        self._flat: Any = None
+        self._bound: list[tuple[dict, str, np.ndarray]] = []
+        self._inputs: dict[int, tuple[Any, np.ndarray, int]] = {}
+        self.rows = 0
+
+    # -- compiling ---------------------------------------------------------------------------
+    def describe(self) -> str:
+        names = [layer.spec_name or layer.name for layer in self.model.layers]
+        text = "layers " + ",".join(n.split("/")[-1] for n in names)
+        for kind, obj in (("loss", self.loss), ("optimizer", self.optimizer)):
+            if obj is not None:
+                text += f"; {kind} {obj.name}"
+        return text
+
+    def _load_driver(self) -> Any:
+        extra = [g.module for g in self.layer_groups[len(plan.base_groups()[0]):]]
+        extra += [g.module for g in self.loss_groups + self.opt_groups]
+        tag = jit.source_digest([jit._package_dir(m) for m in sorted(set(extra))],
+                                (jit.CACHE_DIR or "",))
+        text = codegen.source(self.layer_groups, self.loss_groups, self.opt_groups)
+        directory = f"{jit.CACHE_DIR}/drivers" if jit.CACHE_DIR else None
+        return codegen.load(text, directory, tag)
+
+    def prepare(self, data: Any = None) -> float:
+        """Load (or compile, announcing it) the driver for this model's dtype; return the
+        seconds spent compiling (0.0 on a cache hit)."""
+        if self.driver is not None:
+            return 0.0
+        t0, before = time.perf_counter(), jit.compilations()
+        jit.on_compile(lambda: print(
+            f"nnplug: compiling the numba training driver ({self.describe()}); once per "
+            f"set of kernels, cached in {jit.CACHE_DIR or 'memory only'}…",
+            file=sys.stderr, flush=True))
+        try:
+            self.driver = self._load_driver().run
+            X = data.X_train[:2] if data is not None else np.zeros((2, self.model.in_features),
+                                                                      self.dtype)
+            self.predict(X, 1.0)  # the first call compiles (or loads) the driver
+        finally:
+            jit.on_compile(None)
+        if jit.compilations() == before:
+            return 0.0
+        self.compile_seconds = time.perf_counter() - t0
+        print(f"nnplug: compiled in {self.compile_seconds:.1f} s", file=sys.stderr, flush=True)
+        return self.compile_seconds
+
+    # -- arenas ---------------------------------------------------------------------------------
+    def bind(self, rows: int) -> None:
+        """Point the program at the model's flat arrays (:meth:`Sequential.packed`) and lay
+        out the optimizer state and the scratch arenas -- again whenever an array was
+        replaced (e.g. a checkpoint restored new optimizer state) or more rows are needed."""
+        flat = self.model.packed()
+        fresh = flat is self._flat and all(d.get(k) is v for d, k, v in self._bound)
+        if fresh and rows <= self.rows:
+            return
+        self.rows = max(rows, self.rows)
+        opt, theta = self.optimizer, flat.theta
+        slots = opt.kernels.slots if opt is not None else ()
+        ostate = np.zeros(max(len(slots), 1) * theta.size, self.dtype)
+        index = {id(layer): i for i, layer in enumerate(self.model.layers)}
+        widths = [self.model.in_features] + [layer.out_features for layer, _ in self.steps]
+        a_off = np.concatenate([[0], np.cumsum([self.rows * w for w in widths])])
+        n_slots = max(len(g.params) + len(g.state) + len(g.work) for g in self.groups)
+        prog = np.zeros((len(self.steps), codegen.SLOTS + 3 * n_slots), np.int64)
+        segs: list[tuple[int, int, int]] = []
+        bound: list[tuple[dict, str, np.ndarray]] = []
+        work_at = 0
+        works: list[tuple[int, ...]] = []
+        for l, (layer, act) in enumerate(self.steps):
+            k, row = type(layer).kernels, prog[l]
+            row[codegen.CODE] = self.layer_groups.index(self.groups[l])
+            row[codegen.ACT] = ACTIVATION_CODES[act]
+            row[codegen.IN_W], row[codegen.OUT_W] = widths[l], widths[l + 1]
+            row[codegen.A_IN], row[codegen.A_OUT] = a_off[l], a_off[l + 1]
+            row[codegen.SEG0] = len(segs)
+            col = codegen.SLOTS
+            for name in k.params:
+                a = layer.params.get(name)
+                if a is None:
+                    col = self._slot(row, col, 0, (0,))
+                    continue
+                off = flat.offset(theta, a)
+                col = self._slot(row, col, off, a.shape)
+                if opt is not None:
+                    p = Param(f"{index[id(layer)]}.{name}", a, layer.grads[name],
+                              name in layer.decay)
+                    state = opt.state_for(p)
+                    for j, slot in enumerate(slots):
+                        view = ostate[j * theta.size + off:j * theta.size + off + a.size]
+                        view = view.reshape(a.shape)
+                        view[...] = state[slot]
+                        state[slot] = view
+                        bound.append((state, slot, view))
+                    segs.append((off, a.size, int(p.decay)))
+            row[codegen.NSEG] = len(segs) - row[codegen.SEG0]
+            for name in k.state:
+                a = layer.buffers.get(name)
+                col = self._slot(row, col, flat.offset(flat.buffers, a) if a is not None
+                                 else 0, a.shape if a is not None else (0,))
+            shapes = layer.kernel_work()
+            for name in k.work:
+                shape = tuple(shapes[name])
+                col = self._slot(row, col, work_at, shape)
+                work_at += int(np.prod([self.rows if d < 0 else d for d in shape]))
+                works.append(shape)
+        self.work = np.zeros(max(work_at, 1), self.dtype)
+        self.acts = np.zeros(int(a_off[-1]), self.dtype)
+        self.dacts = np.zeros_like(self.acts)
+        self.ostate, self.prog = ostate, prog
+        self.oseg = np.array(segs, np.int64).reshape(-1, 3)
+        self._flat, self._bound = flat, bound
+
+    @staticmethod
+    def _slot(row: np.ndarray, col: int, off: int, shape: tuple[int, ...]) -> int:
+        row[col] = off
+        row[col + 1] = shape[0]
+        row[col + 2] = shape[1] if len(shape) > 1 else 0
+        return col + 3
+
+    def _scalars(self) -> np.ndarray:
+        values = [tuple(float(v) for v in layer.kernel_scalars()) for layer, _ in self.steps]
+        width = max([1] + [len(v) for v in values])
+        table = np.zeros((len(values), width))
+        for i, v in enumerate(values):
+            table[i, :len(v)] = v
+        return table
+
+    # -- inputs ---------------------------------------------------------------------------------
+    def _input(self, X: np.ndarray) -> tuple[np.ndarray, int]:
+        """``X`` as raw uint8 rows plus its dtype code (converted once per array)."""
+        hit = self._inputs.get(id(X))
+        if hit is not None and hit[0] is X:
+            return hit[1], hit[2]
+        X2 = np.asarray(X).reshape(len(X), -1)
+        if X2.shape[1] != self.model.in_features:
+            raise ValueError(f"the model expects {self.model.in_features} features per "
+                             f"row, the input has {X2.shape[1]}")
+        if X2.dtype.name not in X_CODES:
+            X2 = X2.astype(self.dtype)
+        X2 = np.ascontiguousarray(X2)
+        raw = X2.view(np.uint8).reshape(len(X2), -1)
+        if len(self._inputs) > 8:
+            self._inputs.clear()
+        self._inputs[id(X)] = (X, raw, X_CODES[X2.dtype.name])
+        return raw, X_CODES[X2.dtype.name]
+
+    def _targets(self, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        if self.loss is not None and self.loss.task == "classification":
+            return np.ascontiguousarray(y, np.int64), np.zeros((0, 0), self.dtype)
+        values = np.ascontiguousarray(np.asarray(y, self.dtype).reshape(len(y), -1))
+        return np.zeros(0, np.int64), values
+
+    def _call(self, mode: int, X, order, start, stop, batch, scale, y, lrs, out):
+        if self.driver is None:
+            self.prepare()
+        self.bind(batch)
+        raw, code = self._input(X)
+        Yi, Yf = self._targets(y) if y is not None else (np.zeros(0, np.int64),
+                                                          np.zeros((0, 0), self.dtype))
+        loss, opt = self.loss, self.optimizer
+        lcode = self.loss_groups.index(plan.loss_group(type(loss))) if loss else -1
+        ocode = self.opt_groups.index(plan.optimizer_group(type(opt))) if opt else -1
+        lsc = np.array([float(v) for v in loss.kernel_scalars()] or [0.0]) if loss else \
+            np.zeros(1)
+        osc = np.array([float(v) for v in opt.kernel_scalars()] or [0.0]) if opt else \
+            np.zeros(1)
+        return self.driver(
+            mode, raw, code, order, start, stop, batch, float(scale), Yi, Yf, lrs, self.prog,
+            self._scalars(), self._flat.theta, self._flat.grad, self._flat.buffers, self.work,
+            self.acts,
+            self.dacts, lcode, lsc, ocode, osc, self.oseg, self.ostate,
+            float(opt.weight_decay) if opt else 0.0, out, int(self.model.training_steps),
+            int(opt.steps) if opt else 0)
+
+    # -- the CompiledTrainer interface ------------------------------------------------------------
+    def train_steps(self, X, y, order, start, stop, batch_size, lrs, scale):
+        order = np.ascontiguousarray(order, np.int64)
+        loss_sum, metric_sum, seen, done, bad, bad_loss = self._call(
+            0, X, order, start, stop, batch_size, scale, y,
+            np.ascontiguousarray(lrs, np.float64), np.zeros((0, 0), self.dtype))
+        self.model.training_steps += done
+        self.optimizer.steps += done
+        if bad >= 0:
+            return bad_loss, metric_sum, seen, bad
+        return loss_sum, metric_sum, seen, -1
+
+    def _eval_rows(self) -> int:
+        return max(self.rows, 256)
+
+    def predict(self, X, scale):
+        n = len(X)
+        rows = self._eval_rows()
+        out = np.empty((n, self.model.out_features), self.dtype)
+        if n:
+            self._call(1, X, np.zeros(0, np.int64), 0, -(-n // rows), rows, scale, None,
+                       np.zeros(1), out)
+        return out
+
+    def evaluate(self, X, y, scale):
+        """Eval-mode ``(mean loss, metric)``: accuracy, or RMSE over all outputs."""
+        n = len(X)
+        rows = self._eval_rows()
+        loss_sum, metric_sum, seen, _, bad, bad_loss = self._call(
+            2, X, np.zeros(0, np.int64), 0, -(-n // rows), rows, scale, y, np.zeros(1),
+            np.zeros((0, 0), self.dtype))
+        if bad >= 0:
+            return float(bad_loss), float("nan")
+        metric = metric_sum / seen if self.loss.task == "classification" else \
+            float(np.sqrt(metric_sum / seen))
+        return loss_sum / seen, metric
