@@ -78,6 +78,13 @@ class EpochPrinter:
     def __init__(self, quiet: bool, logger: logging.Logger):
         self.quiet, self.logger = quiet, logger
 
+    def on_fit_start(self, solver, path: str, not_compiled: str | None) -> None:
+        """Say once, in one line, why a compiling backend trains per op."""
+        if not_compiled:
+            line = f"note: {solver.model.backend.name} trains per op: {not_compiled}"
+            self.logger.info(line)
+            click.echo(line, err=True)
+
     def on_epoch_end(self, solver, record) -> None:
         name = solver.metric_name
         line = (f"epoch {record.epoch:3d}  loss {record.loss:.4f}  train {name} "

@@ -121,6 +121,8 @@ class Solver:
         self._stop_requested = False
         #: why the last fit trained per op on a compiling backend (one line), else None
         self.not_compiled: str | None = None
+        #: False: train per op even where the backend compiles (for comparisons)
+        self.compiled = True
 
     # -- metrics -------------------------------------------------------------------
     def metric(self, outputs: np.ndarray, y: np.ndarray) -> float:
@@ -143,6 +145,8 @@ class Solver:
         """The backend's compiled trainer for this model, loss and optimizer, or None --
         then ``not_compiled`` says why when the backend compiles at all."""
         self.not_compiled = None
+        if not self.compiled:
+            return None
         try:
             return self.model.compiled(self.loss, self.optimizer)
         except NotCompiled as exc:
@@ -204,6 +208,7 @@ class Solver:
             st.result.compile_seconds += trainer.prepare(data)
         st.result.path = "compiled" if trainer is not None else "per-op"
         st.result.blas_threads = self.model.blas_threads(self.batch_size)
+        self._emit("on_fit_start", path=st.result.path, not_compiled=self.not_compiled)
         t_start = time.perf_counter()
         seconds_before = st.result.train_seconds
         try:
@@ -309,7 +314,7 @@ class Solver:
                         trainer: Any) -> tuple[float, float, int, bool]:
         """One epoch as compiled calls, each running many steps with no Python between."""
         total_loss = total_metric = 0.0
-        seen, b, chunk = 0, 0, 1
+        seen, b, chunk = 0, 0, 4
         while b < n_batches:
             stop = min(b + chunk, n_batches)
             lrs = np.full(stop - b, self.optimizer.lr)

@@ -70,13 +70,14 @@ class TrainConfig:
 
 
 def make_optimizer(name: str, *, lr: float | None, momentum: float, weight_decay: float,
-                   task: str = "classification"):
+                   task: str = "classification", registry: Any = None):
     """Create optimizer ``name``, passing ``momentum`` only to those that take it.
 
     ``lr=None`` picks the optimizer's ``default_lr`` for ``task``, else its own default.
     """
     spec = parse_token(name)
-    cls = get_registry().get("optimizer", spec.name).cls
+    registry = registry or get_registry()
+    cls = registry.get("optimizer", spec.name).cls
     defaults: dict[str, Any] = {"weight_decay": weight_decay}
     if lr is None and getattr(cls, "default_lr", None):
         lr = cls.default_lr.get(task)
@@ -84,7 +85,7 @@ def make_optimizer(name: str, *, lr: float | None, momentum: float, weight_decay
         defaults["lr"] = lr
     if "momentum" in inspect.signature(cls.__init__).parameters:
         defaults["momentum"] = momentum
-    return make_component("optimizer", spec, **defaults)
+    return make_component("optimizer", spec, registry, **defaults)
 
 
 def build(config: TrainConfig):

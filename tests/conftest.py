@@ -1,8 +1,10 @@
+from pathlib import Path
+
 import numpy as np
 import pytest
 
 from nnplug.backend import use_backend
-from nnplug.registry import get_registry
+from nnplug.registry import Registry, get_registry
 
 
 def available_backends():
@@ -35,3 +37,23 @@ def rng():
 def _default_logs_in_tmp(tmp_path_factory, monkeypatch):
     """`nnplug train` logs under ./logs by default; tests must not litter the checkout."""
     monkeypatch.setenv("NNPLUG_LOG_DIR", str(tmp_path_factory.getbasetemp() / "default-logs"))
+
+
+EXAMPLE_DIR = Path(__file__).resolve().parents[1] / "plugins" / "nnplug-leaky-relu"
+
+
+@pytest.fixture
+def example(monkeypatch):
+    """The example plugin's package, importable from the source tree (not installed)."""
+    monkeypatch.syspath_prepend(str(EXAMPLE_DIR))
+    import nnplug_leaky_relu.plugin
+
+    return nnplug_leaky_relu
+
+
+@pytest.fixture
+def example_registry(example):
+    """The installed plugins plus the example, registered as pip would (dist and version)."""
+    reg = Registry()
+    reg.add_plugin(example.plugin, "leaky_relu", dist="nnplug-leaky-relu", version="0.2.0")
+    return reg

@@ -21,7 +21,8 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit
+from numba import config, njit, types
+from numba.extending import intrinsic
 
 from .blas import gemm
 from .jit import CACHE
@@ -47,12 +48,16 @@ __all__ = ["kernel", "exact_kernel", "cached_kernel", "cached_exact_kernel", "ge
            "BLOCK", "FLAGS"]
 
 
-@njit(inline="always")
-def as_dtype(like, v):
-    """``v`` converted to the dtype of array ``like``."""
-    a = np.empty(1, like.dtype)
-    a[0] = v
-    return a[0]
+@intrinsic
+def as_dtype(typingctx, like, v):
+    """``v`` converted to the dtype of array ``like`` (free: a cast, no allocation)."""
+    if not isinstance(like, types.Array) or not isinstance(v, (types.Number, types.Boolean)):
+        return None
+
+    def codegen(context, builder, sig, args):
+        return context.cast(builder, args[1], sig.args[1], like.dtype)
+
+    return like.dtype(like, v), codegen
 
 
 @kernel
@@ -146,6 +151,11 @@ def column_sum(a, out):
                 part[j] = 0
     for j in range(m):
         out[j] = total[j]
+
+
+if config.DISABLE_JIT:  # NUMBA_DISABLE_JIT=1: kernels run as Python; so does this
+    def as_dtype(like, v):  # type: ignore[no-redef]  # noqa: F811
+        return like.dtype.type(v)
 
 
 # -- the dropout hash: the twins of nnplug.counter_rng (uint32 arithmetic, wrapping) --------

@@ -43,7 +43,16 @@ class CompiledRunner:
         self.compile_seconds = 0.0
         self._flat: Any = None
         self._bound: list[tuple[dict, str, np.ndarray]] = []
+        self._scalar_key: Any = None
+        self._scalar_arrays: Any = None
+        self._no_labels = np.zeros(0, np.int64)
+        self._no_values = np.zeros((0, 0), self.dtype)
+        self._lcode = (self.loss_groups.index(plan.loss_group(type(loss)))
+                       if loss is not None else -1)
+        self._ocode = (self.opt_groups.index(plan.optimizer_group(type(optimizer)))
+                       if optimizer is not None else -1)
         self._inputs: dict[int, tuple[Any, np.ndarray, int]] = {}
+        self._targets_of: dict[int, tuple[Any, tuple[np.ndarray, np.ndarray]]] = {}
         self.rows = 0
 
     # -- compiling ---------------------------------------------------------------------------
@@ -160,13 +169,23 @@ class CompiledRunner:
         row[col + 2] = shape[1] if len(shape) > 1 else 0
         return col + 3
 
-    def _scalars(self) -> np.ndarray:
-        values = [tuple(float(v) for v in layer.kernel_scalars()) for layer, _ in self.steps]
-        width = max([1] + [len(v) for v in values])
-        table = np.zeros((len(values), width))
-        for i, v in enumerate(values):
-            table[i, :len(v)] = v
-        return table
+    def _scalars(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The layer scalar table and the loss and optimizer scalars, rebuilt only when a
+        component's ``kernel_scalars()`` changed."""
+        loss, opt = self.loss, self.optimizer
+        key = (tuple(tuple(layer.kernel_scalars()) for layer, _ in self.steps),
+               tuple(loss.kernel_scalars()) if loss else (),
+               tuple(opt.kernel_scalars()) if opt else ())
+        if key != self._scalar_key:
+            layers, lsc, osc = key
+            width = max([1] + [len(v) for v in layers])
+            table = np.zeros((len(layers), width))
+            for i, v in enumerate(layers):
+                table[i, :len(v)] = v
+            self._scalar_key = key
+            self._scalar_arrays = (table, np.array(lsc or (0.0,), np.float64),
+                                   np.array(osc or (0.0,), np.float64))
+        return self._scalar_arrays
 
     # -- inputs ---------------------------------------------------------------------------------
     def _input(self, X: np.ndarray) -> tuple[np.ndarray, int]:
@@ -188,30 +207,34 @@ class CompiledRunner:
         return raw, X_CODES[X2.dtype.name]
 
     def _targets(self, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Labels as int64 (classification) or values as (n, k) model dtype, converted
+        once per array."""
+        hit = self._targets_of.get(id(y))
+        if hit is not None and hit[0] is y:
+            return hit[1]
         if self.loss is not None and self.loss.task == "classification":
-            return np.ascontiguousarray(y, np.int64), np.zeros((0, 0), self.dtype)
-        values = np.ascontiguousarray(np.asarray(y, self.dtype).reshape(len(y), -1))
-        return np.zeros(0, np.int64), values
+            pair = (np.ascontiguousarray(y, np.int64), self._no_values)
+        else:
+            values = np.ascontiguousarray(np.asarray(y, self.dtype).reshape(len(y), -1))
+            pair = (self._no_labels, values)
+        if len(self._targets_of) > 8:
+            self._targets_of.clear()
+        self._targets_of[id(y)] = (y, pair)
+        return pair
 
     def _call(self, mode: int, X, order, start, stop, batch, scale, y, lrs, out):
         if self.driver is None:
             self.prepare()
         self.bind(batch)
         raw, code = self._input(X)
-        Yi, Yf = self._targets(y) if y is not None else (np.zeros(0, np.int64),
-                                                          np.zeros((0, 0), self.dtype))
-        loss, opt = self.loss, self.optimizer
-        lcode = self.loss_groups.index(plan.loss_group(type(loss))) if loss else -1
-        ocode = self.opt_groups.index(plan.optimizer_group(type(opt))) if opt else -1
-        lsc = np.array([float(v) for v in loss.kernel_scalars()] or [0.0]) if loss else \
-            np.zeros(1)
-        osc = np.array([float(v) for v in opt.kernel_scalars()] or [0.0]) if opt else \
-            np.zeros(1)
+        Yi, Yf = self._targets(y) if y is not None else (self._no_labels, self._no_values)
+        opt = self.optimizer
+        table, lsc, osc = self._scalars()
+        flat = self._flat
         return self.driver(
             mode, raw, code, order, start, stop, batch, float(scale), Yi, Yf, lrs, self.prog,
-            self._scalars(), self._flat.theta, self._flat.grad, self._flat.buffers, self.work,
-            self.acts,
-            self.dacts, lcode, lsc, ocode, osc, self.oseg, self.ostate,
+            table, flat.theta, flat.grad, flat.buffers, self.work, self.acts, self.dacts,
+            self._lcode, lsc, self._ocode, osc, self.oseg, self.ostate,
             float(opt.weight_decay) if opt else 0.0, out, int(self.model.training_steps),
             int(opt.steps) if opt else 0)
 

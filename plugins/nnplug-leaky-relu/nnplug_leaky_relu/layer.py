@@ -2,6 +2,7 @@
 import numpy as np
 
 from nnplug.base import Layer
+from nnplug.kernels import LayerKernels
 
 
 class LeakyReLU(Layer):
@@ -10,6 +11,9 @@ class LeakyReLU(Layer):
     name = "leaky_relu"
     positional = "alpha"  # leaky_relu:0.2 is leaky_relu:alpha=0.2
     init_scheme = "he"  # the linear before this layer uses He initialisation
+    # compiled training (numba backend): the kernels in kernels.py, imported only then
+    kernels = LayerKernels("nnplug_leaky_relu.kernels", forward="leaky_relu_forward",
+                           backward="leaky_relu_backward")
 
     def __init__(self, alpha: float = 0.1):
         super().__init__()
@@ -19,6 +23,9 @@ class LeakyReLU(Layer):
 
     def options(self):
         return {"alpha": self.alpha}
+
+    def kernel_scalars(self):
+        return (self.alpha,)  # the kernels' ``scalars``
 
     def forward(self, x):
         self._positive = x > 0

@@ -2,12 +2,16 @@
 import numpy as np
 
 from nnplug.base import Optimizer
+from nnplug.kernels import OptimizerKernels
 
 
 class RMSprop(Optimizer):
     """RMSprop: v = rho v + (1 - rho) g^2; p -= lr g / (sqrt(v) + eps)."""
 
     name = "rmsprop"
+    # compiled update (numba backend), its per-parameter state slot "v" as in ``update``
+    kernels = OptimizerKernels("nnplug_leaky_relu.kernels", slots=("v",),
+                               update="rmsprop_update")
 
     def __init__(self, lr: float = 0.001, weight_decay: float = 0.0, rho: float = 0.9,
                  eps: float = 1e-8):
@@ -19,6 +23,9 @@ class RMSprop(Optimizer):
     def options(self):
         return {"lr": self.lr, "weight_decay": self.weight_decay, "rho": self.rho,
                 "eps": self.eps}
+
+    def kernel_scalars(self):
+        return (self.rho, self.eps)
 
     def update(self, p, state):
         g = p.grad + self.wd(p) * p.value if self.wd(p) else p.grad

@@ -50,3 +50,14 @@ def test_rmsprop_first_step():
     RMSprop(lr=0.1, rho=0.9, eps=0.0).step([Param("0.W", p, g, True)])
     # v = 0.1 g^2, so each coordinate moves by lr * g / sqrt(0.1 g^2) = lr / sqrt(0.1)
     np.testing.assert_allclose(p, [1.0 - 0.1 / np.sqrt(0.1), -1.0 + 0.1 / np.sqrt(0.1)])
+
+
+def test_kernels_match_the_numpy_code():
+    """The compiled kernels (numba backend) compute what forward/backward/update do."""
+    pytest.importorskip("numba")
+    from nnplug.kernel_testing import (assert_layer_kernels_conform,
+                                       assert_optimizer_kernel_conforms)
+
+    for alpha in (0.0, 0.1, 0.5):
+        assert_layer_kernels_conform(LeakyReLU, {"alpha": alpha})
+    assert_optimizer_kernel_conforms(RMSprop, {"lr": 0.01, "rho": 0.95})

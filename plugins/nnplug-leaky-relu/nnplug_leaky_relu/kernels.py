@@ -1,0 +1,40 @@
+"""Compiled kernels of ``leaky_relu`` and ``rmsprop`` for nnplug's numba backend, in the
+signatures of ``nnplug.kernels``. This module imports numba: nnplug imports it only when
+a backend compiles a training loop, never when the plugin is loaded."""
+import numpy as np
+
+from nnplug_numba.toolkit import as_dtype, exact_kernel, flat, kernel
+
+
+@kernel
+def leaky_relu_forward(x, y, params, state, work, scalars, act, training, step):
+    """y = x if x > 0 else alpha x; ``scalars`` = (alpha,)."""
+    alpha = as_dtype(x, scalars[0])
+    xs, ys = flat(x), flat(y)
+    for i in range(xs.size):
+        ys[i] = xs[i] if xs[i] > 0 else xs[i] * alpha
+
+
+@kernel
+def leaky_relu_backward(x, y, dy, dx, params, grads, state, work, scalars, act, training,
+                        need_dx, step):
+    """dx = dy where x > 0, else alpha dy (no parameters, so nothing else to fill)."""
+    if need_dx:
+        alpha = as_dtype(x, scalars[0])
+        xs, g, out = flat(x), flat(dy), flat(dx)
+        for i in range(xs.size):
+            out[i] = g[i] if xs[i] > 0 else g[i] * alpha
+
+
+@exact_kernel
+def rmsprop_update(p, g, slots, scalars, lr, wd, t):
+    """v = rho v + (1 - rho) g^2; p -= lr g / (sqrt(v) + eps), g including wd p;
+    ``scalars`` = (rho, eps); ``slots`` = (v,)."""
+    (v,) = slots
+    rho, eps = as_dtype(p, scalars[0]), as_dtype(p, scalars[1])
+    keep, lr_, wd_ = as_dtype(p, 1.0 - scalars[0]), as_dtype(p, lr), as_dtype(p, wd)
+    for i in range(p.size):
+        gi = g[i] + wd_ * p[i]
+        vi = v[i] * rho + keep * gi * gi
+        v[i] = vi
+        p[i] -= lr_ * gi / (np.sqrt(vi) + eps)
