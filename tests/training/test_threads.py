@@ -1,0 +1,68 @@
+"""BLAS threads: one below a GEMM size, all cores above; --threads / NNPLUG_THREADS win;
+the count holds for the whole run (threadpoolctl reports it) and is restored after."""
+import numpy as np
+import pytest
+
+from nnplug import threads
+from nnplug.errors import NNPlugError
+from nnplug.training import TrainConfig, train
+
+
+def test_small_runs_use_one_thread_large_ones_every_core(monkeypatch):
+    monkeypatch.delenv(threads.THREADS_ENV, raising=False)
+    assert threads.choose([64, 256, 10], 32) == 1
+    big = threads.choose([784, 2048, 2048, 10], 512)
+    assert big == threads.choose([10, 10], 2, threads=big) >= 1
+    assert threads.largest_gemm_flops([784, 2048, 10], 512) == 2 * 512 * 784 * 2048
+    assert threads.largest_gemm_flops([784, 2048, 10], 512) >= threads.SINGLE_THREAD_BELOW
+
+
+def test_explicit_request_and_environment(monkeypatch):
+    monkeypatch.setenv(threads.THREADS_ENV, "3")
+    assert threads.choose([64, 256, 10], 32) == 3
+    assert threads.choose([64, 256, 10], 32, threads=2) == 2  # the option beats the env
+    for bad in ("0", "-1", "two", "1.5"):
+        monkeypatch.setenv(threads.THREADS_ENV, bad)
+        with pytest.raises(NNPlugError, match="NNPLUG_THREADS|>= 1"):
+            threads.choose([64, 256, 10], 32)
+
+
+class Observe:
+    def __init__(self):
+        self.seen = []
+
+    def on_epoch_end(self, solver, record):
+        self.seen.append(threads.current())
+
+
+@pytest.mark.parametrize("asked", [1, 2])
+def test_the_run_holds_the_thread_count_and_restores_it(backend, monkeypatch, asked):
+    monkeypatch.delenv(threads.THREADS_ENV, raising=False)
+    before = threads.current()
+    observe = Observe()
+    run = train(TrainConfig(backend=backend.name, epochs=2, threads=asked), [observe])
+    assert run.metrics["blas_threads"] == asked
+    assert observe.seen and all(counts and set(counts) == {asked} for counts in observe.seen)
+    assert threads.current() == before
+
+
+def test_the_default_run_uses_one_thread(backend, monkeypatch):
+    monkeypatch.delenv(threads.THREADS_ENV, raising=False)
+    observe = Observe()
+    run = train(TrainConfig(backend=backend.name, epochs=1), [observe])
+    assert run.metrics["blas_threads"] == 1 and set(observe.seen[0]) == {1}
+
+
+def test_bad_thread_options_are_one_line(cli):
+    res = cli("train", "--threads", "0", "--epochs", "1")
+    assert res.exit_code != 0
+    assert res.output.strip().splitlines()[-1] == "Error: --threads must be >= 1"
+    res = cli("train", "--epochs", "1", env={"NNPLUG_THREADS": "lots"})
+    assert res.exit_code != 0 and "NNPLUG_THREADS must be a positive integer" in res.output
+    assert "Traceback" not in res.output
+
+
+def test_predictions_run_under_the_policy_too(backend):
+    run = train(TrainConfig(backend=backend.name, epochs=1, threads=1))
+    X = run.data.X_test
+    assert np.array_equal(run.model.predict_raw(X), run.model.predict_raw(X))
