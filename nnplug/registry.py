@@ -253,6 +253,7 @@ class Registry:
             if plugin is None or not self._implements(plugin, hookspecs.COMMANDS_HOOK):
                 continue
             before = dict(cli.commands)
+            cli.commands.clear()  # so whatever the plugin adds is seen as its own
             try:
                 self.call_hook(plugin, hookspecs.COMMANDS_HOOK, cli=cli)
             except KeyboardInterrupt:
@@ -260,16 +261,17 @@ class Registry:
             except BaseException as exc:
                 problem = f"nnplug_register_commands raised {describe_exception(exc)}"
             else:
-                new = {n: c for n, c in cli.commands.items() if before.get(n) is not c}
-                taken = sorted(n for n in new if n in reserved or n in before)
+                taken = sorted(n for n in cli.commands if n in reserved or n in before)
                 problem = "; ".join(
                     f"command '{n}' is already provided by "
                     f"{added[n].describe() if n in added else 'nnplug'}" for n in taken)
+            new = dict(cli.commands)
+            cli.commands.clear()
+            cli.commands.update(before)
             if problem:
-                cli.commands.clear()
-                cli.commands.update(before)
                 self._fail(info, problem)
                 continue
+            cli.commands.update(new)
             added.update(dict.fromkeys(new, info))
         return added
 
