@@ -19,3 +19,10 @@ def nnplug_register_losses(register):
 @hookimpl
 def nnplug_register_optimizers(register):
     register(RMSprop)
+
+
+@hookimpl
+def nnplug_register_commands(cli):
+    from .commands import leaky_relu_demo  # click code: imported only when nnplug asks
+
+    cli.add_command(leaky_relu_demo)
