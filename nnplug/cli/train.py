@@ -157,8 +157,9 @@ class TrainCommand(click.Command):
 @click.option("--metrics-out", default=None, type=click.Path(dir_okay=False),
               help="Write the metrics record (JSON) here.")
 @click.option("--log-file", default=None, type=click.Path(dir_okay=False),
-              help="Append the run's full log here [default: logs/train-<time>.log, "
-                   "or under $NNPLUG_LOG_DIR; '' for none].")
+              help="Append the run's full log here [default: train-<time>.log in "
+                   "$NNPLUG_LOG_DIR, else in the user log directory "
+                   "(~/.local/state/nnplug/log on Linux); '' for none].")
 @click.option("--quiet", is_flag=True, help="Only print the final summary (no progress bar).")
 @click.option("--save", default=None, type=click.Path(dir_okay=False),
               help="Save the best model here (.npz: weights + architecture JSON, no pickle).")
