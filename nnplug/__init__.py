@@ -5,6 +5,7 @@ Public API (imported lazily so ``nnplug --help`` stays fast)::
     from nnplug import Sequential, Solver, get_registry, use_backend, hookimpl
     model = nnplug.load("model.npz"); model.predict(X)
 """
+
 from __future__ import annotations
 
 from importlib import import_module
@@ -48,8 +49,11 @@ def _version() -> str:
         from pathlib import Path
 
         pyproject = Path(__file__).resolve().parent.parent / "pyproject.toml"
-        found = re.search(r'^version = "([^"]+)"', pyproject.read_text(encoding="utf-8"),
-                          re.M) if pyproject.is_file() else None
+        found = (
+            re.search(r'^version = "([^"]+)"', pyproject.read_text(encoding="utf-8"), re.M)
+            if pyproject.is_file()
+            else None
+        )
         return found.group(1) if found else "0+unknown"
 
 

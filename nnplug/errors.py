@@ -115,8 +115,9 @@ def describe_component(obj: Any, registry: Any = None) -> str:
     return f"{comp.kind} '{comp.name}' from plugin '{comp.plugin}' ({comp.dist}{version})"
 
 
-def plugin_error(obj: Any, exc: BaseException, action: str,
-                 registry: Any = None) -> PluginRuntimeError:
+def plugin_error(
+    obj: Any, exc: BaseException, action: str, registry: Any = None
+) -> PluginRuntimeError:
     """The :class:`PluginRuntimeError` for ``exc`` raised by component ``obj`` in ``action``
     (``"forward"``, ``"backward"``, ``"step"`` …); raise it ``from exc``::
 
@@ -131,13 +132,13 @@ def plugin_error(obj: Any, exc: BaseException, action: str,
     return PluginRuntimeError(message, _provider(obj, registry))
 
 
-class plugin_guard:  # noqa: N801 - used like a function: ``with plugin_guard(layer, "forward"):``
+class plugin_guard:  # lower case: used like a function, ``with plugin_guard(layer, "forward"):``
     """Context manager: an exception from component ``obj`` inside the block becomes one
     :class:`PluginRuntimeError` naming it (``SystemExit`` too). ``NNPlugError`` (the
     component reporting bad input itself), ``KeyboardInterrupt`` and ``GeneratorExit``
     pass through unchanged. Costs one method call when nothing fails."""
 
-    __slots__ = ("obj", "action", "registry")
+    __slots__ = ("action", "obj", "registry")
 
     def __init__(self, obj: Any, action: str = "call", registry: Any = None):
         self.obj, self.action, self.registry = obj, action, registry
@@ -145,15 +146,20 @@ class plugin_guard:  # noqa: N801 - used like a function: ``with plugin_guard(la
     def __enter__(self) -> plugin_guard:
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> bool:
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         if exc is None or isinstance(exc, (NNPlugError, KeyboardInterrupt, GeneratorExit)):
-            return False
+            return
         raise plugin_error(self.obj, exc, self.action, self.registry) from exc
 
 
-def check_shape(obj: Any, action: str, array: Any, expected: tuple[int, ...],
-                registry: Any = None) -> None:
+def check_shape(
+    obj: Any, action: str, array: Any, expected: tuple[int, ...], registry: Any = None
+) -> None:
     """Raise :class:`PluginRuntimeError` unless ``array`` (what ``obj`` returned from
     ``action``) is an array of shape ``expected``."""
     shape = getattr(array, "shape", None)
@@ -162,4 +168,6 @@ def check_shape(obj: Any, action: str, array: Any, expected: tuple[int, ...],
     got = f"shape {tuple(shape)}" if shape is not None else f"a {type(array).__name__}"
     raise PluginRuntimeError(
         f"{describe_component(obj, registry)} returned {got} from {action}, "
-        f"expected shape {tuple(expected)}", _provider(obj, registry))
+        f"expected shape {tuple(expected)}",
+        _provider(obj, registry),
+    )

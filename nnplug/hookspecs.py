@@ -6,6 +6,7 @@ A plugin module implements any of these with ``@nnplug.hookimpl`` and calls
 carries its ``name`` (the string users type) and a docstring (shown by
 ``nnplug plugins``).
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable

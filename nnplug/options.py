@@ -58,13 +58,16 @@ def declared_options(cls: Any, what: str) -> tuple[Option, ...]:
     seen: set[str] = set()
     for opt in options:
         if not isinstance(opt, Option):
-            raise NNPlugError(f"{what}: cli_options holds {type(opt).__name__!s}, "
-                              "not nnplug.options.Option")
+            raise NNPlugError(
+                f"{what}: cli_options holds {type(opt).__name__!s}, not nnplug.options.Option"
+            )
         if not opt.name.isidentifier() or opt.name.startswith("_"):
             raise NNPlugError(f"{what}: option name {opt.name!r} is not a Python keyword name")
         if opt.type not in TYPES:
-            raise NNPlugError(f"{what}: option {opt.flag} has type {opt.type!r}; use one of "
-                              "str, int, float, bool or 'file'")
+            raise NNPlugError(
+                f"{what}: option {opt.flag} has type {opt.type!r}; use one of "
+                "str, int, float, bool or 'file'"
+            )
         if opt.choices and opt.type is not str:
             raise NNPlugError(f"{what}: option {opt.flag} has choices, so its type must be str")
         if opt.name in seen:

@@ -72,16 +72,19 @@ def install_tracer(pm: Any, describe: Callable[[str], str]) -> Callable[[], None
         who = ", ".join(describe(impl.plugin_name) for impl in hook_impls) or "no plugin"
         trace(f"{hook_name}({', '.join(kwargs)}) -> {who}")
 
-    def after(outcome: Any, hook_name: str, hook_impls: Sequence[Any],
-              kwargs: Mapping[str, Any]) -> None:
+    def after(
+        outcome: Any, hook_name: str, hook_impls: Sequence[Any], kwargs: Mapping[str, Any]
+    ) -> None:
         exc = outcome.exception
         if exc is not None:
             trace(f"{hook_name} raised {describe_exception(exc)}")
         else:
             result = outcome.get_result()
-            done = result is None or (isinstance(result, list) and not any(
-                r is not None for r in result))
-            trace(f"{hook_name} ok" if done else
-                  f"{hook_name} returned {one_line(repr(result), 120)}")
+            done = result is None or (
+                isinstance(result, list) and not any(r is not None for r in result)
+            )
+            trace(
+                f"{hook_name} ok" if done else f"{hook_name} returned {one_line(repr(result), 120)}"
+            )
 
     return pm.add_hookcall_monitoring(before, after)  # type: ignore[no-any-return]

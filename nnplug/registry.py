@@ -27,8 +27,16 @@ import pluggy
 
 from . import hookspecs
 from .errors import PluginConflictError, UnknownComponentError, describe_exception, one_line
-from .plugin_env import (KERNEL_DIST, TRACE_ENV, disabled_plugins, env_flag, install_tracer,
-                         normalise, selected_plugins, trace)
+from .plugin_env import (
+    KERNEL_DIST,
+    TRACE_ENV,
+    disabled_plugins,
+    env_flag,
+    install_tracer,
+    normalise,
+    selected_plugins,
+    trace,
+)
 
 ENTRY_POINT_GROUP = "nnplug"
 #: what a component name may be (the spec grammar's NAME): it is typed, printed and saved
@@ -143,39 +151,46 @@ class Registry:
                     continue
             if ep.name in seen:
                 if normalise(seen[ep.name]) != normalise(dist):  # not one dist seen twice
-                    self._fail(PluginInfo(ep.name, dist, version),
-                               f"entry-point name '{ep.name}' is already used by "
-                               f"{seen[ep.name]}; one of them must rename it")
+                    self._fail(
+                        PluginInfo(ep.name, dist, version),
+                        f"entry-point name '{ep.name}' is already used by "
+                        f"{seen[ep.name]}; one of them must rename it",
+                    )
                 continue
             seen[ep.name] = dist
             try:
                 module = ep.load()
             except KeyboardInterrupt:
                 raise
-            except BaseException as exc:  # SystemExit too: a plugin must not end the host
+            except BaseException as exc:  # noqa: BLE001 - SystemExit too: a plugin must not end the host
                 self._fail(PluginInfo(ep.name, dist, version), describe_exception(exc))
                 continue
             self.add_plugin(module, ep.name, dist=dist, version=version)
         for name in sorted((selected or set()) - matched):
-            self._fail(PluginInfo(name, name, ""), "listed in NNPLUG_LOAD_PLUGINS but not "
-                                                   "installed (no such entry point or "
-                                                   "distribution)")
+            self._fail(
+                PluginInfo(name, name, ""),
+                "listed in NNPLUG_LOAD_PLUGINS but not "
+                "installed (no such entry point or "
+                "distribution)",
+            )
 
-    def add_plugin(self, module: Any, name: str, *, dist: str | None = None,
-                   version: str | None = None) -> bool:
+    def add_plugin(
+        self, module: Any, name: str, *, dist: str | None = None, version: str | None = None
+    ) -> bool:
         """Register a plugin object (module or instance) and collect its components.
 
         All or nothing: if registering or any of its hooks fails, the failure is recorded,
         the plugin is unregistered and none of its components are kept. Returns success.
         """
-        info = PluginInfo(one_line(name, 80), one_line(dist or name, 80),
-                          one_line(version or "", 40))
+        info = PluginInfo(
+            one_line(name, 80), one_line(dist or name, 80), one_line(version or "", 40)
+        )
         module = _hashable(module)
         try:
             self.pm.register(module, name=name)
         except KeyboardInterrupt:
             raise
-        except BaseException as exc:  # e.g. a hookimpl with a bad signature, a name in use
+        except BaseException as exc:  # noqa: BLE001 - e.g. a bad hookimpl signature, a name in use
             self._fail(info, describe_exception(exc))
             return False
         self._info[name] = info
@@ -184,11 +199,10 @@ class Registry:
         try:
             for kind, hook_name in hookspecs.KIND_HOOKS.items():
                 if self._implements(module, hook_name):
-                    self.call_hook(module, hook_name, register=self._registrar(kind, info,
-                                                                               staged))
+                    self.call_hook(module, hook_name, register=self._registrar(kind, info, staged))
         except KeyboardInterrupt:
             raise
-        except BaseException as exc:
+        except BaseException as exc:  # noqa: BLE001 - a plugin's hook must not end the host
             self.pm.unregister(module)
             del self._info[name]
             self._fail(info, describe_exception(exc))
@@ -214,20 +228,25 @@ class Registry:
         others = [p for p in self.pm.get_plugins() if p is not plugin]
         return self.pm.subset_hook_caller(hook_name, remove_plugins=others)(**kwargs)
 
-    def _registrar(self, kind: str, info: PluginInfo,
-                   staged: list[Component]) -> Callable[[Any], None]:
+    def _registrar(
+        self, kind: str, info: PluginInfo, staged: list[Component]
+    ) -> Callable[[Any], None]:
         def register(cls: Any) -> None:
             name = getattr(cls, "name", None)
             if not isinstance(name, str) or not _VALID_NAME.fullmatch(name):
-                raise TypeError(f"{one_line(repr(cls), 80)} needs a class attribute 'name': "
-                                f"letters, digits, '_' or '-', not starting with a digit "
-                                f"(got {one_line(repr(name), 40)})")
+                raise TypeError(
+                    f"{one_line(repr(cls), 80)} needs a class attribute 'name': "
+                    f"letters, digits, '_' or '-', not starting with a digit "
+                    f"(got {one_line(repr(name), 40)})"
+                )
             if any(c.kind == kind and c.name == name for c in staged):
                 raise ValueError(f"{kind} '{name}' is registered twice")
             staged.append(Component(kind, name, cls, info.name, info.dist, info.version))
             if self.tracing:
-                trace(f"  {info.name} registered {kind} '{name}' "
-                      f"({one_line(getattr(cls, '__qualname__', cls), 80)})")
+                trace(
+                    f"  {info.name} registered {kind} '{name}' "
+                    f"({one_line(getattr(cls, '__qualname__', cls), 80)})"
+                )
 
         return register
 
@@ -247,7 +266,8 @@ class Registry:
         built-ins) or one an earlier plugin added, is recorded as a failure and none of
         its commands are added.
         """
-        reserved, added = set(reserved), {}
+        reserved = set(reserved)
+        added: dict[str, PluginInfo] = {}
         for info in self.plugins():
             plugin = self.pm.get_plugin(info.name)
             if plugin is None or not self._implements(plugin, hookspecs.COMMANDS_HOOK):
@@ -258,13 +278,15 @@ class Registry:
                 self.call_hook(plugin, hookspecs.COMMANDS_HOOK, cli=cli)
             except KeyboardInterrupt:
                 raise
-            except BaseException as exc:
+            except BaseException as exc:  # noqa: BLE001 - a plugin's hook must not end the host
                 problem = f"nnplug_register_commands raised {describe_exception(exc)}"
             else:
                 taken = sorted(n for n in cli.commands if n in reserved or n in before)
                 problem = "; ".join(
                     f"command '{n}' is already provided by "
-                    f"{added[n].describe() if n in added else 'nnplug'}" for n in taken)
+                    f"{added[n].describe() if n in added else 'nnplug'}"
+                    for n in taken
+                )
             new = dict(cli.commands)
             cli.commands.clear()
             cli.commands.update(before)
@@ -277,8 +299,12 @@ class Registry:
 
     # -- queries -----------------------------------------------------------
     def components(self, kind: str | None = None) -> list[Component]:
-        out = [c for comps in self._components.values() for c in comps
-               if kind is None or c.kind == kind]
+        out = [
+            c
+            for comps in self._components.values()
+            for c in comps
+            if kind is None or c.kind == kind
+        ]
         return sorted(out, key=lambda c: (c.kind, c.name, c.plugin))
 
     def names(self, kind: str) -> list[str]:
@@ -316,7 +342,8 @@ class Registry:
             who = " and ".join(f"{c.dist} (as {c.qualified_name})" for c in comps)
             raise PluginConflictError(
                 f"{kind} '{name}' is registered by {who}; "
-                f"use a qualified name such as '{comps[0].qualified_name}'")
+                f"use a qualified name such as '{comps[0].qualified_name}'"
+            )
         return comps[0]
 
     def create(self, kind: str, name: str, **options: Any) -> Any:
@@ -335,7 +362,8 @@ class Registry:
         hint = f" Did you mean '{close[0]}'?" if close else ""
         raise UnknownComponentError(
             f"unknown {kind} '{one_line(name, 80)}'.{hint} "
-            f"Available: {', '.join(known) or '(none)'}")
+            f"Available: {', '.join(known) or '(none)'}"
+        )
 
 
 _REGISTRY: Registry | None = None

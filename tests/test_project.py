@@ -1,5 +1,6 @@
 """Project facts stated once: the version (pyproject -> package metadata), where the default
 log goes (the user log directory, not the current directory)."""
+
 import re
 import subprocess
 import sys
@@ -25,12 +26,15 @@ def test_the_version_is_stated_once_in_pyproject():
 
 
 def test_a_source_checkout_that_was_never_installed_reads_pyproject(tmp_path):
-    code = ("import sys, importlib.metadata as m\n"
-            "def missing(name):\n    raise m.PackageNotFoundError(name)\n"
-            "m.version = missing\n"
-            "import nnplug\nprint(nnplug.__version__)\n")
-    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         cwd=tmp_path, timeout=60)
+    code = (
+        "import sys, importlib.metadata as m\n"
+        "def missing(name):\n    raise m.PackageNotFoundError(name)\n"
+        "m.version = missing\n"
+        "import nnplug\nprint(nnplug.__version__)\n"
+    )
+    res = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, timeout=60
+    )
     assert res.returncode == 0, res.stderr
     assert res.stdout.strip() == nnplug.__version__
 

@@ -79,8 +79,9 @@ class LazyGroup(click.Group):
         self.load_plugin_commands()
         return self.commands.get(name)
 
-    def resolve_command(self, ctx: click.Context,
-                        args: list[str]) -> tuple[str | None, click.Command | None, list[str]]:
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
         name = args[0]
         if name in COMMANDS or name.startswith("-") or ctx.resilient_parsing:
             return super().resolve_command(ctx, args)
@@ -104,8 +105,12 @@ class LazyGroup(click.Group):
             formatter.write_dl(rows)
         if self.plugin_commands:
             with formatter.section("Plugin commands"):
-                formatter.write_dl([(name, self.commands[name].get_short_help_str())
-                                    for name in sorted(self.plugin_commands)])
+                formatter.write_dl(
+                    [
+                        (name, self.commands[name].get_short_help_str())
+                        for name in sorted(self.plugin_commands)
+                    ]
+                )
         formatter.write_paragraph()
         formatter.write_text("Plugins can add commands: 'nnplug plugins' lists them.")
 
@@ -126,13 +131,14 @@ class LazyGroup(click.Group):
             ctx.exit(130)
         except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
             raise
-        except Exception as exc:  # a bug, ours or a plugin's: still one line
+        except Exception as exc:  # noqa: BLE001 - a bug, ours or a plugin's: still one line
             from ..errors import describe_exception
 
             name = ctx.invoked_subcommand
             if name in self.plugin_commands:
-                what = (f"command '{name}' from plugin "
-                        f"{self.plugin_commands[name].describe()} failed")
+                what = (
+                    f"command '{name}' from plugin {self.plugin_commands[name].describe()} failed"
+                )
             else:
                 what = "unexpected error (a bug in nnplug or a plugin)"
             report(exc, f"{what}: {describe_exception(exc)}", hint=True)
@@ -146,8 +152,7 @@ def debugging() -> bool:
     return env_flag(DEBUG_ENV)
 
 
-def report(exc: BaseException, message: str, *, hint: bool = False,
-           traceback: bool = True) -> None:
+def report(exc: BaseException, message: str, *, hint: bool = False, traceback: bool = True) -> None:
     """``Error: <message>`` as one printable line on stderr; under ``NNPLUG_DEBUG=1`` the
     full traceback first (unless ``traceback=False``), else (with ``hint``) how to get it."""
     from traceback import format_exception
@@ -171,8 +176,14 @@ def _print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> 
 
 
 @click.group(cls=LazyGroup)
-@click.option("--version", is_flag=True, expose_value=False, is_eager=True,
-              callback=_print_version, help="Show the version and exit.")
+@click.option(
+    "--version",
+    is_flag=True,
+    expose_value=False,
+    is_eager=True,
+    callback=_print_version,
+    help="Show the version and exit.",
+)
 def main() -> None:
     """nnplug: neural networks from scratch on NumPy, every component a plugin."""
 

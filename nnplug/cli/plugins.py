@@ -17,8 +17,11 @@ def _plugin_commands(ctx: click.Context) -> dict[str, Any]:
         return {}
     added = root.load_plugin_commands()
     commands = getattr(root, "commands", {})
-    return {name: (info, commands[name].get_short_help_str(limit=70))
-            for name, info in sorted(added.items()) if name in commands}
+    return {
+        name: (info, commands[name].get_short_help_str(limit=70))
+        for name, info in sorted(added.items())
+        if name in commands
+    }
 
 
 @click.command()
@@ -34,27 +37,60 @@ def plugins(ctx: click.Context, as_json: bool) -> None:
     comps = reg.components()
     conflicts = {(c.kind, c.name) for group in reg.conflicts() for c in group}
     # a backend can be registered yet unusable here (numba missing): say why
-    unavailable = {c.name: one_line(c.cls.availability()[1]) for c in comps
-                   if c.kind == "backend" and not c.cls.availability()[0]}
+    unavailable = {
+        c.name: one_line(c.cls.availability()[1])
+        for c in comps
+        if c.kind == "backend" and not c.cls.availability()[0]
+    }
     if as_json:
-        click.echo(json.dumps({
-            "components": [{"kind": c.kind, "name": c.name, "plugin": c.plugin,
-                            "distribution": c.dist, "version": c.version,
-                            "qualified_name": c.qualified_name, "summary": c.summary,
+        click.echo(
+            json.dumps(
+                {
+                    "components": [
+                        {
+                            "kind": c.kind,
+                            "name": c.name,
+                            "plugin": c.plugin,
+                            "distribution": c.dist,
+                            "version": c.version,
+                            "qualified_name": c.qualified_name,
+                            "summary": c.summary,
                             "conflict": (c.kind, c.name) in conflicts,
-                            **({"available": c.name not in unavailable,
-                                "unavailable_reason": unavailable.get(c.name, "")}
-                               if c.kind == "backend" else {})} for c in comps],
-            "commands": [{"name": name, "plugin": info.name, "distribution": info.dist,
-                          "version": info.version, "summary": one_line(summary)}
-                         for name, (info, summary) in commands.items()],
-            "plugins": [{"name": p.name, "distribution": p.dist, "version": p.version}
-                        for p in reg.plugins()],
-            "errors": [{"plugin": f.plugin, "distribution": f.dist, "reason": f.reason}
-                       for f in reg.failures],
-            "disabled": reg.disabled,
-            "not_loaded": reg.not_selected,
-        }, indent=2))
+                            **(
+                                {
+                                    "available": c.name not in unavailable,
+                                    "unavailable_reason": unavailable.get(c.name, ""),
+                                }
+                                if c.kind == "backend"
+                                else {}
+                            ),
+                        }
+                        for c in comps
+                    ],
+                    "commands": [
+                        {
+                            "name": name,
+                            "plugin": info.name,
+                            "distribution": info.dist,
+                            "version": info.version,
+                            "summary": one_line(summary),
+                        }
+                        for name, (info, summary) in commands.items()
+                    ],
+                    "plugins": [
+                        {"name": p.name, "distribution": p.dist, "version": p.version}
+                        for p in reg.plugins()
+                    ],
+                    "errors": [
+                        {"plugin": f.plugin, "distribution": f.dist, "reason": f.reason}
+                        for f in reg.failures
+                    ],
+                    "disabled": reg.disabled,
+                    "not_loaded": reg.not_selected,
+                },
+                indent=2,
+            )
+        )
         return
     kind = None
     for c in comps:

@@ -1,6 +1,7 @@
 """Installed-looking distributions without pip: a ``NAME-VERSION.dist-info`` folder with
 ``METADATA`` and ``entry_points.txt`` in a folder that goes on ``sys.path``/``PYTHONPATH``
 is what ``importlib.metadata`` (and so nnplug's registry) finds."""
+
 from __future__ import annotations
 
 import os
@@ -69,8 +70,13 @@ def nnplug_register_datasets(register):
 '''
 
 
-def write_dist(root: Path, dist: str, version: str, entry_points: dict[str, str],
-               modules: dict[str, str] | None = None) -> Path:
+def write_dist(
+    root: Path,
+    dist: str,
+    version: str,
+    entry_points: dict[str, str],
+    modules: dict[str, str] | None = None,
+) -> Path:
     """Put distribution ``dist`` (its ``nnplug`` entry points and module sources) in
     ``root``; returns ``root``."""
     root.mkdir(parents=True, exist_ok=True)
@@ -88,14 +94,22 @@ def install_three(root: Path) -> Path:
     """The example plugin (metadata here, its source tree found through ``EXAMPLE_DIR`` on
     the path, as ``pip install -e`` would), a plugin that calls ``sys.exit()`` at import
     and one whose names clash with the built-ins."""
-    version = next(line.split('"')[1] for line in
-                   (EXAMPLE_DIR / "pyproject.toml").read_text().splitlines()
-                   if line.startswith("version = "))
+    version = next(
+        line.split('"')[1]
+        for line in (EXAMPLE_DIR / "pyproject.toml").read_text().splitlines()
+        if line.startswith("version = ")
+    )
     write_dist(root, "nnplug-leaky-relu", version, {"leaky_relu": "nnplug_leaky_relu.plugin"})
-    write_dist(root, "nnplug-broken", "1.0", {"broken": "nnplug_t_broken"},
-               {"nnplug_t_broken": EXITS_AT_IMPORT})
-    write_dist(root, "nnplug-clash", "1.0", {"clash": "nnplug_t_clash"},
-               {"nnplug_t_clash": CLASHES})
+    write_dist(
+        root,
+        "nnplug-broken",
+        "1.0",
+        {"broken": "nnplug_t_broken"},
+        {"nnplug_t_broken": EXITS_AT_IMPORT},
+    )
+    write_dist(
+        root, "nnplug-clash", "1.0", {"clash": "nnplug_t_clash"}, {"nnplug_t_clash": CLASHES}
+    )
     return root
 
 

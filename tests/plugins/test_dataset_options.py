@@ -1,6 +1,7 @@
 """A dataset declares its own ``nnplug train`` options (``cli_options``): the built-ins'
 flags come from their classes, a third-party dataset's work the same way, and a bad or
 clashing declaration is one line naming the plugin."""
+
 import types
 
 import numpy as np
@@ -30,8 +31,15 @@ class Weather(Dataset):
 
     def __init__(self, station="EGLL", days=30, fahrenheit=False, unit_system="si", data=None):
         super().__init__()
-        MADE.append(dict(station=station, days=days, fahrenheit=fahrenheit,
-                         unit_system=unit_system, data=data))
+        MADE.append(
+            {
+                "station": station,
+                "days": days,
+                "fahrenheit": fahrenheit,
+                "unit_system": unit_system,
+                "data": data,
+            }
+        )
 
     def load(self, *, seed=0, val_fraction=0.1, data_dir=None):
         rng = np.random.default_rng(seed)
@@ -41,8 +49,9 @@ class Weather(Dataset):
 
 
 def dataset_plugin(*classes):
-    return types.SimpleNamespace(nnplug_register_datasets=hookimpl(
-        lambda register: [register(c) for c in classes]))
+    return types.SimpleNamespace(
+        nnplug_register_datasets=hookimpl(lambda register: [register(c) for c in classes])
+    )
 
 
 @pytest.fixture
@@ -65,13 +74,19 @@ def one_error(res):
     return line
 
 
-@pytest.mark.parametrize("dataset,present,absent", [
-    ("csv", ["--data", "--target", "--features", "--task", "--drop-missing"], ["--classes"]),
-    ("digits", ["--classes"], ["--data", "--target"]),
-    ("mnist", ["--classes"], ["--target"]),
-    ("weather", ["--station", "--days", "--fahrenheit", "--unit-system", "--data"],
-     ["--classes"]),
-])
+@pytest.mark.parametrize(
+    "dataset,present,absent",
+    [
+        ("csv", ["--data", "--target", "--features", "--task", "--drop-missing"], ["--classes"]),
+        ("digits", ["--classes"], ["--data", "--target"]),
+        ("mnist", ["--classes"], ["--target"]),
+        (
+            "weather",
+            ["--station", "--days", "--fahrenheit", "--unit-system", "--data"],
+            ["--classes"],
+        ),
+    ],
+)
 def test_help_lists_the_chosen_datasets_options(train, dataset, present, absent):
     out = train("--dataset", dataset, "--help").output
     listed = {line.split()[0] for line in out.splitlines() if line.strip().startswith("--")}
@@ -88,12 +103,32 @@ def test_help_without_a_dataset_says_where_the_options_are(train):
 
 
 def test_a_third_party_datasets_options_reach_its_constructor(train, tmp_path):
-    res = train("--dataset", "weather", "--station", "LFPG", "--days", "3", "--fahrenheit",
-                "--unit-system", "imperial", "--data", tmp_path / "w.csv", "--epochs", "1",
-                "--quiet", "--log-file", "")
+    res = train(
+        "--dataset",
+        "weather",
+        "--station",
+        "LFPG",
+        "--days",
+        "3",
+        "--fahrenheit",
+        "--unit-system",
+        "imperial",
+        "--data",
+        tmp_path / "w.csv",
+        "--epochs",
+        "1",
+        "--quiet",
+        "--log-file",
+        "",
+    )
     assert res.exit_code == 0, res.output
-    assert MADE[-1] == dict(station="LFPG", days=3, fahrenheit=True, unit_system="imperial",
-                            data=str(tmp_path / "w.csv"))
+    assert MADE[-1] == {
+        "station": "LFPG",
+        "days": 3,
+        "fahrenheit": True,
+        "unit_system": "imperial",
+        "data": str(tmp_path / "w.csv"),
+    }
 
 
 @pytest.mark.parametrize("spec", ["weather", "wx/weather", "weather:station=EDDF"])
@@ -105,17 +140,21 @@ def test_options_not_given_are_not_passed(train, spec):
 
 
 def test_typed_options_are_checked_by_the_cli(train):
-    assert "'abc' is not a valid integer" in one_error(train("--dataset", "weather",
-                                                             "--days", "abc"))
+    assert "'abc' is not a valid integer" in one_error(
+        train("--dataset", "weather", "--days", "abc")
+    )
     assert "'metric' is not one of 'si', 'imperial'" in one_error(
-        train("--dataset", "weather", "--unit-system", "metric"))
+        train("--dataset", "weather", "--unit-system", "metric")
+    )
 
 
 def test_another_datasets_option_names_its_owners(train):
     line = one_error(train("--dataset", "weather", "--classes", "0,1"))
-    assert line == ("Error: dataset 'weather' has no option 'classes' (--classes is an option "
-                    "of digits, fashion_mnist, mnist); its options: --station, --days, "
-                    "--fahrenheit, --unit-system, --data")
+    assert line == (
+        "Error: dataset 'weather' has no option 'classes' (--classes is an option "
+        "of digits, fashion_mnist, mnist); its options: --station, --days, "
+        "--fahrenheit, --unit-system, --data"
+    )
     assert "No such option '--nope'" in one_error(train("--dataset", "weather", "--nope"))
 
 
@@ -133,27 +172,45 @@ class Malformed(Weather):
     cli_options = (Option("when", "A date.", type=list),)
 
 
-@pytest.mark.parametrize("dataset,message", [
-    ("clashing", "Error: dataset 'clashing' from plugin 'odd' (nnplug-odd 2.0) declares "
-                 "option --epochs, which nnplug train already has"),
-    ("malformed", "Error: dataset 'malformed' from plugin 'odd' (nnplug-odd 2.0): option "
-                  "--when has type <class 'list'>; use one of str, int, float, bool or 'file'"),
-])
+@pytest.mark.parametrize(
+    "dataset,message",
+    [
+        (
+            "clashing",
+            "Error: dataset 'clashing' from plugin 'odd' (nnplug-odd 2.0) declares "
+            "option --epochs, which nnplug train already has",
+        ),
+        (
+            "malformed",
+            "Error: dataset 'malformed' from plugin 'odd' (nnplug-odd 2.0): option "
+            "--when has type <class 'list'>; use one of str, int, float, bool or 'file'",
+        ),
+    ],
+)
 def test_a_bad_declaration_is_one_line_naming_the_plugin(use_registry, dataset, message):
     reg = Registry()
-    assert reg.add_plugin(dataset_plugin(Clashing, Malformed), "odd", dist="nnplug-odd",
-                          version="2.0")
+    assert reg.add_plugin(
+        dataset_plugin(Clashing, Malformed), "odd", dist="nnplug-odd", version="2.0"
+    )
     use_registry(reg)
     res = CliRunner().invoke(main, ["train", "--dataset", dataset])
     assert one_error(res) == message
-    assert CliRunner().invoke(main, ["train", "--epochs", "1", "--quiet", "--log-file",
-                                     ""]).exit_code == 0  # other datasets are unaffected
+    assert (
+        CliRunner().invoke(main, ["train", "--epochs", "1", "--quiet", "--log-file", ""]).exit_code
+        == 0
+    )  # other datasets are unaffected
 
 
 def test_the_built_in_flags_come_from_the_dataset_classes(registry):
-    declared = {c.name: [o.flag for o in getattr(c.cls, "cli_options", ())]
-                for c in registry.components("dataset")}
-    assert declared == {"digits": ["--classes"], "mnist": ["--classes"],
-                        "fashion_mnist": ["--classes"], "california": [],
-                        "csv": ["--data", "--task", "--drop-missing", "--target", "--features"],
-                        "npz": ["--data", "--task", "--drop-missing"]}
+    declared = {
+        c.name: [o.flag for o in getattr(c.cls, "cli_options", ())]
+        for c in registry.components("dataset")
+    }
+    assert declared == {
+        "digits": ["--classes"],
+        "mnist": ["--classes"],
+        "fashion_mnist": ["--classes"],
+        "california": [],
+        "csv": ["--data", "--task", "--drop-missing", "--target", "--features"],
+        "npz": ["--data", "--task", "--drop-missing"],
+    }

@@ -1,5 +1,6 @@
 """NNPLUG_LOAD_PLUGINS (only the listed third-party plugins load; the built-ins always do),
 its interplay with NNPLUG_DISABLE_PLUGINS, and NNPLUG_TRACE_PLUGINS (hook calls on stderr)."""
+
 import json
 
 import pytest
@@ -45,7 +46,8 @@ def test_listed_by_entry_point_or_distribution_name(two, monkeypatch, value):
 
 
 def test_the_zero_option_train_works_when_only_a_third_party_plugin_is_listed(
-        two, monkeypatch, use_registry):
+    two, monkeypatch, use_registry
+):
     monkeypatch.setenv("NNPLUG_LOAD_PLUGINS", "extra")
     use_registry(None)
     res = CliRunner().invoke(main, ["train", "--epochs", "1", "--quiet", "--log-file", ""])
@@ -60,8 +62,10 @@ def test_a_listed_plugin_that_is_not_installed_is_an_error(two, monkeypatch, use
     assert failure.plugin == "nnplug-missing" and "not installed" in failure.reason
     assert loaded(reg) == BUILTINS | {"extra"}
     out = CliRunner().invoke(main, ["plugins"]).output
-    assert "error: plugin 'nnplug-missing' (nnplug-missing) failed to load: listed in " \
-           "NNPLUG_LOAD_PLUGINS but not installed" in out
+    assert (
+        "error: plugin 'nnplug-missing' (nnplug-missing) failed to load: listed in "
+        "NNPLUG_LOAD_PLUGINS but not installed" in out
+    )
     assert "not loaded: plugin 'other' (not listed in NNPLUG_LOAD_PLUGINS)" in out
     data = json.loads(CliRunner().invoke(main, ["plugins", "--json"]).output)
     assert data["not_loaded"] == ["other"]
@@ -77,14 +81,20 @@ def test_disable_wins_over_load_and_can_drop_a_builtin(two, monkeypatch):
 
 def test_trace_prints_each_hook_call_and_who_answered(site, monkeypatch, capsys):
     site("nnplug-extra", "1.2.3", "extra", "nnplug_t3_extra", layer="extra_layer")
-    site("nnplug-bad", "0.1", "bad", "nnplug_t3_bad", source=(
-        "from nnplug import hookimpl\n\n@hookimpl\ndef nnplug_register_losses(register):\n"
-        "    raise RuntimeError('boom')\n"))
+    site(
+        "nnplug-bad",
+        "0.1",
+        "bad",
+        "nnplug_t3_bad",
+        source=(
+            "from nnplug import hookimpl\n\n@hookimpl\ndef nnplug_register_losses(register):\n"
+            "    raise RuntimeError('boom')\n"
+        ),
+    )
     monkeypatch.setenv("NNPLUG_TRACE_PLUGINS", "1")
     Registry()
     err = capsys.readouterr().err.splitlines()
-    assert ("nnplug trace: nnplug_register_layers(register) -> extra (nnplug-extra 1.2.3)"
-            in err)
+    assert "nnplug trace: nnplug_register_layers(register) -> extra (nnplug-extra 1.2.3)" in err
     assert "nnplug trace:   extra registered layer 'extra_layer' (Lextra_layer)" in err
     assert "nnplug trace:   core registered layer 'linear' (Linear)" in err
     assert "nnplug trace: nnplug_register_losses(register) -> bad (nnplug-bad 0.1)" in err

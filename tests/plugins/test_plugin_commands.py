@@ -1,6 +1,7 @@
 """Plugins extend the CLI with ``nnplug_register_commands(cli)``: the example's
 ``leaky-relu-demo``; a plugin cannot replace a built-in or another plugin's command; a
 failing hook or command is one line naming the plugin; plugin commands load lazily."""
+
 import json
 import types
 
@@ -68,9 +69,12 @@ def test_plugins_lists_the_commands_plugins_add(example_registry, use_registry):
     assert after.split()[:4] == ["leaky-relu-demo", "nnplug-leaky-relu", "0.2.0", "Show"]
     data = json.loads(cli("plugins", "--json").output)
     (command,) = data["commands"]
-    assert (command["name"], command["plugin"], command["distribution"],
-            command["version"]) == ("leaky-relu-demo", "leaky_relu", "nnplug-leaky-relu",
-                                    "0.2.0")
+    assert (command["name"], command["plugin"], command["distribution"], command["version"]) == (
+        "leaky-relu-demo",
+        "leaky_relu",
+        "nnplug-leaky-relu",
+        "0.2.0",
+    )
     # once loaded in this process, --help lists them too
     assert "Plugin commands:\n  leaky-relu-demo" in cli("--help").output
 
@@ -78,21 +82,25 @@ def test_plugins_lists_the_commands_plugins_add(example_registry, use_registry):
 def test_a_builtin_or_taken_command_cannot_be_replaced(use_registry):
     reg = Registry()
     reg.add_plugin(commands_plugin(hello), "first", dist="nnplug-first", version="1")
-    reg.add_plugin(commands_plugin(fake_train, hello), "second", dist="nnplug-second",
-                   version="2")
+    reg.add_plugin(commands_plugin(fake_train, hello), "second", dist="nnplug-second", version="2")
     use_registry(reg)
     assert cli("hello").output == "hello from a plugin\n"
     (failure,) = [f for f in reg.failures if f.plugin == "second"]
-    assert failure.reason == ("command 'hello' is already provided by first (nnplug-first 1); "
-                              "command 'train' is already provided by nnplug")
+    assert failure.reason == (
+        "command 'hello' is already provided by first (nnplug-first 1); "
+        "command 'train' is already provided by nnplug"
+    )
     res = cli("train", "--epochs", "1", "--quiet", "--log-file", "")
     assert res.exit_code == 0 and "test_accuracy" in res.output and "hijacked" not in res.output
 
 
-@pytest.mark.parametrize("raises,reason", [
-    (SystemExit(4), "nnplug_register_commands raised SystemExit: 4"),
-    (ValueError("no"), "nnplug_register_commands raised ValueError: no"),
-])
+@pytest.mark.parametrize(
+    "raises,reason",
+    [
+        (SystemExit(4), "nnplug_register_commands raised SystemExit: 4"),
+        (ValueError("no"), "nnplug_register_commands raised ValueError: no"),
+    ],
+)
 def test_a_failing_commands_hook_adds_nothing_and_is_reported(use_registry, raises, reason):
     reg = Registry()
     reg.add_plugin(commands_plugin(boom, raises=raises), "bad", dist="nnplug-bad")
@@ -101,8 +109,10 @@ def test_a_failing_commands_hook_adds_nothing_and_is_reported(use_registry, rais
     assert cli("hello").exit_code == 0
     res = cli("boom")
     assert res.exit_code == 2
-    assert res.output == ("Error: No such command 'boom'. (1 plugin(s) failed to load: "
-                          "'nnplug plugins' says why) (see 'main --help')\n")
+    assert res.output == (
+        "Error: No such command 'boom'. (1 plugin(s) failed to load: "
+        "'nnplug plugins' says why) (see 'main --help')\n"
+    )
     assert f"error: plugin 'bad' (nnplug-bad) failed to load: {reason}" in cli("plugins").output
 
 
@@ -119,13 +129,17 @@ def test_a_crashing_plugin_command_is_one_line_naming_its_plugin(use_registry, m
     use_registry(reg)
     res = cli("boom")
     assert res.exit_code == 1 and "Traceback" not in res.output
-    assert res.output == ("Error: command 'boom' from plugin boomer (nnplug-boomer 1.0) "
-                          "failed: RuntimeError: kaboom second line (set NNPLUG_DEBUG=1 for "
-                          "the traceback)\n")
+    assert res.output == (
+        "Error: command 'boom' from plugin boomer (nnplug-boomer 1.0) "
+        "failed: RuntimeError: kaboom second line (set NNPLUG_DEBUG=1 for "
+        "the traceback)\n"
+    )
     debug = cli("boom", NNPLUG_DEBUG="1")
     assert debug.exit_code == 1
     assert debug.output.startswith("Traceback (most recent call last):")
     assert 'raise RuntimeError("kaboom\\nsecond line")' in debug.output
-    assert debug.output.splitlines()[-1] == ("Error: command 'boom' from plugin boomer "
-                                             "(nnplug-boomer 1.0) failed: RuntimeError: "
-                                             "kaboom second line")
+    assert debug.output.splitlines()[-1] == (
+        "Error: command 'boom' from plugin boomer "
+        "(nnplug-boomer 1.0) failed: RuntimeError: "
+        "kaboom second line"
+    )

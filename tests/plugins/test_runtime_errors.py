@@ -2,6 +2,7 @@
 distribution and version (``nnplug.errors.plugin_guard`` / ``plugin_error`` /
 ``check_shape``, for Sequential and the Solver to call); the full traceback only under
 ``NNPLUG_DEBUG=1``; any other unexpected exception is one line with that hint."""
+
 import types
 
 import click
@@ -44,8 +45,9 @@ class Shrinking(Layer):
 @pytest.fixture
 def reg():
     reg = Registry()
-    plugin = types.SimpleNamespace(nnplug_register_layers=hookimpl(
-        lambda register: [register(Exploding), register(Shrinking)]))
+    plugin = types.SimpleNamespace(
+        nnplug_register_layers=hookimpl(lambda register: [register(Exploding), register(Shrinking)])
+    )
     assert reg.add_plugin(plugin, "fragile", dist="nnplug-fragile", version="0.9")
     return reg
 
@@ -64,8 +66,10 @@ def test_a_raising_layer_is_named_with_its_plugin(reg):
     model = Sequential.from_spec("linear:4,exploding", 3, registry=reg)
     with pytest.raises(PluginRuntimeError) as err:
         guarded_forward(model, np.ones((2, 3), np.float32), reg)
-    assert str(err.value) == ("layer 'exploding' from plugin 'fragile' (nnplug-fragile 0.9) "
-                              "failed in forward: ValueError: boom at step 3")
+    assert str(err.value) == (
+        "layer 'exploding' from plugin 'fragile' (nnplug-fragile 0.9) "
+        "failed in forward: ValueError: boom at step 3"
+    )
     assert isinstance(err.value.__cause__, ValueError)  # the traceback NNPLUG_DEBUG shows
     assert err.value.component.qualified_name == "fragile/exploding"
 
@@ -74,8 +78,10 @@ def test_a_wrong_shape_is_named_with_its_plugin(reg):
     model = Sequential.from_spec("linear:4,shrinking", 3, registry=reg)
     with pytest.raises(PluginRuntimeError) as err:
         guarded_forward(model, np.ones((2, 3), np.float32), reg)
-    assert str(err.value) == ("layer 'shrinking' from plugin 'fragile' (nnplug-fragile 0.9) "
-                              "returned shape (2, 3) from forward, expected shape (2, 4)")
+    assert str(err.value) == (
+        "layer 'shrinking' from plugin 'fragile' (nnplug-fragile 0.9) "
+        "returned shape (2, 3) from forward, expected shape (2, 4)"
+    )
     with pytest.raises(PluginRuntimeError, match=r"returned a list from backward"):
         check_shape(Shrinking(), "backward", [1, 2], (2,), reg)
 
@@ -95,16 +101,20 @@ def test_the_guard_lets_user_errors_and_interrupts_through(reg, exc):
 
 
 def test_the_guard_turns_system_exit_into_a_named_error(reg):
-    with pytest.raises(PluginRuntimeError, match=r"failed in step: SystemExit: 3$"), \
-            plugin_guard(Exploding(), "step", reg):
+    with (
+        pytest.raises(PluginRuntimeError, match=r"failed in step: SystemExit: 3$"),
+        plugin_guard(Exploding(), "step", reg),
+    ):
         raise SystemExit(3)
 
 
 def test_plugin_error_defaults_to_the_process_registry(example_registry, use_registry, example):
     use_registry(example_registry)
     err = plugin_error(example.RMSprop(), ZeroDivisionError("division by zero"), "step")
-    assert str(err) == ("optimizer 'rmsprop' from plugin 'leaky_relu' (nnplug-leaky-relu 0.2.0) "
-                        "failed in step: ZeroDivisionError: division by zero")
+    assert str(err) == (
+        "optimizer 'rmsprop' from plugin 'leaky_relu' (nnplug-leaky-relu 0.2.0) "
+        "failed in step: ZeroDivisionError: division by zero"
+    )
 
 
 # -- the CLI: one line, the traceback only under NNPLUG_DEBUG=1 ------------------------------
@@ -126,8 +136,11 @@ def crash():
 
 @pytest.fixture
 def cli(reg, use_registry):
-    commands = types.SimpleNamespace(nnplug_register_commands=hookimpl(
-        lambda cli: [cli.add_command(fit_fragile), cli.add_command(crash)]))
+    commands = types.SimpleNamespace(
+        nnplug_register_commands=hookimpl(
+            lambda cli: [cli.add_command(fit_fragile), cli.add_command(crash)]
+        )
+    )
     reg.add_plugin(commands, "cmds", dist="nnplug-cmds", version="1")
     use_registry(reg)
 
@@ -140,9 +153,11 @@ def cli(reg, use_registry):
 def test_cli_plugin_runtime_error_is_one_line(cli):
     res = cli("fit-fragile")
     assert res.exit_code == 1
-    assert res.output == ("Error: layer 'exploding' from plugin 'fragile' (nnplug-fragile 0.9) "
-                          "failed in forward: ValueError: boom at step 3 (set NNPLUG_DEBUG=1 "
-                          "for the traceback)\n")
+    assert res.output == (
+        "Error: layer 'exploding' from plugin 'fragile' (nnplug-fragile 0.9) "
+        "failed in forward: ValueError: boom at step 3 (set NNPLUG_DEBUG=1 "
+        "for the traceback)\n"
+    )
 
 
 def test_cli_debug_prints_the_traceback_of_the_plugin(cli):
@@ -159,8 +174,10 @@ def test_cli_debug_prints_the_traceback_of_the_plugin(cli):
 def test_cli_unexpected_exception_is_one_line_with_the_hint(cli):
     res = cli("crash")
     assert res.exit_code == 1 and "Traceback" not in res.output
-    assert res.output == ("Error: command 'crash' from plugin cmds (nnplug-cmds 1) failed: "
-                          "KeyError: 'missing' (set NNPLUG_DEBUG=1 for the traceback)\n")
+    assert res.output == (
+        "Error: command 'crash' from plugin cmds (nnplug-cmds 1) failed: "
+        "KeyError: 'missing' (set NNPLUG_DEBUG=1 for the traceback)\n"
+    )
     assert cli("crash", NNPLUG_DEBUG="0").output == res.output
     assert "Traceback" in cli("crash", NNPLUG_DEBUG="yes").output
 
@@ -174,9 +191,11 @@ def test_cli_unexpected_exception_in_a_builtin_command(monkeypatch, use_registry
     monkeypatch.setattr("nnplug.cli.trainrun.run_training", broken_train)
     res = CliRunner().invoke(main, ["train", "--epochs", "1"])
     assert res.exit_code == 1
-    assert res.output == ("Error: unexpected error (a bug in nnplug or a plugin): "
-                          "AttributeError: 'NoneType' object has no attribute 'shape' "
-                          "(set NNPLUG_DEBUG=1 for the traceback)\n")
+    assert res.output == (
+        "Error: unexpected error (a bug in nnplug or a plugin): "
+        "AttributeError: 'NoneType' object has no attribute 'shape' "
+        "(set NNPLUG_DEBUG=1 for the traceback)\n"
+    )
 
 
 def test_cli_debug_also_shows_where_a_user_error_came_from(use_registry):

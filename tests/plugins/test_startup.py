@@ -50,7 +50,7 @@ def test_help_imports_no_heavy_or_plugin_code(args):
 
 
 def test_top_level_help_lists_commands_without_importing_them():
-    tops, out = run("--help")
+    _, out = run("--help")
     assert "gradcheck" in out and "plugins" in out and "train" in out
     _, out_full = run("gradcheck", "--help")
     assert "--layers" in out_full

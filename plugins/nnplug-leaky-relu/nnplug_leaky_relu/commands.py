@@ -7,8 +7,9 @@ from .layer import LeakyReLU
 
 
 @click.command(name="leaky-relu-demo")
-@click.option("--alpha", default=0.1, show_default=True, type=float,
-              help="Slope for negative inputs.")
+@click.option(
+    "--alpha", default=0.1, show_default=True, type=float, help="Slope for negative inputs."
+)
 def leaky_relu_demo(alpha):
     """Show leaky_relu and its gradient on a few inputs, then check the gradients."""
     from nnplug.testing import layer_report

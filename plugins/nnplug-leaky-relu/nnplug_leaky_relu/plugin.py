@@ -1,4 +1,5 @@
 """The entry point: ``leaky_relu = "nnplug_leaky_relu.plugin"`` in pyproject.toml."""
+
 from nnplug import hookimpl
 
 from .huber import Huber
