@@ -14,7 +14,6 @@ full traceback of every error.
 
 from __future__ import annotations
 
-import difflib
 from importlib import import_module
 from typing import Any
 
@@ -87,6 +86,8 @@ class LazyGroup(click.Group):
             return super().resolve_command(ctx, args)
         command = self.get_command(ctx, name)
         if command is None:
+            import difflib
+
             from ..errors import one_line
             from ..registry import get_registry
 
