@@ -16,7 +16,7 @@ class Digits(Dataset):
     name = "digits"
     task = "classification"
     shape = "1797 x 64, 10 classes"
-    cli_options = (Option("classes", "Keep only these classes, renumbered in this order, e.g. '0,1'."),)
+    cli_options = (Option("classes", "Keep only these classes, renumbered in order, e.g. '0,1'."),)
 
     def __init__(self, test_fraction: float = 0.2, classes: str | list[int] | None = None):
         super().__init__()

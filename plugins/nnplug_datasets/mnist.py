@@ -37,7 +37,7 @@ class IdxImages(Dataset):
     mirrors: ClassVar[tuple[str, ...]] = ()
     #: file stem -> SHA-256 of the decompressed IDX payload of the canonical file
     sha256: ClassVar[dict[str, str]] = {}
-    cli_options = (Option("classes", "Keep only these classes, renumbered in this order, e.g. '0,1'."),)
+    cli_options = (Option("classes", "Keep only these classes, renumbered in order, e.g. '0,1'."),)
 
     def __init__(self, classes: str | list[int] | None = None):
         super().__init__()
