@@ -16,6 +16,7 @@ import click
 from ..errors import NNPlugError, TrainingDiverged
 from ..training import TrainConfig
 
+
 def default_log_dir() -> Path:
     """Where the log goes when ``--log-file`` is not given: ``$NNPLUG_LOG_DIR``, else the
     platform's user log directory (``~/.local/state/nnplug/log`` on Linux), never the
