@@ -141,11 +141,11 @@ class Registry:
         for ep in sorted(metadata.entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
             dist, version = _distribution(ep)
             keys = {normalise(ep.name), normalise(dist)}
+            matched |= keys & (selected or set())
             if keys & skip:
                 self.disabled.append(ep.name)
                 continue
             if selected is not None:
-                matched |= keys & selected
                 if not keys & selected and normalise(dist) != KERNEL_DIST:
                     self.not_selected.append(ep.name)
                     continue

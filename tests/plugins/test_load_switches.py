@@ -77,6 +77,7 @@ def test_disable_wins_over_load_and_can_drop_a_builtin(two, monkeypatch):
     reg = Registry()
     assert loaded(reg) == {"core", "datasets", "extra"}
     assert sorted(reg.disabled) == ["numba", "other"]
+    assert reg.failures == []  # listed and disabled is not "not installed"
 
 
 def test_trace_prints_each_hook_call_and_who_answered(site, monkeypatch, capsys):
