@@ -62,7 +62,7 @@ class LazyGroup(click.Group):
         if self._commands_from is not registry:
             for name in self.plugin_commands:
                 self.commands.pop(name, None)
-            self.plugin_commands = registry.add_commands(self, reserved=COMMANDS)
+            self.plugin_commands = add_plugin_commands(self, registry)
             self._commands_from = registry
         return self.plugin_commands
 
@@ -144,6 +144,40 @@ class LazyGroup(click.Group):
                 what = "unexpected error (a bug in nnplug or a plugin)"
             report(exc, f"{what}: {describe_exception(exc)}", hint=True)
             ctx.exit(1)
+
+
+def add_plugin_commands(group: click.Group, registry: Any) -> dict[str, Any]:
+    """Let each plugin add commands to ``group``; returns name -> the plugin's info.
+
+    A plugin whose hook raises (``SystemExit`` too), or that would replace a built-in
+    command or one an earlier plugin added, is recorded as a failure of that plugin and
+    none of its commands are added.
+    """
+    from ..hookspecs import COMMANDS_HOOK
+
+    added: dict[str, Any] = {}
+    for info, plugin in registry.implementers(COMMANDS_HOOK).items():
+        before = dict(group.commands)
+        group.commands.clear()  # so whatever the plugin adds is seen as its own
+        problem = registry.call_hook(plugin, COMMANDS_HOOK, cli=group)
+        new = dict(group.commands)
+        group.commands.clear()
+        group.commands.update(before)
+        if problem:
+            problem = f"{COMMANDS_HOOK} raised {problem}"
+        else:
+            taken = sorted(n for n in new if n in COMMANDS or n in before)
+            problem = "; ".join(
+                f"command '{n}' is already provided by "
+                f"{added[n].describe() if n in added else 'nnplug'}"
+                for n in taken
+            )
+        if problem:
+            registry.record_failure(info, problem)
+            continue
+        group.commands.update(new)
+        added.update(dict.fromkeys(new, info))
+    return added
 
 
 def debugging() -> bool:
