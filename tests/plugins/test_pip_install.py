@@ -73,6 +73,7 @@ class Env:
                     if k not in ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV")
                     and not k.startswith(("PIP_", "NNPLUG_"))}
         self.env["PATH"] = f"{self.bin}{os.pathsep}{self.env.get('PATH', '')}"
+        self.env["NNPLUG_LOG_DIR"] = str(root / "logs")  # not the user's log directory
         purelib = self.run(str(self.python), "-c",
                            "import sysconfig; print(sysconfig.get_paths()['purelib'])")
         self.deps = _link_dependencies(root / "deps")
