@@ -1,3 +1,4 @@
+import os
 from pathlib import Path
 
 import numpy as np
@@ -5,6 +6,14 @@ import pytest
 
 from nnplug.backend import use_backend
 from nnplug.registry import Registry, get_registry
+
+# The suite sees the built-in plugins only, whatever else is installed next to nnplug (the
+# example plugin, a broken or a clashing one: tests/plugins/test_installed_plugins.py
+# proves it). Tests that need a third-party plugin add it themselves, or list it in
+# NNPLUG_LOAD_PLUGINS with monkeypatch. Subprocesses inherit the same environment.
+os.environ["NNPLUG_LOAD_PLUGINS"] = ""
+for _variable in ("NNPLUG_DISABLE_PLUGINS", "NNPLUG_TRACE_PLUGINS", "NNPLUG_DEBUG"):
+    os.environ.pop(_variable, None)
 
 
 def available_backends():

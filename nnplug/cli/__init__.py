@@ -1,12 +1,23 @@
 """The ``nnplug`` command line. Subcommands live in their own modules and are
-imported only when run, so ``nnplug --help`` loads click and nothing heavy."""
+imported only when run, so ``nnplug --help`` loads click and nothing heavy.
+
+Plugins add subcommands with the ``nnplug_register_commands(cli)`` hook. Their code is
+imported only when a command that is not built in is asked for (or ``nnplug plugins``
+runs): ``nnplug --help`` stays fast and plugin-free, and so cannot list plugin commands
+-- it points at ``nnplug plugins``, which does.
+
+Errors: an :class:`~nnplug.errors.NNPlugError` is one ``Error:`` line on stderr; any
+other exception is a bug (ours or a plugin's) and is one line too, naming the plugin
+command when one was running, with a hint to set ``NNPLUG_DEBUG=1``, which prints the
+full traceback of every error.
+"""
+
 from __future__ import annotations
 
 from importlib import import_module
+from typing import Any
 
 import click
-
-from .. import __version__
 
 #: command name -> "module:attribute"; a new subcommand is one line here
 COMMANDS = {
@@ -30,45 +41,185 @@ SHORT_HELP = {
     "predict": "Write a saved model's predictions for a CSV or .npy file.",
 }
 
+DEBUG_HINT = "set NNPLUG_DEBUG=1 for the traceback"
+
 
 class LazyGroup(click.Group):
-    """A click group that imports a subcommand only when it is invoked."""
+    """A click group that imports a subcommand only when it is invoked, and loads the
+    plugins' commands only when a name that is not built in is asked for."""
 
-    def list_commands(self, ctx):
-        return sorted(COMMANDS)
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        #: command name -> the :class:`~nnplug.registry.PluginInfo` that added it
+        self.plugin_commands: dict[str, Any] = {}
+        self._commands_from: Any = None  # the registry those came from
 
-    def get_command(self, ctx, name):
-        if name not in COMMANDS:
-            return None
-        module, _, attr = COMMANDS[name].partition(":")
-        return getattr(import_module(module), attr)
+    def load_plugin_commands(self) -> dict[str, Any]:
+        """Call every plugin's ``nnplug_register_commands`` (once per registry)."""
+        from ..registry import get_registry
 
-    def format_commands(self, ctx, formatter):
+        registry = get_registry()
+        if self._commands_from is not registry:
+            for name in self.plugin_commands:
+                self.commands.pop(name, None)
+            self.plugin_commands = add_plugin_commands(self, registry)
+            self._commands_from = registry
+        return self.plugin_commands
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        # plugin commands only once loaded: listing must not import plugin code
+        return sorted(COMMANDS) + sorted(n for n in self.commands if n not in COMMANDS)
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name in COMMANDS:
+            module, _, attr = COMMANDS[name].partition(":")
+            command: click.Command = getattr(import_module(module), attr)
+            return command
+        self.load_plugin_commands()
+        return self.commands.get(name)
+
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        name = args[0]
+        if name in COMMANDS or name.startswith("-") or ctx.resilient_parsing:
+            return super().resolve_command(ctx, args)
+        command = self.get_command(ctx, name)
+        if command is None:
+            import difflib
+
+            from ..errors import one_line
+            from ..registry import get_registry
+
+            close = difflib.get_close_matches(name, self.list_commands(ctx), 1)
+            hint = f" Did you mean '{close[0]}'?" if close else ""
+            failed = len(get_registry().failures)
+            if failed:
+                hint += f" ({failed} plugin(s) failed to load: 'nnplug plugins' says why)"
+            ctx.fail(f"No such command '{one_line(name, 60)}'.{hint}")
+        return name, command, args[1:]
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         # the listing in ``nnplug --help`` comes from SHORT_HELP: no subcommand import
-        rows = [(name, SHORT_HELP.get(name, "")) for name in self.list_commands(ctx)]
+        rows = [(name, SHORT_HELP.get(name, "")) for name in sorted(COMMANDS)]
         with formatter.section("Commands"):
             formatter.write_dl(rows)
+        if self.plugin_commands:
+            with formatter.section("Plugin commands"):
+                formatter.write_dl(
+                    [
+                        (name, self.commands[name].get_short_help_str())
+                        for name in sorted(self.plugin_commands)
+                    ]
+                )
+        formatter.write_paragraph()
+        formatter.write_text("Plugins can add commands: 'nnplug plugins' lists them.")
 
-    def invoke(self, ctx):
-        from ..errors import NNPlugError
+    def invoke(self, ctx: click.Context) -> Any:
+        from ..errors import NNPlugError, PluginRuntimeError
 
         try:
             return super().invoke(ctx)
         except NNPlugError as exc:
-            click.echo(f"Error: {exc}", err=True)
+            report(exc, str(exc), hint=isinstance(exc, PluginRuntimeError))
             ctx.exit(exc.exit_code)
         except click.UsageError as exc:  # one line, not click's usage block
             where = exc.ctx.command_path if exc.ctx is not None else ctx.command_path
-            click.echo(f"Error: {exc.format_message()} (see '{where} --help')", err=True)
+            report(exc, f"{exc.format_message()} (see '{where} --help')", traceback=False)
             ctx.exit(exc.exit_code)
         except KeyboardInterrupt:
             click.echo("Interrupted.", err=True)
             ctx.exit(130)
+        except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
+            raise
+        except Exception as exc:  # noqa: BLE001 - a bug, ours or a plugin's: still one line
+            from ..errors import describe_exception
+
+            name = ctx.invoked_subcommand
+            if name in self.plugin_commands:
+                what = (
+                    f"command '{name}' from plugin {self.plugin_commands[name].describe()} failed"
+                )
+            else:
+                what = "unexpected error (a bug in nnplug or a plugin)"
+            report(exc, f"{what}: {describe_exception(exc)}", hint=True)
+            ctx.exit(1)
+
+
+def add_plugin_commands(group: click.Group, registry: Any) -> dict[str, Any]:
+    """Let each plugin add commands to ``group``; returns name -> the plugin's info.
+
+    A plugin whose hook raises (``SystemExit`` too), or that would replace a built-in
+    command or one an earlier plugin added, is recorded as a failure of that plugin and
+    none of its commands are added.
+    """
+    from ..hookspecs import COMMANDS_HOOK
+
+    added: dict[str, Any] = {}
+    for info, plugin in registry.implementers(COMMANDS_HOOK).items():
+        before = dict(group.commands)
+        group.commands.clear()  # so whatever the plugin adds is seen as its own
+        problem = registry.call_hook(plugin, COMMANDS_HOOK, cli=group)
+        new = dict(group.commands)
+        group.commands.clear()
+        group.commands.update(before)
+        if problem:
+            problem = f"{COMMANDS_HOOK} raised {problem}"
+        else:
+            taken = sorted(n for n in new if n in COMMANDS or n in before)
+            problem = "; ".join(
+                f"command '{n}' is already provided by "
+                f"{added[n].describe() if n in added else 'nnplug'}"
+                for n in taken
+            )
+        if problem:
+            registry.record_failure(info, problem)
+            continue
+        group.commands.update(new)
+        added.update(dict.fromkeys(new, info))
+    return added
+
+
+def debugging() -> bool:
+    """``NNPLUG_DEBUG`` is set (to anything but ``0``/``false``/``no``/``off``/empty)."""
+    from ..plugin_env import DEBUG_ENV, env_flag
+
+    return env_flag(DEBUG_ENV)
+
+
+def report(exc: BaseException, message: str, *, hint: bool = False, traceback: bool = True) -> None:
+    """``Error: <message>`` as one printable line on stderr; under ``NNPLUG_DEBUG=1`` the
+    full traceback first (unless ``traceback=False``), else (with ``hint``) how to get it."""
+    from traceback import format_exception
+
+    from ..errors import one_line
+
+    if debugging() and traceback:
+        click.echo("".join(format_exception(exc)), err=True, nl=False)
+    elif hint:
+        message = f"{message} ({DEBUG_HINT})"
+    click.echo(f"Error: {one_line(message, 1000)}", err=True)
+
+
+def _print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    if not value or ctx.resilient_parsing:
+        return
+    from .. import __version__  # package metadata: looked up only when asked
+
+    click.echo(f"nnplug, version {__version__}")
+    ctx.exit()
 
 
 @click.group(cls=LazyGroup)
-@click.version_option(__version__, prog_name="nnplug")
-def main():
+@click.option(
+    "--version",
+    is_flag=True,
+    expose_value=False,
+    is_eager=True,
+    callback=_print_version,
+    help="Show the version and exit.",
+)
+def main() -> None:
     """nnplug: neural networks from scratch on NumPy, every component a plugin."""
 
 

@@ -1,38 +1,96 @@
-"""``nnplug plugins``."""
+"""``nnplug plugins``: every component by kind, the commands plugins add, and the plugins
+that failed, were disabled or were not selected. Everything a plugin supplies is printed
+through :func:`nnplug.errors.one_line` (the registry records it that way)."""
+
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import click
 
 
+def _plugin_commands(ctx: click.Context) -> dict[str, Any]:
+    """Command name -> (plugin info, short help) for commands added by plugins."""
+    root = ctx.find_root().command
+    if not hasattr(root, "load_plugin_commands"):  # invoked on its own (tests, embedding)
+        return {}
+    added = root.load_plugin_commands()
+    commands = getattr(root, "commands", {})
+    return {
+        name: (info, commands[name].get_short_help_str(limit=70))
+        for name, info in sorted(added.items())
+        if name in commands
+    }
+
+
 @click.command()
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
-def plugins(as_json):
+@click.pass_context
+def plugins(ctx: click.Context, as_json: bool) -> None:
     """List registered components and the plugins that provide them."""
+    from ..errors import one_line
     from ..registry import get_registry
 
     reg = get_registry()
+    commands = _plugin_commands(ctx)  # may record failures: before they are listed
     comps = reg.components()
     conflicts = {(c.kind, c.name) for group in reg.conflicts() for c in group}
     # a backend can be registered yet unusable here (numba missing): say why
-    unavailable = {c.name: c.cls.availability()[1] for c in comps
-                   if c.kind == "backend" and not c.cls.availability()[0]}
+    unavailable = {
+        c.name: one_line(c.cls.availability()[1])
+        for c in comps
+        if c.kind == "backend" and not c.cls.availability()[0]
+    }
     if as_json:
-        click.echo(json.dumps({
-            "components": [{"kind": c.kind, "name": c.name, "plugin": c.plugin,
-                            "distribution": c.dist, "version": c.version,
-                            "qualified_name": c.qualified_name, "summary": c.summary,
+        click.echo(
+            json.dumps(
+                {
+                    "components": [
+                        {
+                            "kind": c.kind,
+                            "name": c.name,
+                            "plugin": c.plugin,
+                            "distribution": c.dist,
+                            "version": c.version,
+                            "qualified_name": c.qualified_name,
+                            "summary": c.summary,
                             "conflict": (c.kind, c.name) in conflicts,
-                            **({"available": c.name not in unavailable,
-                                "unavailable_reason": unavailable.get(c.name, "")}
-                               if c.kind == "backend" else {})} for c in comps],
-            "plugins": [{"name": p.name, "distribution": p.dist, "version": p.version}
-                        for p in reg.plugins()],
-            "errors": [{"plugin": f.plugin, "distribution": f.dist, "reason": f.reason}
-                       for f in reg.failures],
-            "disabled": reg.disabled,
-        }, indent=2))
+                            **(
+                                {
+                                    "available": c.name not in unavailable,
+                                    "unavailable_reason": unavailable.get(c.name, ""),
+                                }
+                                if c.kind == "backend"
+                                else {}
+                            ),
+                        }
+                        for c in comps
+                    ],
+                    "commands": [
+                        {
+                            "name": name,
+                            "plugin": info.name,
+                            "distribution": info.dist,
+                            "version": info.version,
+                            "summary": one_line(summary),
+                        }
+                        for name, (info, summary) in commands.items()
+                    ],
+                    "plugins": [
+                        {"name": p.name, "distribution": p.dist, "version": p.version}
+                        for p in reg.plugins()
+                    ],
+                    "errors": [
+                        {"plugin": f.plugin, "distribution": f.dist, "reason": f.reason}
+                        for f in reg.failures
+                    ],
+                    "disabled": reg.disabled,
+                    "not_loaded": reg.not_selected,
+                },
+                indent=2,
+            )
+        )
         return
     kind = None
     for c in comps:
@@ -43,9 +101,15 @@ def plugins(as_json):
         if c.kind == "backend" and c.name in unavailable:
             flag += f"  [unavailable: {unavailable[c.name]}]"
         click.echo(f"  {c.name:<14} {c.dist} {c.version}  {c.summary}{flag}")
-    loaded = ", ".join(f"{p.name} ({p.dist} {p.version})" for p in reg.plugins())
+    if commands:
+        click.echo("commands:")
+        for name, (info, summary) in commands.items():
+            click.echo(f"  {name:<14} {info.dist} {info.version}  {one_line(summary)}")
+    loaded = ", ".join(p.describe() for p in reg.plugins())
     click.echo(f"plugins: {loaded or '(none)'}")
     for f in reg.failures:
         click.echo(f"error: plugin '{f.plugin}' ({f.dist}) failed to load: {f.reason}")
     for name in reg.disabled:
         click.echo(f"disabled: plugin '{name}' (NNPLUG_DISABLE_PLUGINS)")
+    for name in reg.not_selected:
+        click.echo(f"not loaded: plugin '{name}' (not listed in NNPLUG_LOAD_PLUGINS)")

@@ -1,19 +1,16 @@
-"""``nnplug train``."""
+"""``nnplug train``. The chosen dataset's own options are added by
+:class:`~nnplug.cli.dataset_options.TrainCommand`."""
 from __future__ import annotations
 
 import click
 
 from ..training import DEFAULT_LAYERS, TrainConfig
-
+from .dataset_options import TrainCommand, given_dataset_options
 
 D = TrainConfig()
-#: options of ``nnplug train`` passed to the dataset as ``TrainConfig.dataset_options``
-DATASET_OPTIONS = ("data", "target", "features", "task", "classes", "drop_missing")
-
-
-@click.command()
+@click.command(cls=TrainCommand)
 @click.option("--dataset", default=D.dataset, show_default=True,
-              help="Dataset plugin name (see `nnplug plugins`).")
+              help="Dataset plugin name (see `nnplug datasets`); its own options follow.")
 @click.option("--layers", default=DEFAULT_LAYERS, show_default=True,
               help="Hidden stack, e.g. 'linear:512,batchnorm,relu,dropout:p=0.2'. The output "
                    "linear and the loss are appended.")
@@ -49,22 +46,12 @@ DATASET_OPTIONS = ("data", "target", "features", "task", "classes", "drop_missin
               help="Share of the training split held out for validation.")
 @click.option("--data-dir", default=None, type=click.Path(file_okay=False),
               help="Where dataset files are (or are downloaded to).")
-@click.option("--data", default=None, type=click.Path(dir_okay=False),
-              help="Your data file for --dataset csv / npz.")
-@click.option("--target", default=None, help="csv: the column to predict.")
-@click.option("--features", default=None,
-              help="csv: comma-separated feature columns [default: all but the target].")
-@click.option("--task", default=None, type=click.Choice(["classification", "regression"]),
-              help="csv/npz: the task [default: inferred from the target].")
-@click.option("--classes", default=None,
-              help="Keep only these classes, renumbered in this order, e.g. '0,1'.")
-@click.option("--drop-missing", is_flag=True, default=None,
-              help="csv/npz: skip rows with missing or non-numeric values (counted).")
 @click.option("--metrics-out", default=None, type=click.Path(dir_okay=False),
               help="Write the metrics record (JSON) here.")
 @click.option("--log-file", default=None, type=click.Path(dir_okay=False),
-              help="Append the run's full log here [default: logs/train-<time>.log, "
-                   "or under $NNPLUG_LOG_DIR; '' for none].")
+              help="Append the run's full log here [default: train-<time>.log in "
+                   "$NNPLUG_LOG_DIR, else in the user log directory "
+                   "(~/.local/state/nnplug/log on Linux); '' for none].")
 @click.option("--quiet", is_flag=True, help="Only print the final summary (no progress bar).")
 @click.option("--save", default=None, type=click.Path(dir_okay=False),
               help="Save the best model here (.npz: weights + architecture JSON, no pickle).")
@@ -79,8 +66,7 @@ def train(metrics_out, log_file, quiet, save, checkpoint_dir, resume, plot, **op
     """Train a network on a dataset and report its test metric."""
     from .trainrun import run_training
 
-    # dataset-specific options go to the dataset plugin's constructor, only when given
-    picked = {k: options.pop(k) for k in DATASET_OPTIONS}
-    config = TrainConfig(**options, dataset_options={k: v for k, v in picked.items() if v})
+    dataset_options = given_dataset_options(options)  # to its constructor, only when given
+    config = TrainConfig(**options, dataset_options=dataset_options)
     run_training(config, options, quiet=quiet, log_file=log_file, metrics_out=metrics_out,
                  save=save, checkpoint_dir=checkpoint_dir, resume=resume, plot=plot)

@@ -16,13 +16,19 @@ import click
 from ..errors import NNPlugError, TrainingDiverged
 from ..training import TrainConfig
 
-#: where the log goes when ``--log-file`` is not given (``NNPLUG_LOG_DIR`` overrides)
-DEFAULT_LOG_DIR = "logs"
+
+def default_log_dir() -> Path:
+    """Where the log goes when ``--log-file`` is not given: ``$NNPLUG_LOG_DIR``, else the
+    platform's user log directory (``~/.local/state/nnplug/log`` on Linux), never the
+    directory the user happens to stand in."""
+    from platformdirs import user_log_dir
+
+    return Path(os.environ.get("NNPLUG_LOG_DIR") or user_log_dir("nnplug", appauthor=False))
 
 
 def default_log_file() -> Path:
     stamp = time.strftime("%Y%m%d-%H%M%S")
-    return Path(os.environ.get("NNPLUG_LOG_DIR") or DEFAULT_LOG_DIR) / f"train-{stamp}.log"
+    return default_log_dir() / f"train-{stamp}.log"
 
 
 def make_logger(log_file: str | None) -> tuple[logging.Logger, Path | None]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from nnplug.base import Data, Dataset
+from nnplug.options import Option
 
 from .labels import parse_classes, select_classes
 from .split import stratified_split
@@ -15,6 +16,7 @@ class Digits(Dataset):
     name = "digits"
     task = "classification"
     shape = "1797 x 64, 10 classes"
+    cli_options = (Option("classes", "Keep only these classes, renumbered in order, e.g. '0,1'."),)
 
     def __init__(self, test_fraction: float = 0.2, classes: str | list[int] | None = None):
         super().__init__()

@@ -15,6 +15,7 @@ import numpy as np
 
 from nnplug.base import Data, Dataset
 from nnplug.errors import DataError
+from nnplug.options import Option
 
 from .labels import check_labels, parse_classes, select_classes
 from .paths import dataset_dir, find_file
@@ -36,6 +37,7 @@ class IdxImages(Dataset):
     mirrors: ClassVar[tuple[str, ...]] = ()
     #: file stem -> SHA-256 of the decompressed IDX payload of the canonical file
     sha256: ClassVar[dict[str, str]] = {}
+    cli_options = (Option("classes", "Keep only these classes, renumbered in order, e.g. '0,1'."),)
 
     def __init__(self, classes: str | list[int] | None = None):
         super().__init__()

@@ -3,6 +3,7 @@
 Imported when the registry loads: only light modules here (no scikit-learn, no
 network code); each dataset imports what it needs inside ``load``/``fetch``.
 """
+
 from nnplug import hookimpl
 
 from .california import California

@@ -14,6 +14,7 @@ import numpy as np
 
 from nnplug.base import Data, Dataset
 from nnplug.errors import DataError
+from nnplug.options import Option
 
 MAX_CLASSES = 20
 TASKS = ("classification", "regression")
@@ -112,6 +113,12 @@ def make_data(parts: dict[str, tuple[np.ndarray, np.ndarray]], task: str | None,
 
 class _UserData(Dataset):
     task = "by target"
+    cli_options: tuple[Option, ...] = (
+        Option("data", "Your data file.", type="file"),
+        Option("task", "The task [default: inferred from the target].", choices=TASKS),
+        Option("drop_missing", "Skip rows with missing or non-numeric values (counted).",
+               type=bool),
+    )
 
     def __init__(self, data: str | None = None, task: str | None = None,
                  drop_missing: bool = False, test_fraction: float = 0.2):
@@ -140,6 +147,11 @@ class CSV(_UserData):
 
     name = "csv"
     shape = "rows x numeric columns"
+    cli_options = (
+        *_UserData.cli_options,
+        Option("target", "The column to predict."),
+        Option("features", "Comma-separated feature columns [default: all but the target]."),
+    )
 
     def __init__(self, data: str | None = None, target: str | None = None,
                  features: str | list[str] | None = None, **options):

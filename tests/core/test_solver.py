@@ -37,11 +37,6 @@ def test_parameters_are_updated_in_place_and_layers_see_it(backend, registry):
 
 def test_each_epoch_visits_every_sample_once(registry):
     seen = []
-
-    class Spy:
-        def __init__(self, model):
-            self.model = model
-
     solver, data = make(registry, epochs=2, batch_size=32)
     data.X_train[:, 0] = np.arange(len(data.X_train))  # tag rows by index
     real_batch = solver._batch
@@ -86,6 +81,32 @@ def test_best_validation_model_is_restored(registry):
     for k, v in solver.model.state_arrays().items():
         assert np.array_equal(v, best[k])
     assert result.best_val_metric == max(r.val_metric for r in result.history)
+
+
+def test_validation_loss_breaks_metric_ties(registry):
+    """The documented tie-break: among epochs with the best validation metric, the one with
+    the lowest validation loss is restored (accuracy on a small validation set ties often)."""
+    solver, data = make(registry, epochs=8, lr=0.1)
+    snapshots = {}
+
+    class Keep:
+        def on_epoch_end(self, s, record):
+            snapshots[record.epoch] = {k: v.copy() for k, v in s.model.state_arrays().items()}
+
+    solver.callbacks.append(Keep())
+    result = solver.fit(data)
+    top = max(r.val_metric for r in result.history)
+    tied = [r for r in result.history if r.val_metric == top]
+    lowest = min(tied, key=lambda r: r.val_loss)
+    assert len(tied) >= 2 and lowest is not tied[0], "no tie to break: make the data easier"
+    assert result.best_epoch == lowest.epoch
+    for k, v in solver.model.state_arrays().items():
+        assert np.array_equal(v, snapshots[lowest.epoch][k])
+    # the rule itself, both ways round and for regression (lower RMSE is better)
+    assert solver.better((0.9, 0.2), (0.9, 0.3)) and not solver.better((0.9, 0.3), (0.9, 0.2))
+    assert not solver.better((0.8, 0.1), (0.9, 0.3))
+    solver.classification = False
+    assert solver.better((0.5, 0.2), (0.5, 0.3)) and solver.better((0.4, 0.9), (0.5, 0.3))
 
 
 def test_lr_decays_per_epoch(registry):

@@ -1,8 +1,6 @@
 """Loading rules with real (fake) distributions on sys.path: dist names and versions,
 broken plugins, entry-point name clashes, NNPLUG_DISABLE_PLUGINS, one scan per process."""
 import json
-import sys
-import textwrap
 import types
 from importlib import metadata
 
@@ -13,50 +11,6 @@ from nnplug import hookimpl
 from nnplug.cli import main
 from nnplug.errors import UnknownComponentError
 from nnplug.registry import Registry, get_registry, set_registry
-
-PLUGIN = '''
-from nnplug import hookimpl
-from nnplug.base import Layer
-
-
-class {cls}(Layer):
-    """A layer from {dist}."""
-
-    name = "{layer}"
-
-    def forward(self, x):
-        return x
-
-    def backward(self, dy):
-        return dy
-
-
-@hookimpl
-def nnplug_register_layers(register):
-    register({cls})
-'''
-
-
-@pytest.fixture
-def site(tmp_path, monkeypatch):
-    """``add(dist, version, ep_name, module, layer)`` installs a distribution on sys.path
-    (appended, so the real nnplug comes first)."""
-    monkeypatch.setattr(sys, "path", [*sys.path, str(tmp_path)])
-    monkeypatch.delenv("NNPLUG_DISABLE_PLUGINS", raising=False)
-
-    def add(dist, version, ep_name, module, layer=None, source=None):
-        info = tmp_path / f"{dist.replace('-', '_')}-{version}.dist-info"
-        info.mkdir()
-        (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {dist}\n"
-                                       f"Version: {version}\n")
-        (info / "entry_points.txt").write_text(f"[nnplug]\n{ep_name} = {module}\n")
-        if source is None:
-            source = PLUGIN.format(cls=f"L{abs(hash(module))}", dist=dist, layer=layer)
-        (tmp_path / f"{module}.py").write_text(textwrap.dedent(source))
-
-    yield add
-    for name in [m for m in sys.modules if m.startswith("nnplug_t3_")]:
-        del sys.modules[name]
 
 
 def test_third_party_layer_carries_its_distribution(site):

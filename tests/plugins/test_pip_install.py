@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 from packaging.requirements import Requirement
+from readme_snippets import build_from_readme
 
 pytestmark = [pytest.mark.pip, pytest.mark.slow]
 
@@ -72,6 +73,7 @@ class Env:
                     if k not in ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV")
                     and not k.startswith(("PIP_", "NNPLUG_"))}
         self.env["PATH"] = f"{self.bin}{os.pathsep}{self.env.get('PATH', '')}"
+        self.env["NNPLUG_LOG_DIR"] = str(root / "logs")  # not the user's log directory
         purelib = self.run(str(self.python), "-c",
                            "import sysconfig; print(sysconfig.get_paths()['purelib'])")
         self.deps = _link_dependencies(root / "deps")
@@ -134,6 +136,9 @@ def test_pip_install_use_and_uninstall_the_example_plugin(tmp_path):
     assert m["test_accuracy"] > 0.85, m["test_accuracy"]
     grad = env.nnplug("gradcheck", "--layers", "leaky_relu", "--losses", "huber").stdout
     assert grad.count("PASS") == 2 and "nnplug-leaky-relu" in grad
+    demo = env.nnplug("leaky-relu-demo", "--alpha", "0.2").stdout  # the command it adds
+    assert demo.startswith("leaky_relu:alpha=0.2\n") and demo.rstrip().endswith("PASS")
+    assert "leaky-relu-demo" not in env.nnplug("--help").stdout  # --help loads no plugin
 
     disabled = env.nnplug("train", "--layers", "linear,leaky_relu", "--epochs", "1",
                           check=False, NNPLUG_DISABLE_PLUGINS="nnplug-leaky-relu")
@@ -146,3 +151,11 @@ def test_pip_install_use_and_uninstall_the_example_plugin(tmp_path):
     res = env.nnplug("train", "--layers", "linear,leaky_relu", "--epochs", "1", check=False)
     assert res.returncode == 2 and "Traceback" not in res.stderr
     assert res.stderr.startswith("Error: unknown layer 'leaky_relu'")
+
+    # the plugin as the README shows it builds with pip and works the same
+    readme = build_from_readme(tmp_path / "readme")
+    env.pip("install", "--no-index", "--no-build-isolation", str(readme))
+    built = env.components()
+    assert built[("layer", "leaky_relu")]["distribution"] == "nnplug-leaky-relu"
+    assert env.nnplug("leaky-relu-demo").stdout.rstrip().endswith("PASS")
+    env.pip("uninstall", "-y", "nnplug-leaky-relu")

@@ -5,6 +5,7 @@ import subprocess
 import sys
 
 import pytest
+from fakedist import EXAMPLE_DIR, env_with, write_dist
 
 SCRIPT = """
 import contextlib, io, json, sys
@@ -24,14 +25,20 @@ HEAVY = ("numba", "llvmlite", "sklearn", "scipy", "matplotlib")
 PLUGIN_CODE = ("nnplug_core", "nnplug_datasets", "nnplug_numba")
 
 
-def run(*args):
+def run_modules(*args, env=None):
+    """``(every module imported, stdout)`` of ``nnplug ARGS`` in a fresh process."""
     res = subprocess.run([sys.executable, "-c", SCRIPT, json.dumps(args)], capture_output=True,
-                         text=True, timeout=60)
+                         text=True, timeout=60, env=env)
     assert res.returncode == 0, res.stderr
     data = json.loads(res.stdout)
     assert data["code"] in (0, None), data["out"]
-    tops = {m.split(".")[0] for m in data["modules"]}
-    return tops, data["out"]
+    return set(data["modules"]), data["out"]
+
+
+def run(*args, env=None):
+    """``(top-level packages imported, stdout)``."""
+    modules, out = run_modules(*args, env=env)
+    return {m.split(".")[0] for m in modules}, out
 
 
 @pytest.mark.parametrize("args", [("--help",), ("--version",), ("plugins", "--help"),
@@ -43,7 +50,7 @@ def test_help_imports_no_heavy_or_plugin_code(args):
 
 
 def test_top_level_help_lists_commands_without_importing_them():
-    tops, out = run("--help")
+    _, out = run("--help")
     assert "gradcheck" in out and "plugins" in out and "train" in out
     _, out_full = run("gradcheck", "--help")
     assert "--layers" in out_full
@@ -59,3 +66,30 @@ def test_plugins_listing_imports_no_heavy_module():
     tops, out = run("plugins")
     assert "linear" in out and "nnplug_core" in tops
     assert not tops & set(HEAVY), sorted(tops & set(HEAVY))
+
+
+def test_top_level_help_reads_no_package_metadata_and_points_at_plugin_commands():
+    modules, out = run_modules("--help")
+    assert "importlib.metadata" not in modules  # the version is looked up for --version only
+    assert "Plugins can add commands: 'nnplug plugins' lists them." in out
+
+
+@pytest.fixture
+def example_installed(tmp_path):
+    """The example plugin installed (metadata + source on PYTHONPATH) and selected."""
+    root = write_dist(tmp_path / "site", "nnplug-leaky-relu", "0.2.0",
+                      {"leaky_relu": "nnplug_leaky_relu.plugin"})
+    assert (EXAMPLE_DIR / "nnplug_leaky_relu" / "commands.py").is_file()
+    return env_with(root, NNPLUG_LOAD_PLUGINS="leaky_relu")
+
+
+def test_plugin_code_is_imported_only_for_a_plugin_command(example_installed):
+    for args in [("--help",), ("train", "--help"), ("--version",)]:
+        tops, _ = run(*args, env=example_installed)
+        assert not tops & {"nnplug_leaky_relu", *PLUGIN_CODE}, (args, tops & {
+            "nnplug_leaky_relu", *PLUGIN_CODE})
+    tops, out = run("leaky-relu-demo", "--alpha", "0.3", env=example_installed)
+    assert "nnplug_leaky_relu" in tops and out.startswith("leaky_relu:alpha=0.3\n")
+    assert not tops & set(HEAVY), sorted(tops & set(HEAVY))
+    _, out = run("leaky-relu-demo", "--help", env=example_installed)
+    assert "--alpha" in out

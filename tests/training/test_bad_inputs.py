@@ -139,12 +139,6 @@ def snapshot(tmp):
     return sorted(str(p.relative_to(tmp)) for p in tmp.rglob("*"))
 
 
-def test_the_table_is_big_enough():
-    assert len(CASES) >= 25
-    assert {args[0] for _, args, _ in CASES} >= {"train", "evaluate", "predict", "datasets",
-                                                 "plugins"}
-
-
 @pytest.mark.parametrize("args,fragment", [c[1:] for c in CASES], ids=[c[0] for c in CASES])
 def test_bad_input(cli, files, trained, args, fragment):
     fill = {"tmp": files, "trained": trained}

@@ -1,4 +1,5 @@
 """The entry point: ``leaky_relu = "nnplug_leaky_relu.plugin"`` in pyproject.toml."""
+
 from nnplug import hookimpl
 
 from .huber import Huber
@@ -19,3 +20,10 @@ def nnplug_register_losses(register):
 @hookimpl
 def nnplug_register_optimizers(register):
     register(RMSprop)
+
+
+@hookimpl
+def nnplug_register_commands(cli):
+    from .commands import leaky_relu_demo  # click code: imported only when nnplug asks
+
+    cli.add_command(leaky_relu_demo)

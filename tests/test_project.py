@@ -1,0 +1,52 @@
+"""Project facts stated once: the version (pyproject -> package metadata), where the default
+log goes (the user log directory, not the current directory)."""
+
+import re
+import subprocess
+import sys
+from importlib import metadata
+from pathlib import Path
+
+from click.testing import CliRunner
+
+import nnplug
+from nnplug.cli import main
+from nnplug.cli.trainrun import default_log_file
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def test_the_version_is_stated_once_in_pyproject():
+    text = (REPO / "pyproject.toml").read_text()
+    (stated,) = re.findall(r'^version = "([^"]+)"', text, re.M)
+    assert nnplug.__version__ == metadata.version("nnplug") == stated
+    assert CliRunner().invoke(main, ["--version"]).output == f"nnplug, version {stated}\n"
+    sources = [p for p in (REPO / "nnplug").rglob("*.py") if f'"{stated}"' in p.read_text()]
+    assert sources == []  # no second copy of the number in the code
+
+
+def test_a_source_checkout_that_was_never_installed_reads_pyproject(tmp_path):
+    code = (
+        "import sys, importlib.metadata as m\n"
+        "def missing(name):\n    raise m.PackageNotFoundError(name)\n"
+        "m.version = missing\n"
+        "import nnplug\nprint(nnplug.__version__)\n"
+    )
+    res = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, timeout=60
+    )
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.strip() == nnplug.__version__
+
+
+def test_the_default_log_goes_to_the_user_log_directory(monkeypatch, tmp_path):
+    from platformdirs import user_log_dir
+
+    monkeypatch.delenv("NNPLUG_LOG_DIR", raising=False)
+    monkeypatch.chdir(tmp_path)
+    path = default_log_file()
+    assert path.parent == Path(user_log_dir("nnplug", appauthor=False))
+    assert path.is_absolute() and not path.is_relative_to(tmp_path)
+    assert re.fullmatch(r"train-\d{8}-\d{6}\.log", path.name)
+    monkeypatch.setenv("NNPLUG_LOG_DIR", str(tmp_path / "here"))
+    assert default_log_file().parent == tmp_path / "here"
