@@ -9,7 +9,7 @@ import numpy as np
 
 from .backend import Backend, current_backend, get_backend
 from .base import Layer, Param
-from .errors import SpecError
+from .errors import NNPlugError, SpecError, check_shape, plugin_error
 from .kernels import NotCompiled
 from .registry import Registry, get_registry
 from .spec import ComponentSpec, parse_spec
@@ -284,12 +284,21 @@ class Sequential:
 
     # -- compute --------------------------------------------------------------------
     def forward(self, x: np.ndarray) -> np.ndarray:
+        """Every layer in order. A layer that raises or returns the wrong shape is reported
+        in one line naming it and its plugin (:class:`~nnplug.errors.PluginRuntimeError`)."""
         if self.training:
             step, self.training_steps = self.training_steps, self.training_steps + 1
             for layer in self.layers:
                 layer.step = step
         for layer, act in self.steps():
-            x = layer.forward(x) if act is None else layer.forward_fused(x, act)
+            try:
+                y = layer.forward(x) if act is None else layer.forward_fused(x, act)
+            except NNPlugError:
+                raise
+            except Exception as exc:
+                raise plugin_error(layer, exc, "forward") from exc
+            check_shape(layer, "forward", y, (len(x), layer.out_features))
+            x = y
         return x
 
     __call__ = forward
@@ -298,9 +307,16 @@ class Sequential:
         steps = self.steps()
         for i in range(len(steps) - 1, -1, -1):
             layer, act = steps[i]
-            if i == 0 and not self.input_grad and layer.fuses_activation:
-                return layer.backward_fused(dy, act, need_dx=False)
-            dy = layer.backward(dy) if act is None else layer.backward_fused(dy, act)
+            try:
+                if i == 0 and not self.input_grad and layer.fuses_activation:
+                    return layer.backward_fused(dy, act, need_dx=False)
+                dx = layer.backward(dy) if act is None else layer.backward_fused(dy, act)
+            except NNPlugError:
+                raise
+            except Exception as exc:
+                raise plugin_error(layer, exc, "backward") from exc
+            check_shape(layer, "backward", dx, (len(dy), layer.in_features))
+            dy = dx
         return dy
 
     def train(self, mode: bool = True) -> "Sequential":
@@ -319,6 +335,8 @@ class Sequential:
 
         try:
             compiled = self.compiled() if len(X) else None
+            if compiled is not None:
+                compiled.prepare()
         except NotCompiled:
             compiled = None
         with threads.limit(self.blas_threads(batch_size)):

@@ -22,7 +22,7 @@ import numpy as np
 
 from . import threads
 from .base import Data, Loss, Optimizer
-from .errors import TrainingDiverged
+from .errors import NNPlugError, TrainingDiverged, plugin_error
 from .kernels import NotCompiled
 from .model import Sequential
 
@@ -205,7 +205,10 @@ class Solver:
         self.data, st = data, self.state
         trainer = self._compiled()
         if trainer is not None:
-            st.result.compile_seconds += trainer.prepare(data)
+            try:
+                st.result.compile_seconds += trainer.prepare(data)
+            except NotCompiled as exc:  # a plugin's kernels did not compile
+                self.not_compiled, trainer = str(exc), None
         st.result.path = "compiled" if trainer is not None else "per-op"
         st.result.blas_threads = self.model.blas_threads(self.batch_size)
         self._emit("on_fit_start", path=st.result.path, not_compiled=self.not_compiled)
@@ -270,6 +273,16 @@ class Solver:
             # the state is complete here: a checkpoint taken now resumes bitwise
             self._emit("on_epoch_end", record=rec)
 
+    @staticmethod
+    def _guarded(component: Any, action: str, fn: Callable, *args: Any) -> Any:
+        """``fn(*args)``; an exception becomes one line naming the component's plugin."""
+        try:
+            return fn(*args)
+        except NNPlugError:
+            raise
+        except Exception as exc:
+            raise plugin_error(component, exc, action) from exc
+
     def _diverged(self, value: float, epoch: int, step: int) -> TrainingDiverged:
         return TrainingDiverged(f"loss became {value} at epoch {epoch}, step {step}; "
                                 f"try a lower learning rate (now {self.optimizer.lr:g})")
@@ -293,11 +306,11 @@ class Solver:
                 continue  # a lone trailing sample cannot be batch-normalised
             xb, yb = self._batch(data.X_train, idx, data.scale), data.y_train[idx]
             out = model.forward(xb)
-            batch_loss = loss.forward(out, yb)
+            batch_loss = self._guarded(loss, "forward", loss.forward, out, yb)
             if not math.isfinite(batch_loss):
                 raise self._diverged(batch_loss, epoch, b + 1)
-            model.backward(loss.backward())
-            opt.step(params)
+            model.backward(self._guarded(loss, "backward", loss.backward))
+            self._guarded(opt, "step", opt.step, params)
             total_loss += batch_loss * len(idx)
             total_metric += (self.metric(out, yb) if self.classification
                              else self.metric(out, yb) ** 2) * len(idx)

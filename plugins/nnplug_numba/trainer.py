@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from nnplug.base import Param
+from nnplug.errors import describe_exception, one_line
 from nnplug.kernels import ACTIVATION_CODES, NotCompiled
 
 from . import codegen, jit, plan
@@ -40,6 +41,7 @@ class CompiledRunner:
             if obj is not None and make(type(obj)) not in groups:
                 groups.append(make(type(obj)))
         self.driver: Any = None
+        self.failed: NotCompiled | None = None
         self.compile_seconds = 0.0
         self._flat: Any = None
         self._bound: list[tuple[dict, str, np.ndarray]] = []
@@ -78,6 +80,8 @@ class CompiledRunner:
         seconds spent compiling (0.0 on a cache hit)."""
         if self.driver is not None:
             return 0.0
+        if self.failed is not None:
+            raise self.failed
         t0, before = time.perf_counter(), jit.compilations()
         jit.on_compile(lambda: print(
             f"nnplug: compiling the numba training driver ({self.describe()}); once per "
@@ -88,6 +92,14 @@ class CompiledRunner:
             X = data.X_train[:2] if data is not None else np.zeros((2, self.model.in_features),
                                                                       self.dtype)
             self.predict(X, 1.0)  # the first call compiles (or loads) the driver
+        except Exception as exc:  # noqa: BLE001 - a plugin's kernels may not compile
+            self.driver = None
+            extra = sorted({g.module for g in self.layer_groups[len(plan.base_groups()[0]):]}
+                           | {g.module for g in self.loss_groups + self.opt_groups
+                              if not g.module.startswith("nnplug_core.")})
+            self.failed = NotCompiled(f"the kernels of {', '.join(extra) or 'nnplug'} failed "
+                                      f"to compile: {one_line(describe_exception(exc))}")
+            raise self.failed from exc
         finally:
             jit.on_compile(None)
         if jit.compilations() == before:

@@ -187,3 +187,45 @@ def test_large_batches_and_odd_sizes_on_the_compiled_path():
         assert results[0].samples_seen == results[1].samples_seen
         for a, b in zip(results[0].history, results[1].history):
             np.testing.assert_allclose(b.loss, a.loss, rtol=1e-9)
+
+
+BROKEN_KERNELS = '''
+from nnplug_numba.toolkit import kernel
+
+
+@kernel
+def forward(x, y, params, state, work, scalars, act, training, step):
+    y[:, :] = x + "not a number"   # does not type: numba refuses to compile it
+
+
+@kernel
+def backward(x, y, dy, dx, params, grads, state, work, scalars, act, training, need_dx,
+             step):
+    pass
+'''
+
+
+def test_kernels_that_do_not_compile_fall_back_per_op_and_say_which(tmp_path, monkeypatch):
+    """A plugin's broken kernel module cannot break training: per op, one line naming it."""
+    from nnplug import hookimpl
+    from nnplug.kernels import LayerKernels
+
+    (tmp_path / "broken_kernels_mod.py").write_text(BROKEN_KERNELS)
+    monkeypatch.syspath_prepend(str(tmp_path))
+
+    class Doubler(Plain):
+        name = "broken_double"
+        kernels = LayerKernels("broken_kernels_mod")
+
+    class Plugin:
+        nnplug_register_layers = staticmethod(hookimpl(lambda register: register(Doubler)))
+
+    reg = Registry()
+    reg.add_plugin(Plugin, "broken", dist="nnplug-broken", version="0.1")
+    solver, got = fit("numba", "linear,broken_double,relu", registry=reg)
+    assert got.path == "per-op"
+    assert "broken_kernels_mod" in solver.not_compiled and "failed to compile" in \
+        solver.not_compiled and "\n" not in solver.not_compiled
+    ref_solver, ref = fit("numpy", "linear,broken_double,relu", registry=reg)
+    for a, b in zip(ref.history, got.history):
+        np.testing.assert_allclose(b.loss, a.loss, rtol=1e-9)
