@@ -22,6 +22,7 @@ WHOLE = {
         "pyproject.toml",
         "nnplug_leaky_relu/plugin.py",
         "nnplug_leaky_relu/commands.py",
+        "nnplug_leaky_relu/kernels.py",
         "tests/test_conformance.py",
     )
 }

@@ -36,7 +36,9 @@ def test_the_section_shows_project_file_hooks_layer_command_and_tests():
         assert table in pyproject
     assert "@hookimpl" in blocks[EXAMPLE + "nnplug_leaky_relu/plugin.py"]
     layer = blocks[EXAMPLE + "nnplug_leaky_relu/layer.py"]
-    assert "class LeakyReLU(Layer):" in layer and len(layer) <= 30
+    assert "class LeakyReLU(Layer):" in layer and len(layer) <= 45
+    assert any("kernels = LayerKernels(" in line for line in layer)
+    assert "@kernel" in blocks[EXAMPLE + "nnplug_leaky_relu/kernels.py"]
     tests = blocks[EXAMPLE + "tests/test_conformance.py"]
     assert "import pytest" in tests and any("assert_layer_conforms(" in t for t in tests)
 
