@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from .backend import DEFAULT_BACKEND, use_backend
+from .backend import AUTO, auto_backend
 from .errors import NNPlugError, SpecError, TrainingDiverged
 from .model import Sequential, make_component
 from .registry import get_registry
@@ -40,7 +40,8 @@ class TrainConfig:
     epochs: int = 30
     batch_size: int = 32
     seed: int = 42
-    backend: str = DEFAULT_BACKEND
+    #: a backend name, or "auto": numba for runs long enough to repay its start-up
+    backend: str = AUTO
     dtype: str = "float32"
     patience: int | None = None
     val_fraction: float = 0.1
@@ -104,13 +105,24 @@ def build(config: TrainConfig):
     rng = np.random.default_rng(config.seed)
     model = Sequential.from_spec(config.layers, data.n_features, data.n_outputs,
                                  hidden=config.hidden, rng=rng, dtype=config.dtype,
-                                 registry=registry, backend=config.backend)
+                                 registry=registry,
+                                 backend=resolve_backend(config, data)[0])
     model.input_grad = False  # training never reads d loss / d input: skip that GEMM
     model.threads = config.threads
     optimizer = make_optimizer(config.optimizer, lr=config.lr, momentum=config.momentum,
                                weight_decay=config.weight_decay, task=data.task)
     config.lr = optimizer.lr  # record the resolved default (metrics, checkpoints)
     return data, model, loss, optimizer
+
+
+def resolve_backend(config: TrainConfig, data: Any) -> tuple[str, str | None]:
+    """The backend a run uses: ``config.backend``, or for ``auto`` the choice of
+    :func:`nnplug.backend.auto_backend` from the run's number of training steps, with the
+    reason in one line (None when the user named the backend)."""
+    if config.backend != AUTO:
+        return config.backend, None
+    steps = -(-len(data.X_train) // config.batch_size) * config.epochs
+    return auto_backend(steps)
 
 
 @dataclass
@@ -133,27 +145,28 @@ def train(config: TrainConfig, callbacks: list[Any] | None = None, *,
     """
     config.validate()
     diverged = None
-    with use_backend(config.backend) as backend:  # the data loaders' context, too
-        data, model, loss, optimizer = build(config)
-        solver = Solver(model, loss, optimizer, epochs=config.epochs,
-                        batch_size=config.batch_size, lr_decay=config.lr_decay,
-                        patience=config.patience, seed=config.seed, callbacks=callbacks)
-        if resume is not None:
-            resume.apply(solver)
-        try:
-            # overflow on the way to a non-finite loss is reported once, by the Solver's
-            # TrainingDiverged, not as a page of NumPy RuntimeWarnings first
-            with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-                result = solver.fit(data)
-        except TrainingDiverged as exc:
-            diverged, result = exc, exc.result  # type: ignore[attr-defined]
-        t0 = time.perf_counter()
-        test_metric = solver.evaluate(data.X_test, data.y_test, data.scale)
-        eval_seconds = time.perf_counter() - t0
+    data, model, loss, optimizer = build(config)
+    backend, backend_choice = model.backend, resolve_backend(config, data)[1]
+    solver = Solver(model, loss, optimizer, epochs=config.epochs,
+                    batch_size=config.batch_size, lr_decay=config.lr_decay,
+                    patience=config.patience, seed=config.seed, callbacks=callbacks)
+    if resume is not None:
+        resume.apply(solver)
+    try:
+        # overflow on the way to a non-finite loss is reported once, by the Solver's
+        # TrainingDiverged, not as a page of NumPy RuntimeWarnings first
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            result = solver.fit(data)
+    except TrainingDiverged as exc:
+        diverged, result = exc, exc.result  # type: ignore[attr-defined]
+    t0 = time.perf_counter()
+    test_metric = solver.evaluate(data.X_test, data.y_test, data.scale)
+    eval_seconds = time.perf_counter() - t0
     metrics: dict[str, Any] = {
         "dataset": config.dataset.split("/")[-1],
         "task": data.task,
         "backend": backend.name,
+        "backend_choice": backend_choice,
         "model": model.describe(),
         "n_params": model.n_params(),
         "epochs_run": len(result.history),

@@ -34,7 +34,9 @@ D = TrainConfig()
 @click.option("--seed", default=D.seed, show_default=True, type=int,
               help="Seeds the split, the init, the shuffling and dropout.")
 @click.option("--backend", default=D.backend, show_default=True,
-              help="Compute backend (numpy, or numba when installed).")
+              help="Compute backend: numpy, numba (compiled training steps), or auto: numba "
+                   "for runs of 3000 training steps or more (where it repays its start-up), "
+                   "numpy otherwise or where numba cannot be imported.")
 @click.option("--threads", default=None, type=int,
               help="BLAS threads [default: $NNPLUG_THREADS, else 1 when the largest matrix "
                    "product is small, all cores otherwise].")
