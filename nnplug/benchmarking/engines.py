@@ -80,8 +80,10 @@ class NNPlugEngine(Engine):
     def prepare(self) -> None:
         super().prepare()
         self.compile_seconds = self.solver.state.result.compile_seconds
-        if self.solver.not_compiled:
-            self.note = f"per op: {self.solver.not_compiled}"
+
+    def describe(self) -> dict[str, Any]:
+        # why a compiling backend trained per op (one line), else None
+        return {**super().describe(), "not_compiled": self.solver.not_compiled}
 
     def epoch(self) -> int:
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
