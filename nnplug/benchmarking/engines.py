@@ -31,7 +31,8 @@ class Engine:
 
     def prepare(self) -> None:
         t0 = time.perf_counter()
-        self.epoch()
+        with self.running():
+            self.epoch()
         self.warmup_seconds = time.perf_counter() - t0
 
     def epoch(self) -> int:
@@ -55,7 +56,7 @@ def build_solver(wl: Workload, backend: Any, threads: int | None):
     from ..spec import parse_token
     from ..training import DEFAULT_LOSSES, make_optimizer
 
-    model = Sequential.from_spec(wl.layers, wl.n_features, wl.n_outputs, rng=0,
+    model = Sequential.from_spec(wl.qualified_layers(), wl.n_features, wl.n_outputs, rng=0,
                                  dtype=np.float32, backend=backend)
     model.input_grad = False
     model.threads = threads
@@ -99,8 +100,8 @@ def nnplug_threads(workload: str, threads: int | None = None) -> int:
     from ..model import Sequential
 
     wl = WORKLOADS[workload]
-    model = Sequential.from_spec(wl.layers, wl.n_features, wl.n_outputs, rng=0,
-                                 backend="numpy")
+    model = Sequential.from_spec(wl.qualified_layers(), wl.n_features, wl.n_outputs,
+                                 rng=0, backend="numpy")
     model.threads = threads
     return model.blas_threads(wl.batch)
 
@@ -125,10 +126,6 @@ class SgemmEngine(Engine):
         from .. import threads
 
         return threads.limit(self.threads)
-
-    def prepare(self) -> None:
-        with self.running():
-            super().prepare()
 
     def epoch(self) -> int:
         for _ in range(self.CALLS):

@@ -137,10 +137,6 @@ class SklearnEngine(Engine):
 
         return threads.limit(self.threads)
 
-    def prepare(self) -> None:
-        with self.running():
-            super().prepare()
-
     def epoch(self) -> int:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")

@@ -34,6 +34,11 @@ class Spread:
     def as_dict(self) -> dict[str, float]:
         return {**asdict(self), "spread": self.ratio}
 
+    @classmethod
+    def from_dict(cls, d: Mapping[str, float]) -> "Spread":
+        """Back from :meth:`as_dict` (extra keys ignored)."""
+        return cls(d["median"], d["min"], d["max"], int(d["n"]))
+
 
 def spread(values: Iterable[float]) -> Spread:
     vals = [float(v) for v in values]

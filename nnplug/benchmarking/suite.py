@@ -92,14 +92,8 @@ def label(engine: Any) -> str:
 def run_warnings(results: list[dict[str, Any]], loads: Sequence[tuple[float, ...] | None],
              n_cores: int, threshold: float = stats.SPREAD_WARNING) -> list[str]:
     """The one-line warnings of a run: large spreads, and the highest load average seen."""
-    spreads = {}
-    for wl in results:
-        for name, e in wl["engines"].items():
-            spreads[f"{wl['workload']} {name}"] = stats.Spread(
-                e["median"], e["min"], e["max"], e["n"])
-        s = wl["sgemm"]
-        spreads[f"{wl['workload']} sgemm"] = stats.Spread(s["median"], s["min"], s["max"],
-                                                          s["n"])
+    spreads = {f"{wl['workload']} {name}": stats.Spread.from_dict(d) for wl in results
+               for name, d in [*wl["engines"].items(), ("sgemm", wl["sgemm"])]}
     out = stats.spread_warnings(spreads, threshold)
     highest = max((ld for ld in loads if ld is not None), key=lambda ld: ld[0], default=None)
     line = stats.load_warning(highest, n_cores)

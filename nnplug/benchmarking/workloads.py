@@ -37,6 +37,12 @@ class Workload:
     n_features: int
     n_outputs: int
 
+    def qualified_layers(self) -> str:
+        """``layers`` with the built-ins named by qualified name (``core/linear:256,...``),
+        as ``nnplug train``'s defaults: a plugin registering its own ``linear`` neither
+        breaks nor changes a benchmark."""
+        return ",".join(f"core/{token}" for token in self.layers.split(","))
+
     def widths(self) -> list[int]:
         """Input width, every ``linear``'s width, then the output width."""
         hidden = [int(t.positional) for t in parse_spec(self.layers) if t.name == "linear"]

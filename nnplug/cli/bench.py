@@ -84,6 +84,8 @@ def speed(workloads, backends, peers, rounds, seconds, threads, concurrent, prof
         raise click.BadParameter("--concurrent measures W1 and R1: select one of them",
                                  param_hint="'--workload'")
     names = backend_names(backends)
+    if not names:
+        raise click.BadParameter("no backend given", param_hint="'--backend'")
     found, missing = available_peers() if peers else ([], {})
     meta = {**suite.machine(), "options": {
         "workloads": workloads, "backends": names, "peers": found, "rounds": rounds,

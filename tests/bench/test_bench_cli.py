@@ -103,6 +103,7 @@ def test_concurrent_two_runs_at_once(tmp_path):
 @pytest.mark.parametrize("args, message", [
     (["--workload", "W3"], "Error: Invalid value for '--workload': unknown workload 'W3'"),
     (["--backend", "nope"], "Error: unknown backend 'nope'"),
+    (["--backend", ","], "Error: Invalid value for '--backend': no backend given"),
     (["--rounds", "0"], "Error: Invalid value for '--rounds'"),
     (["--seconds", "0"], "Error: Invalid value for '--seconds'"),
     (["--threads", "0"], "Error: Invalid value for '--threads'"),
