@@ -1,23 +1,20 @@
 """Benchmark fixtures: every benchmark runs once per available compute backend.
 
-Run with ``tox -e bench`` (or ``pytest benchmarks --benchmark-json=bench-results/x.json``
-then ``python benchmarks/compare.py bench-results/x.json`` for the side-by-side table).
-Workspaces are preallocated and reused as in training (the "steady state" regime).
+Run with ``tox -e bench`` (``nnplug bench``'s interleaved summary, then these kernel
+tables), or ``pytest benchmarks --benchmark-json=bench-results/x.json`` then
+``python benchmarks/compare.py bench-results/x.json``. Workspaces are preallocated and
+reused as in training (the "steady state" regime). Timing is never asserted.
 """
 import numpy as np
 import pytest
 
 from nnplug.backend import get_backend
-from nnplug.registry import get_registry
+from nnplug.benchmarking.engines import backend_names
 
 
-def available_backends():
-    return [c.name for c in get_registry().components("backend") if c.cls.availability()[0]]
-
-
-@pytest.fixture(params=available_backends())
+@pytest.fixture(params=backend_names("all"))
 def backend(request):
-    """A backend instance, warmed up (numba kernels compiled) by the first call of each op."""
+    """A backend instance; each benchmark warms its op up (numba compiles) first."""
     return get_backend(request.param)
 
 

@@ -34,7 +34,7 @@ COMMANDS = {
 SHORT_HELP = {
     "train": "Train a network on a dataset and report its test metric.",
     "plugins": "List registered components and the plugins that provide them.",
-    "bench": "Time training epochs per backend and show where the time goes by op.",
+    "bench": "Time training per backend and peer in interleaved rounds (paired ratios).",
     "datasets": "List dataset plugins and their files; fetch NAME downloads ahead.",
     "gradcheck": "Check every layer's and loss's gradients numerically (float64).",
     "evaluate": "Print a saved model's test metric on a dataset.",

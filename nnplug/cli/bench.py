@@ -1,215 +1,131 @@
-"""``nnplug bench``: epoch throughput of the W1/W2 workloads per backend, and where an
-epoch's time goes by backend op. The workload helpers are reused by ``benchmarks/``."""
+"""``nnplug bench``: training throughput of every backend and peer, measured in
+interleaved rounds, summarised as medians with their spread and paired ratios.
+
+The measuring lives in :mod:`nnplug.benchmarking`; this module holds the options and
+the order of the output (the short summary first). A further kind of benchmark (say, an
+accuracy comparison) is one more flag here that dispatches to its own module.
+"""
 from __future__ import annotations
 
-import time
-from typing import Any
+import sys
 
 import click
 
-#: MNIST-shaped random data, float32, SGD momentum (the issue's W1 and W2)
-WORKLOADS = {
-    "W1": ("linear:256,batchnorm,relu,linear:256,batchnorm,relu", 128),
-    "W2": ("linear:1024,batchnorm,relu,linear:1024,batchnorm,relu", 256),
-}
-N_FEATURES, N_CLASSES = 784, 10
+#: ``--seconds`` default: long enough for several S0/W1 epochs per measurement
+DEFAULT_SECONDS = 0.3
 
 
-def random_data(n: int, seed: int = 0):
-    """``n`` MNIST-shaped samples: uniform [0, 1) float32 pixels, labels 0..9."""
-    import numpy as np
+def _workloads(ctx, param, value):
+    from ..benchmarking.workloads import parse_workloads
 
-    from ..base import Data
-
-    rng = np.random.default_rng(seed)
-    X = rng.random((n, N_FEATURES), dtype=np.float32)
-    y = rng.integers(0, N_CLASSES, n)
-    empty_X, empty_y = X[:0], y[:0]
-    return Data(X, y, empty_X, empty_y, empty_X, empty_y,
-                classes=[str(i) for i in range(N_CLASSES)])
+    try:
+        return parse_workloads(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
 
 
-def make_solver(workload: str, *, seed: int = 0, dtype: str = "float32"):
-    """Sequential + softmax_ce + momentum(lr 0.01, 0.9) Solver for one epoch of ``workload``."""
-    from ..model import Sequential
-    from ..registry import get_registry
-    from ..solver import Solver
-    from ..training import make_optimizer
+def _json_path(ctx, param, value):
+    if value is None:
+        return None
+    from ..errors import NNPlugError
+    from .trainrun import check_output
 
-    spec, batch = WORKLOADS[workload]
-    model = Sequential.from_spec(spec, N_FEATURES, N_CLASSES, rng=seed, dtype=dtype)
-    model.input_grad = False  # as in nnplug train (and PyTorch: the data needs no grad)
-    opt = make_optimizer("momentum", lr=0.01, momentum=0.9, weight_decay=0.0)
-    loss = get_registry().create("loss", "softmax_ce")
-    return Solver(model, loss, opt, epochs=1, batch_size=batch, seed=seed)
-
-
-def n_weights(workload: str) -> int:
-    """Multiply-accumulate weights per sample (the Linear matrices)."""
-    dims = [N_FEATURES] + [int(t.split(":")[1]) for t in WORKLOADS[workload][0].split(",")
-                           if t.startswith("linear:")] + [N_CLASSES]
-    return sum(a * b for a, b in zip(dims, dims[1:]))
-
-
-def sgemm_gflops(workload: str, repeat: int = 20) -> float:
-    """Best measured float32 GEMM rate (GFLOP/s) on the workload's first-layer shape."""
-    import numpy as np
-
-    _, batch = WORKLOADS[workload]
-    width = int(WORKLOADS[workload][0].split(",")[0].split(":")[1])
-    rng = np.random.default_rng(0)
-    a = rng.random((batch, N_FEATURES), dtype=np.float32)
-    b = rng.random((N_FEATURES, width), dtype=np.float32)
-    out = np.empty((batch, width), np.float32)
-    np.matmul(a, b, out=out)
-    best = float("inf")
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        np.matmul(a, b, out=out)
-        best = min(best, time.perf_counter() - t0)
-    return 2.0 * batch * N_FEATURES * width / best / 1e9
-
-
-def gemm_limit(workload: str, gflops: float, *, input_grad: bool = True) -> float:
-    """Samples/s if an epoch were only its GEMMs: GFLOP/s / (6 x weights) FLOPs per sample;
-    ``input_grad=False``: less the 2 x 784 x width of the skipped d loss / d input GEMM."""
-    flops = 6 * n_weights(workload)
-    if not input_grad:
-        flops -= 2 * N_FEATURES * int(WORKLOADS[workload][0].split(",")[0].split(":")[1])
-    return gflops * 1e9 / flops
-
-
-def time_epoch(workload: str, backend: str, n: int, *, repeat: int = 3, seed: int = 0
-               ) -> list[float]:
-    """Seconds per epoch of ``n`` samples, ``repeat`` times, after one warm-up epoch."""
-    from ..backend import use_backend
-
-    data = random_data(n, seed)
-    with use_backend(backend):
-        solver = make_solver(workload, seed=seed)
-        solver.fit(random_data(4 * WORKLOADS[workload][1], seed))  # warm-up: compile, buffers
-        times = []
-        for _ in range(repeat):
-            t0 = time.perf_counter()
-            solver.fit(data)
-            times.append(time.perf_counter() - t0)
-    return times
-
-
-class OpTimer:
-    """Times every public backend op, exclusive of the ops it calls itself (so a fused
-    ``linear_act_forward`` shows its GEMM apart from the ``bias_act`` it delegates to)."""
-
-    def __init__(self, inner: Any):
-        self.seconds: dict[str, float] = {}
-        self.calls: dict[str, int] = {}
-        stack: list[float] = []  # child time accumulated per open call
-        me = self
-
-        def wrap(name: str, fn: Any) -> Any:
-            def timed(self_, *args, **kwargs):
-                stack.append(0.0)
-                t0 = time.perf_counter()
-                try:
-                    return fn(self_, *args, **kwargs)
-                finally:
-                    dt = time.perf_counter() - t0
-                    child = stack.pop()
-                    if stack:
-                        stack[-1] += dt
-                    me.seconds[name] = me.seconds.get(name, 0.0) + dt - child
-                    me.calls[name] = me.calls.get(name, 0) + 1
-            return timed
-
-        cls = type(inner)
-        methods = {name: wrap(name, getattr(cls, name)) for name in dir(cls)
-                   if not name.startswith("_") and callable(getattr(cls, name))
-                   and name != "availability"}
-        timed_cls = type(f"Timed{cls.__name__}", (cls,), methods)
-        self.backend = object.__new__(timed_cls)
-        self.backend.__dict__.update(inner.__dict__)
-
-
-def profile_epoch(workload: str, backend: str, n: int, seed: int = 0
-                  ) -> tuple[float, OpTimer]:
-    """One timed epoch with every backend op timed: ``(epoch seconds, timer)``."""
-    from ..backend import get_backend, use_backend
-
-    data = random_data(n, seed)
-    timer = OpTimer(get_backend(backend))
-    with use_backend(backend):
-        solver = make_solver(workload, seed=seed)
-        solver.fit(random_data(4 * WORKLOADS[workload][1], seed))
-    with use_backend(timer.backend):
-        t0 = time.perf_counter()
-        solver.fit(data)
-        total = time.perf_counter() - t0
-    return total, timer
-
-
-def _print_profile(total: float, timer: OpTimer, n: int) -> None:
-    rows = sorted(timer.seconds.items(), key=lambda kv: -kv[1])
-    click.echo(f"  {'op':<30} {'calls':>7} {'ms/epoch':>10} {'share':>7}")
-    for op, sec in rows:
-        click.echo(f"  {op:<30} {timer.calls[op]:>7} {sec * 1e3:>10.1f} {sec / total:>7.1%}")
-    rest = total - sum(timer.seconds.values())
-    click.echo(f"  {'(outside ops: batching, metrics, python)':<38} {rest * 1e3:>10.1f} "
-               f"{rest / total:>7.1%}")
-    click.echo(f"  epoch {total * 1e3:.1f} ms = {n / total:,.0f} samples/s (profiled; the "
-               "timer adds ~1 us per op; an op's time excludes the ops it calls)")
+    try:
+        check_output(value, "the JSON file")  # fail before measuring, not after
+    except NNPlugError as exc:
+        raise click.BadParameter(str(exc)) from None
+    return value
 
 
 @click.command()
-@click.option("--workload", "workloads", type=click.Choice(["W1", "W2", "all"]),
-              default="all", show_default=True,
-              help="W1 = 784-256-BN-ReLU-256-BN-ReLU-10 batch 128; W2 = the same 1024 wide, "
-                   "batch 256.")
+@click.option("--workload", "workloads", default="all", show_default=True,
+              callback=_workloads,
+              help="Comma-separated: S0 (the default `nnplug train`: 64-256-BN-ReLU-"
+                   "dropout-10, batch 32, digits-shaped), W1 (784-256-BN-ReLU-256-BN-ReLU-10, "
+                   "batch 128), W2 (W1 1024 wide, batch 256), R1 (8-128-128-1 Adam "
+                   "regression, batch 32), or all.")
 @click.option("--backend", "backends", default="all", show_default=True,
-              help="A backend name, or 'all' available ones.")
-@click.option("--samples", default=8192, show_default=True, type=click.IntRange(512),
-              help="Samples per timed epoch (MNIST-shaped random data).")
-@click.option("--repeat", default=3, show_default=True, type=click.IntRange(1),
-              help="Timed epochs per backend; the best is reported.")
-@click.option("--blas-threads", default=None, type=click.IntRange(1),
-              help="Limit BLAS threads (threadpoolctl) for the run.")
-@click.option("--profile/--no-profile", default=True, show_default=True,
-              help="Also print where one epoch's time goes, by backend op.")
-def bench(workloads, backends, samples, repeat, blas_threads, profile):
-    """Time training epochs per backend and show where the time goes by op."""
-    import contextlib
+              help="Comma-separated nnplug backends, or all available ones.")
+@click.option("--peers/--no-peers", default=True, show_default=True,
+              help="Also time PyTorch and scikit-learn on the same workloads, when they "
+                   "import.")
+@click.option("--rounds", default=5, show_default=True, type=click.IntRange(1),
+              help="Interleaved rounds; every engine is timed once per round.")
+@click.option("--seconds", default=DEFAULT_SECONDS, show_default=True,
+              type=click.FloatRange(0, min_open=True),
+              help="Minimum time per measurement (whole epochs until it has passed).")
+@click.option("--threads", default=None, type=click.IntRange(1),
+              help="BLAS threads for every engine [default: nnplug's policy per workload: "
+                   "$NNPLUG_THREADS, else 1 for small matrix products, else all cores].")
+@click.option("--concurrent", is_flag=True,
+              help="Also time two identical runs at once (W1 and R1, as selected) against "
+                   "one alone, in subprocesses.")
+@click.option("--profile", is_flag=True,
+              help="Also show where a per-op epoch's time goes, by backend op.")
+@click.option("--json", "json_path", default=None, type=click.Path(dir_okay=False),
+              callback=_json_path, help="Write everything measured to this JSON file.")
+def bench(workloads, backends, peers, rounds, seconds, threads, concurrent, profile,
+          json_path):
+    """Time training per backend and peer in interleaved rounds: medians, spreads, paired
+    ratios, the GEMM-bound limit; warnings when the numbers cannot be trusted."""
+    speed(workloads, backends, peers, rounds, seconds, threads, concurrent, profile,
+          json_path)
 
-    from ..backend import get_backend
-    from ..registry import get_registry
 
-    if backends == "all":
-        names = [c.name for c in get_registry().components("backend")
-                 if c.cls.availability()[0]]
-    else:
-        names = [b.strip() for b in backends.split(",") if b.strip()]
-        for name in names:
-            get_backend(name)  # one-line error if unknown or unavailable
-    limit: contextlib.AbstractContextManager = contextlib.nullcontext()
-    if blas_threads:
-        from threadpoolctl import threadpool_limits
+def speed(workloads, backends, peers, rounds, seconds, threads, concurrent, profile,
+          json_path) -> None:
+    from ..benchmarking import concurrent as two
+    from ..benchmarking import report, suite
+    from ..benchmarking.engines import backend_names
+    from ..benchmarking.peers import available_peers
+    from ..io import write_json
 
-        limit = threadpool_limits(blas_threads, user_api="blas")
-    with limit:
-        for wl in (["W1", "W2"] if workloads == "all" else [workloads]):
-            gf = sgemm_gflops(wl)
-            click.echo(f"{wl}: {WORKLOADS[wl][0]} -> 10, batch {WORKLOADS[wl][1]}, "
-                       f"{samples} samples/epoch; sgemm {gf:.0f} GFLOP/s -> GEMM-bound "
-                       f"limit {gemm_limit(wl, gf):,.0f} samples/s ("
-                       f"{gemm_limit(wl, gf, input_grad=False):,.0f} without the d/d input "
-                       "GEMM that training skips)")
-            rates = {}
-            for name in names:
-                times = time_epoch(wl, name, samples, repeat=repeat)
-                rates[name] = samples / min(times)
-                click.echo(f" {name:<8} {rates[name]:>10,.0f} samples/s (best of {repeat}: "
-                           + ", ".join(f"{t * 1e3:.0f}" for t in times) + " ms)")
-                if profile:
-                    _print_profile(*profile_epoch(wl, name, samples), samples)
-            if "numpy" in rates:
-                for name, rate in rates.items():
-                    if name != "numpy":
-                        click.echo(f" {name} / numpy = {rate / rates['numpy']:.2f}x")
+    if concurrent and not set(workloads) & set(two.CONCURRENT_WORKLOADS):
+        raise click.BadParameter("--concurrent measures W1 and R1: select one of them",
+                                 param_hint="'--workload'")
+    names = backend_names(backends)
+    if not names:
+        raise click.BadParameter("no backend given", param_hint="'--backend'")
+    found, missing = available_peers() if peers else ([], {})
+    meta = {**suite.machine(), "options": {
+        "workloads": workloads, "backends": names, "peers": found, "rounds": rounds,
+        "seconds": seconds, "threads": threads}}
+    progress = _progress()
+    results = [suite.bench_workload(wl, names + found, rounds=rounds, seconds=seconds,
+                                    threads=threads, progress=progress) for wl in workloads]
+    meta["load_average_after"] = suite.load_average()
+    warnings = suite.run_warnings(results, [meta["load_average"],
+                                            meta["load_average_after"]], meta["cores"])
+    lines = report.summary(meta, results, warnings, rounds, seconds)
+    lines += [f"Note: peer {name} skipped: {why}" for name, why in missing.items()]
+    if progress is not None:
+        progress("")  # erase the progress line
+    click.echo("\n".join(lines))
+    record = {"meta": meta, "workloads": results, "warnings": warnings}
+    if concurrent:
+        runs = two.run_all([w for w in workloads if w in two.CONCURRENT_WORKLOADS],
+                           names + found, rounds=rounds, seconds=seconds, threads=threads,
+                           progress=progress)
+        click.echo("\n".join(report.concurrent_block(runs)))
+        record["concurrent"] = runs
+    if profile:
+        from ..benchmarking.profile import profile as profile_epoch
+
+        profiles = [profile_epoch(wl, name, threads) for wl in workloads for name in names]
+        click.echo("\n".join(report.profile_section(profiles)))
+        record["profile"] = profiles
+    if json_path:
+        write_json(json_path, record)
+        click.echo(f"\nWrote {json_path}")
+
+
+def _progress():
+    """Progress lines on a terminal's stderr (erased as they go); nothing otherwise, so
+    a log or CI output starts with the summary."""
+    if not sys.stderr.isatty():
+        return None
+
+    def say(text: str) -> None:
+        click.echo(f"\r\033[K{text}", err=True, nl=False)
+
+    return say

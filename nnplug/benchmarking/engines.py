@@ -1,0 +1,160 @@
+"""Engines: one way each to train a workload -- an nnplug backend through the real
+:class:`~nnplug.solver.Solver`, or a peer library (:mod:`.peers`) -- behind one small
+interface that the timing loop (:mod:`.rounds`) drives.
+"""
+from __future__ import annotations
+
+import contextlib
+import functools
+import time
+from typing import Any, ContextManager
+
+import numpy as np
+
+from .workloads import WORKLOADS, Workload, make_data
+
+
+class Engine:
+    """``prepare()`` once (warm-up: compilation, first touch), then ``epoch()`` repeatedly
+    inside ``running()``; ``epoch`` returns the samples it trained on."""
+
+    name = ""
+    #: how it trains ("compiled", "per-op", "eager", ...), for the table
+    path = ""
+    #: BLAS (or intra-op) threads it uses
+    threads = 1
+    #: seconds the warm-up spent compiling (nnplug's compiled path), and the whole warm-up
+    compile_seconds = 0.0
+    warmup_seconds = 0.0
+    #: a footnote (what differs from the workload), or ""
+    note = ""
+
+    def prepare(self) -> None:
+        t0 = time.perf_counter()
+        with self.running():
+            self.epoch()
+        self.warmup_seconds = time.perf_counter() - t0
+
+    def epoch(self) -> int:
+        raise NotImplementedError
+
+    def running(self) -> ContextManager[Any]:
+        """The context a measurement runs in (e.g. a thread limit)."""
+        return contextlib.nullcontext()
+
+    def describe(self) -> dict[str, Any]:
+        return {"path": self.path, "threads": self.threads,
+                "compile_seconds": self.compile_seconds,
+                "warmup_seconds": self.warmup_seconds, "note": self.note}
+
+
+def build_solver(wl: Workload, backend: Any, threads: int | None):
+    """Model, loss and optimizer of ``wl`` on ``backend`` in a one-epoch Solver, set up as
+    ``nnplug train`` sets them (no d loss / d input, the BLAS thread policy)."""
+    from ..model import Sequential, make_component
+    from ..solver import Solver
+    from ..spec import parse_token
+    from ..training import DEFAULT_LOSSES, make_optimizer
+
+    model = Sequential.from_spec(wl.qualified_layers(), wl.n_features, wl.n_outputs, rng=0,
+                                 dtype=np.float32, backend=backend)
+    model.input_grad = False
+    model.threads = threads
+    loss = make_component("loss", parse_token(DEFAULT_LOSSES[wl.task]))
+    opt = make_optimizer(f"core/{wl.optimizer}", lr=wl.lr, momentum=0.9,
+                         weight_decay=wl.weight_decay, task=wl.task)
+    return Solver(model, loss, opt, epochs=1, batch_size=wl.batch, seed=0,
+                  handle_sigint=False)
+
+
+class NNPlugEngine(Engine):
+    """A backend (name or instance) training the workload through the real Solver: the
+    compiled path when the backend compiles the model, per op otherwise."""
+
+    def __init__(self, workload: str, backend: Any, threads: int | None = None):
+        self.workload = WORKLOADS[workload]
+        self.data = make_data(workload)
+        self.solver = build_solver(self.workload, backend, threads)
+        self.name = self.solver.model.backend.name
+        self.threads = self.solver.model.blas_threads(self.workload.batch)
+
+    def prepare(self) -> None:
+        super().prepare()
+        self.compile_seconds = self.solver.state.result.compile_seconds
+
+    def describe(self) -> dict[str, Any]:
+        # why a compiling backend trained per op (one line), else None
+        return {**super().describe(), "not_compiled": self.solver.not_compiled}
+
+    def epoch(self) -> int:
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            result = self.solver.fit(self.data)
+        self.path, self.threads = result.path, result.blas_threads
+        return result.samples_seen
+
+
+@functools.lru_cache(maxsize=None)
+def nnplug_threads(workload: str, threads: int | None = None) -> int:
+    """The BLAS threads nnplug uses for ``workload`` (the request, else the policy of
+    :mod:`nnplug.threads`): what peers and sgemm are given so every engine gets the same."""
+    from ..model import Sequential
+
+    wl = WORKLOADS[workload]
+    model = Sequential.from_spec(wl.qualified_layers(), wl.n_features, wl.n_outputs,
+                                 rng=0, backend="numpy")
+    model.threads = threads
+    return model.blas_threads(wl.batch)
+
+
+class SgemmEngine(Engine):
+    """float32 ``np.matmul(a, b, out=)`` on the workload's largest GEMM shape, with the
+    same BLAS threads; an "epoch" is 16 calls and returns their FLOPs."""
+
+    name = "sgemm"
+    path = "np.matmul"
+    CALLS = 16
+
+    def __init__(self, workload: str, threads: int | None = None):
+        m, k, n = self.shape = WORKLOADS[workload].largest_gemm()
+        rng = np.random.default_rng(0)
+        self.a = rng.random((m, k), dtype=np.float32)
+        self.b = rng.random((k, n), dtype=np.float32)
+        self.out = np.empty((m, n), np.float32)
+        self.threads = nnplug_threads(workload, threads)
+
+    def running(self) -> ContextManager[Any]:
+        from .. import threads
+
+        return threads.limit(self.threads)
+
+    def epoch(self) -> int:
+        for _ in range(self.CALLS):
+            np.matmul(self.a, self.b, out=self.out)
+        m, k, n = self.shape
+        return 2 * m * k * n * self.CALLS
+
+
+def backend_names(spec: str) -> list[str]:
+    """``"all"`` -> every available backend; else the comma-separated names, each checked
+    (one-line error if unknown or unavailable)."""
+    from ..backend import get_backend
+    from ..registry import get_registry
+
+    if spec.strip() == "all":
+        return [c.name for c in get_registry().components("backend")
+                if c.cls.availability()[0]]
+    names = list(dict.fromkeys(b.strip() for b in spec.split(",") if b.strip()))
+    for name in names:
+        get_backend(name)
+    return names
+
+
+def make_engine(name: str, workload: str, threads: int | None = None) -> Engine:
+    """An engine by name: ``torch``, ``sklearn``, ``sgemm`` or an nnplug backend."""
+    from . import peers
+
+    if name in peers.PEERS:
+        return peers.PEERS[name](workload, nnplug_threads(workload, threads))
+    if name == "sgemm":
+        return SgemmEngine(workload, threads)
+    return NNPlugEngine(workload, name, threads)
