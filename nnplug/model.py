@@ -264,15 +264,16 @@ class Sequential:
             return layer.init_scheme or "xavier"
         return "xavier"
 
-    def widths(self) -> list[int]:
-        """Input width, then every layer's output width."""
-        return [self.in_features or 0] + [layer.out_features or 0 for layer in self.layers]
+    def gemm_shapes(self) -> list[tuple[int, int]]:
+        """``(in, out)`` of every matrix product: each layer's 2-d parameters."""
+        return [tuple(p.shape) for layer in self.layers for p in layer.params.values()
+                if p.ndim == 2]
 
     def blas_threads(self, batch: int) -> int:
         """The BLAS threads a run of ``batch`` rows uses (:func:`nnplug.threads.choose`)."""
         from . import threads
 
-        return threads.choose(self.widths(), batch, self.threads)
+        return threads.choose(self.gemm_shapes(), batch, self.threads)
 
     @property
     def out_features(self) -> int | None:

@@ -41,19 +41,19 @@ def requested(threads: int | None = None) -> int | None:
     return threads
 
 
-def largest_gemm_flops(widths: list[int], batch: int) -> int:
-    """FLOPs of the largest GEMM in a training step of a stack with these layer widths
-    (forward x W, backward x^T dz and dz W^T all have the same m n k)."""
-    return max((2 * batch * a * b for a, b in zip(widths, widths[1:])), default=0)
+def largest_gemm_flops(shapes: list[tuple[int, int]], batch: int) -> int:
+    """FLOPs of the largest GEMM in a training step whose weight matrices have these
+    ``(in, out)`` shapes (forward x W, backward x^T dz and dz W^T share m n k)."""
+    return max((2 * batch * a * b for a, b in shapes), default=0)
 
 
-def choose(widths: list[int], batch: int, threads: int | None = None) -> int:
+def choose(shapes: list[tuple[int, int]], batch: int, threads: int | None = None) -> int:
     """The BLAS threads for a run: the request, else 1 below the measured size, else all
     cores (``os.cpu_count()``; the process's affinity mask when it is narrower)."""
     asked = requested(threads)
     if asked is not None:
         return asked
-    if largest_gemm_flops(widths, batch) < SINGLE_THREAD_BELOW:
+    if largest_gemm_flops(shapes, batch) < SINGLE_THREAD_BELOW:
         return 1
     try:
         return max(1, len(os.sched_getaffinity(0)))

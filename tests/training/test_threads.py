@@ -1,5 +1,7 @@
 """BLAS threads: one below a GEMM size, all cores above; --threads / NNPLUG_THREADS win;
 the count holds for the whole run (threadpoolctl reports it) and is restored after."""
+import os
+
 import numpy as np
 import pytest
 
@@ -10,21 +12,22 @@ from nnplug.training import TrainConfig, train
 
 def test_small_runs_use_one_thread_large_ones_every_core(monkeypatch):
     monkeypatch.delenv(threads.THREADS_ENV, raising=False)
-    assert threads.choose([64, 256, 10], 32) == 1
-    big = threads.choose([784, 2048, 2048, 10], 512)
-    assert big == threads.choose([10, 10], 2, threads=big) >= 1
-    assert threads.largest_gemm_flops([784, 2048, 10], 512) == 2 * 512 * 784 * 2048
-    assert threads.largest_gemm_flops([784, 2048, 10], 512) >= threads.SINGLE_THREAD_BELOW
+    small = [(64, 256), (256, 10)]
+    assert threads.choose(small, 32) == 1
+    large = [(784, 2048), (2048, 2048), (2048, 10)]
+    assert threads.largest_gemm_flops(large, 512) == 2 * 512 * 2048 * 2048
+    assert threads.largest_gemm_flops(large, 512) >= threads.SINGLE_THREAD_BELOW
+    assert threads.choose(large, 512) == len(os.sched_getaffinity(0))
 
 
 def test_explicit_request_and_environment(monkeypatch):
     monkeypatch.setenv(threads.THREADS_ENV, "3")
-    assert threads.choose([64, 256, 10], 32) == 3
-    assert threads.choose([64, 256, 10], 32, threads=2) == 2  # the option beats the env
+    assert threads.choose([(64, 256)], 32) == 3
+    assert threads.choose([(64, 256)], 32, threads=2) == 2  # the option beats the env
     for bad in ("0", "-1", "two", "1.5"):
         monkeypatch.setenv(threads.THREADS_ENV, bad)
         with pytest.raises(NNPlugError, match="NNPLUG_THREADS|>= 1"):
-            threads.choose([64, 256, 10], 32)
+            threads.choose([(64, 256)], 32)
 
 
 class Observe:
