@@ -115,23 +115,28 @@ class OptimizerKernels:
 
 
 class CompiledTrainer(Protocol):
-    """What :meth:`nnplug.backend.Backend.compile_training` returns."""
+    """What :meth:`nnplug.backend.Backend.compile` returns (and the Solver uses)."""
 
     #: seconds spent compiling (0.0 when every kernel came from the cache)
     compile_seconds: float
 
+    def prepare(self, data: Any = None) -> float:
+        """Compile or load the compiled code now; return the seconds spent compiling.
+        Raises :class:`NotCompiled` if it cannot be compiled (the caller runs per op)."""
+
     def train_steps(self, X: np.ndarray, y: np.ndarray, order: np.ndarray, start: int,
                     stop: int, batch_size: int, lrs: np.ndarray, scale: float
                     ) -> tuple[float, float, int, int]:
-        """Run steps ``start..stop-1`` of the epoch whose sample order is ``order``;
-        returns ``(loss sum, metric sum, samples, index of a non-finite step or -1)``."""
+        """Run training steps ``start..stop-1`` of the epoch whose sample order is
+        ``order`` (``lrs``: one learning rate per step); returns ``(loss sum, metric sum,
+        samples, index of the step whose loss was not finite or -1)``; with a bad step the
+        first value is that step's loss and nothing of that step was applied."""
 
     def predict(self, X: np.ndarray, scale: float) -> np.ndarray:
         """Eval-mode outputs for every row of ``X``."""
 
-    def evaluate(self, X: np.ndarray, y: np.ndarray, scale: float
-                 ) -> tuple[float, float, np.ndarray | None]:
-        """Eval-mode ``(mean loss, metric, outputs)`` over ``X``."""
+    def evaluate(self, X: np.ndarray, y: np.ndarray, scale: float) -> tuple[float, float]:
+        """Eval-mode ``(mean loss, metric)`` over ``X``: accuracy, or RMSE over all outputs."""
 
 
 def describe(kernels: Any) -> str:
