@@ -16,7 +16,8 @@ from .textcheck import is_printable, printable
 
 #: core layers that keep the width of their input (the chain of widths runs through them)
 SAME_WIDTH = {"relu", "sigmoid", "tanh", "batchnorm", "dropout"}
-#: longest text accepted for a name (dataset, metric) and for a dataset option value
+#: longest text accepted for a name (dataset, metric: printed, so printable too) and for a
+#: dataset option value (a column name may hold any character; readers print it sanitised)
 NAME_CAP, TEXT_CAP = 100, 1 << 20
 #: the rows ``Sequential.predict_raw`` pushes through the network at once
 PREDICT_BATCH = 1024
@@ -33,7 +34,7 @@ def _number(value: Any) -> bool:
 
 def _scalar(value: Any) -> bool:
     return value is None or isinstance(value, bool) or _number(value) or \
-        is_printable(value, TEXT_CAP)
+        (isinstance(value, str) and len(value) <= TEXT_CAP)
 
 
 def training_problem(training: Any) -> str | None:
@@ -104,7 +105,7 @@ def check_model_header(meta: dict[str, Any], arrays: dict[str, Any], source: Any
         raise bad("scale must be a finite number > 0")
     classes, names = meta.get("classes"), meta.get("feature_names")
     if classes is not None and not (isinstance(classes, list) and all(
-            is_printable(c, TEXT_CAP) for c in classes)):
+            isinstance(c, str) for c in classes)):
         raise bad("classes must be a list of names")
     if names is not None and not (isinstance(names, list) and len(names) == in_features
                                   and all(isinstance(n, str) for n in names)):

@@ -56,18 +56,19 @@ def read_csv(path: str | Path, target: str, *, features: list[str] | None = None
                             f"appears twice in the header")
         index = {h: i for i, h in enumerate(header)}
         columns = textcheck.printable(", ".join(header), 300)
+        shown = textcheck.printable(target, 60)
         if target not in index:
-            raise DataError(f"{path}: no column '{target}' for --target; columns: {columns}")
+            raise DataError(f"{path}: no column '{shown}' for --target; columns: {columns}")
         names = features if features else [h for h in header if h != target]
         unknown = [f for f in names if f not in index]
         if unknown:
-            raise DataError(f"{path}: no column '{unknown[0]}' in --features; columns: "
-                            f"{columns}")
+            raise DataError(f"{path}: no column '{textcheck.printable(unknown[0], 60)}' in "
+                            f"--features; columns: {columns}")
         if target in names:
-            raise DataError(f"{path}: column '{target}' is both a feature and the target")
+            raise DataError(f"{path}: column '{shown}' is both a feature and the target")
         if not names:
             raise DataError(f"{path}: no feature columns: the file holds only the target "
-                            f"column '{target}'")
+                            f"column '{shown}'")
         cols, t_col = [index[f] for f in names], index[target]
         values = array("d")
         labels: list[str] = []
@@ -92,7 +93,7 @@ def read_csv(path: str | Path, target: str, *, features: list[str] | None = None
                     row_values.append(number)
                 label = row[t_col].strip()
                 if label.lower() in MISSING:
-                    problem = problem or f"line {line}, column '{target}': missing target"
+                    problem = problem or f"line {line}, column '{shown}': missing target"
                 if problem:
                     if not drop_missing:
                         raise DataError(f"{path}: {problem} (--drop-missing skips such rows, "

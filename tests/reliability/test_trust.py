@@ -156,3 +156,21 @@ def test_predictions_of_a_model_trained_on_huge_labels_name_them(cli, tmp_path):
     res = cli("predict", "--model", tmp_path / "m.npz", "--input", tmp_path / "x.csv")
     header = next(csv.reader(io.StringIO(res.stdout)))
     assert header == ["class", "p_0", "p_100000000000000000000", "p_200000000000000000000"]
+
+
+def test_odd_but_legal_names_still_round_trip(cli, tmp_path):
+    """Header checks must not refuse real models: a target column and class names holding
+    a tab (quoted CSV cells) save, load, predict and evaluate."""
+    labels = ("x\ty", "z")
+    rows = [f'{i % 5},"{labels[i % 2]}"' for i in range(60)]
+    (tmp_path / "d.csv").write_text('a,"t\tgt"\n' + "\n".join(rows) + "\n")
+    res = cli("train", "--dataset", "csv", "--data", tmp_path / "d.csv", "--target", "t\tgt",
+              *FAST, "--save", tmp_path / "m.npz")
+    assert res.exit_code == 0, res.output
+    assert nnplug.load(tmp_path / "m.npz").classes == ["x\ty", "z"]
+    res = cli("evaluate", "--model", tmp_path / "m.npz", "--data", tmp_path / "d.csv")
+    assert res.exit_code == 0, res.output
+    res = cli("train", "--dataset", "csv", "--data", tmp_path / "d.csv", "--target", "t\ngt",
+              *FAST)
+    assert res.exit_code == 1 and res.stderr.count("\n") == 1
+    assert "no column 't?gt' for --target" in res.stderr
