@@ -60,11 +60,11 @@ def bomb_npz(path: Path, name: str, nbytes: int, extra: dict[str, bytes] | None 
             zf.writestr(f"{key}.npy", member)
         info = zipfile.ZipInfo(f"{name}.npy")
         info.compress_type = zipfile.ZIP_DEFLATED
-        _write_raw(zf, info, data, crc, len(header) + nbytes)
+        write_raw_member(zf, info, data, crc, len(header) + nbytes)
     return path
 
 
-def _write_raw(zf: zipfile.ZipFile, info: zipfile.ZipInfo, data: bytes, crc: int,
+def write_raw_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, data: bytes, crc: int,
                size: int) -> None:
     """Append a member whose (already compressed) bytes and sizes we give."""
     info.CRC, info.compress_size, info.file_size = crc, len(data), size

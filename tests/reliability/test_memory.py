@@ -11,7 +11,7 @@ import os
 import numpy as np
 import pytest
 
-from conftest import SMALL_LIMIT
+from childrun import SMALL_LIMIT
 from hostile import (META_KEY, bomb_npz, idx_bomb, idx_file, model_parts, npy_bytes,
                      npy_header, write_model, write_npz)
 from idxfiles import fake_mnist
@@ -132,14 +132,14 @@ def test_member_declaring_more_than_its_bytes_can_hold(run, tmp_path):
     import zipfile
     import zlib
 
-    from hostile import _write_raw
+    from hostile import write_raw_member
 
     data = zlib.compress(npy_header((1 << 30,)) + bytes(1000))[2:-4]
     with zipfile.ZipFile(tmp_path / "d.npz", "w") as zf:
         zf.writestr("y.npy", npy_bytes(np.zeros(3)))
         info = zipfile.ZipInfo("X.npy")
         info.compress_type = zipfile.ZIP_DEFLATED
-        _write_raw(zf, info, data, 0, 4 << 30)
+        write_raw_member(zf, info, data, 0, 4 << 30)
     refused(run("train", "--dataset", "npz", "--data", tmp_path / "d.npz", *QUIET,
                 env={"NNPLUG_MAX_BYTES": "64G"}), "member 'X' declares 4.0 GiB but holds")
 
