@@ -189,3 +189,12 @@ def test_hidden_and_layer_widths_are_judged_before_building(cli):
         assert res.exit_code == 1 and "Traceback" not in res.output
         assert res.stderr.count("\n") == 1 and "more than the NNPLUG_MAX_BYTES limit" in \
             res.stderr
+
+
+def test_billions_of_empty_rows(run, tmp_path):
+    """Zero bytes of data, 2**31 rows: every per-row array downstream would be gigabytes
+    (found by the fuzz suite)."""
+    empty = npy_header((2 ** 31, 0))
+    write_npz(tmp_path / "d.npz", {"X": empty, "y": empty})
+    refused(run("train", "--dataset", "npz", "--data", tmp_path / "d.npz", *QUIET),
+            "needs 16.0 GiB, more than the NNPLUG_MAX_BYTES limit")
