@@ -17,6 +17,7 @@ import numpy as np
 from . import __version__
 from .base import Data, Loss
 from .errors import NNPlugError, SpecError
+from .header import check_classes, check_model_header
 from .io import (FORMAT_VERSION, MODEL_FORMAT, ModelFileError, component_record, read_arrays,
                  resolve_component, save_arrays)
 from .model import Sequential, make_component
@@ -95,6 +96,7 @@ def rebuild(meta: dict[str, Any], arrays: dict[str, np.ndarray], source: Any,
             registry: Registry | None = None) -> tuple[Sequential, Loss]:
     """Recreate the network and loss a header describes and load their state."""
     registry = registry or get_registry()
+    check_model_header(meta, arrays, source)  # types, declared sizes: before any allocation
     try:
         records, loss_rec = list(meta["layers"]), dict(meta["loss"])
         in_features, dtype = int(meta["in_features"]), np.dtype(meta["dtype"])
@@ -135,6 +137,7 @@ def rebuild(meta: dict[str, Any], arrays: dict[str, np.ndarray], source: Any,
         raise ModelFileError(f"{source} does not match its own architecture ({exc})") from None
     except (TypeError, ValueError, AttributeError, KeyError, OverflowError) as exc:
         raise ModelFileError(f"{source} has a damaged header ({exc})") from None
+    check_classes(meta, network.out_features, source)
     network.eval()
     return network, loss
 

@@ -23,6 +23,7 @@ from .errors import NNPlugError
 from .io import (CHECKPOINT_FORMAT, FORMAT_VERSION, ModelFileError, read_arrays,
                  save_arrays)
 from .solver import EpochRecord, FitResult, FitState, Solver
+from .textcheck import printable
 
 BEST, LAST = "best.npz", "last.npz"
 
@@ -77,6 +78,11 @@ class Checkpoint:
         self.meta, self.arrays = read_arrays(self.path, CHECKPOINT_FORMAT)
         if not isinstance(self.meta.get("config"), dict) or "rng" not in self.meta:
             raise ModelFileError(f"{self.path} is an incomplete checkpoint")
+        for key in ("epoch", "epochs", "bad_epochs"):
+            value = self.meta.get(key)
+            if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+                raise ModelFileError(f"{self.path} is a damaged checkpoint ({key} must be a "
+                                     f"count, not {printable(repr(value), 40)})")
 
     @property
     def config(self) -> dict[str, Any]:
@@ -84,7 +90,7 @@ class Checkpoint:
 
     @property
     def epoch(self) -> int:
-        return int(self.meta.get("epoch", 0))
+        return self.meta["epoch"]
 
     def _part(self, prefix: str) -> dict[str, np.ndarray]:
         return {k[len(prefix):]: v for k, v in self.arrays.items() if k.startswith(prefix)}
@@ -170,6 +176,8 @@ class Checkpointer:
             raise NNPlugError(f"cannot create checkpoint directory {self.directory}: "
                               f"{existing} is not writable")
         self._config, self.extra = config or {}, dict(extra or {})
+        #: the NNPlugError of a failed write (disk full...): the run stops after the epoch
+        self.error: NNPlugError | None = None
 
     @property
     def config(self) -> dict[str, Any]:
@@ -181,6 +189,15 @@ class Checkpointer:
         return dataclasses.asdict(cfg) if dataclasses.is_dataclass(cfg) else dict(cfg)
 
     def on_epoch_end(self, solver: Solver, record: EpochRecord) -> None:
+        """Write the files; when that fails (disk full, ...) keep the error in ``error``
+        and ask the solver to stop, so the run can still keep its results."""
+        try:
+            self._write(solver, record)
+        except NNPlugError as exc:
+            self.error = exc
+            solver.request_stop()
+
+    def _write(self, solver: Solver, record: EpochRecord) -> None:
         from .api import save
 
         try:

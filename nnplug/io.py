@@ -1,47 +1,21 @@
-"""File helpers: atomic writes (temp file in the same directory + ``os.replace``) and the
-``.npz`` container of model and checkpoint files (arrays + a JSON header, no pickle)."""
+"""File helpers: atomic writes (:func:`atomic_open`, the output guard of
+:mod:`nnplug.outputs`) and the ``.npz`` container of model and checkpoint files (arrays +
+a JSON header, no pickle), read within checked sizes (:mod:`nnplug.npyfile`)."""
 from __future__ import annotations
 
-import contextlib
 import json
 import math
 import os
-import tempfile
-from pathlib import Path
-from typing import IO, Any, Iterator
+import re
+from typing import Any
+
+import numpy as np
 
 from .errors import NNPlugError
-
-
-def _umask() -> int:
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
-
-
-@contextlib.contextmanager
-def atomic_open(path: str | os.PathLike, mode: str = "wb") -> Iterator[IO[Any]]:
-    """Open a temporary sibling of ``path``; rename it over ``path`` only on success.
-
-    A crash or exception leaves ``path`` untouched and no temporary behind.
-    """
-    path = Path(path)
-    directory = path.parent if str(path.parent) else Path(".")
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=directory)
-    except OSError as exc:
-        raise NNPlugError(f"cannot write {path}: {exc.strerror or exc}") from None
-    try:
-        with os.fdopen(fd, mode) as fh:
-            yield fh
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; honour the umask instead
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+from .limits import max_bytes, open_regular
+from .npyfile import NpyError, read_members
+from .outputs import atomic_write as atomic_open
+from .textcheck import is_printable, printable
 
 
 def _finite(obj: Any) -> Any:
@@ -71,6 +45,10 @@ CHECKPOINT_FORMAT = "nnplug-checkpoint"
 FORMAT_VERSION = 1
 
 
+#: a distribution name as PyPI allows it (PEP 508); anything else gets no pip hint
+DIST_NAME = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9._-]{0,98}[A-Za-z0-9])?")
+
+
 class ModelFileError(NNPlugError):
     """A model or checkpoint file is missing, corrupt or not an nnplug file."""
 
@@ -89,8 +67,6 @@ def _json_default(obj: Any) -> Any:
 
 def save_arrays(path: str | os.PathLike, arrays: dict[str, Any], meta: dict[str, Any]) -> None:
     """Write ``arrays`` plus the JSON header ``meta`` into one ``.npz``, atomically."""
-    import numpy as np
-
     try:
         header = json.dumps(meta, default=_json_default).encode("utf-8")
     except TypeError as exc:
@@ -101,44 +77,54 @@ def save_arrays(path: str | os.PathLike, arrays: dict[str, Any], meta: dict[str,
         np.savez(fh, **payload)
 
 
+def header_cap() -> int:
+    """The most bytes a JSON header may declare: 1/32 of the limit (its Python objects can
+    take several times its size), at least 1 MiB."""
+    return max(1 << 20, max_bytes() // 32)
+
+
+def _parse_header(raw: np.ndarray) -> Any:
+    try:
+        return json.loads(raw.tobytes().decode("utf-8"))
+    except RecursionError:
+        raise ValueError("the header is nested too deeply") from None
+    except UnicodeDecodeError:
+        raise ValueError("the header is not UTF-8 text") from None
+
+
 def read_arrays(path: str | os.PathLike, fmt: str) -> tuple[dict[str, Any], dict[str, Any]]:
     """Read ``(meta, arrays)`` from a file written by :func:`save_arrays` whose header
-    says ``format == fmt``. Object arrays are refused (``allow_pickle=False``)."""
-    import zipfile
-
-    import numpy as np
-
+    says ``format == fmt``. Sizes are checked before reading (:mod:`nnplug.npyfile`),
+    object arrays and non-finite floating-point values are refused."""
     what = "model" if fmt == MODEL_FORMAT else "checkpoint"
-    path = Path(path)
-    if not path.is_file():
-        raise ModelFileError(f"{what} file {path} not found")
-    try:
-        with open(path, "rb") as fh:
-            if fh.read(4) != b"PK\x03\x04":
-                raise ModelFileError(f"{path} is not an nnplug {what} file (not an .npz archive)")
-            fh.seek(0)
-            with np.load(fh, allow_pickle=False) as npz:
-                if META_KEY not in npz.files:
-                    raise ModelFileError(f"{path} is not an nnplug {what} file "
-                                         f"(no nnplug header)")
-                meta = json.loads(npz[META_KEY].tobytes().decode("utf-8"))
-                arrays = {k: npz[k] for k in npz.files if k != META_KEY}
-    except ModelFileError:
-        raise
-    except (ValueError, OSError, EOFError, zipfile.BadZipFile, UnicodeDecodeError,
-            KeyError) as exc:
-        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise ModelFileError(f"{path} is not a readable nnplug {what} file ({reason})") from None
+    with open_regular(path, f"{what} file", ModelFileError) as fh:
+        if fh.read(4) != b"PK\x03\x04":
+            raise ModelFileError(f"{path} is not an nnplug {what} file (not an .npz archive)")
+        fh.seek(0)
+        try:
+            members, arrays = read_members(fh, f"{what} file {path}",
+                                           caps={META_KEY: header_cap()})
+            if META_KEY not in members:
+                raise ModelFileError(f"{path} is not an nnplug {what} file (no nnplug header)")
+            meta = _parse_header(arrays.pop(META_KEY))
+        except (NpyError, ValueError) as exc:
+            raise ModelFileError(f"{path} is not a readable nnplug {what} file "
+                                 f"({printable(exc, 200)})") from None
     if not isinstance(meta, dict) or meta.get("format") != fmt:
         found = meta.get("format") if isinstance(meta, dict) else None
-        hint = f" (it is a {found} file)" if isinstance(found, str) else ""
+        hint = f" (it is a {found} file)" if is_printable(found, 40) else ""
         raise ModelFileError(f"{path} is not an nnplug {what} file{hint}")
     version = meta.get("format_version")
     if not isinstance(version, int) or isinstance(version, bool):
-        raise ModelFileError(f"{path} has a damaged header (format_version {version!r})")
+        raise ModelFileError(f"{path} has a damaged header (format_version "
+                             f"{printable(repr(version), 40)})")
     if version > FORMAT_VERSION:
         raise ModelFileError(f"{path} was written by a newer nnplug (format version "
-                             f"{meta.get('format_version')}); upgrade nnplug to read it")
+                             f"{version}); upgrade nnplug to read it")
+    for key, array in arrays.items():
+        if array.dtype.kind == "f" and not np.isfinite(array).all():
+            raise ModelFileError(f"{path} holds non-finite values (NaN or inf) in "
+                                 f"'{printable(key, 60)}'; refusing a damaged {what}")
     return meta, arrays
 
 
@@ -162,11 +148,17 @@ def resolve_component(kind: str, record: dict[str, Any], registry: Any, source: 
             continue
     dist, version = record.get("dist") or plugin, record.get("version") or ""
     failed = [f for f in registry.failures if f.plugin == plugin or f.dist == dist]
+    # names read from a file are printed as one short line; a pip hint only for a
+    # well-formed distribution name
+    p_plugin, p_dist = printable(plugin, 60), printable(dist, 60)
+    p_name, p_version = printable(name, 60), printable(version, 30)
     if failed:
-        why = f"plugin '{plugin}' failed to load ({failed[0].reason})"
+        why = f"plugin '{p_plugin}' failed to load ({printable(failed[0].reason, 200)})"
     elif plugin in getattr(registry, "disabled", ()):
-        why = f"plugin '{plugin}' is disabled by NNPLUG_DISABLE_PLUGINS"
+        why = f"plugin '{p_plugin}' is disabled by NNPLUG_DISABLE_PLUGINS"
     else:
-        why = (f"plugin '{plugin}' (distribution {dist} {version}".rstrip() +
-               f") is not installed; install it with: pip install {dist}")
-    raise MissingPluginError(f"{source} needs {kind} '{name}': {why}")
+        why = f"plugin '{p_plugin}' (distribution {p_dist} {p_version}".rstrip() + \
+            ") is not installed"
+        if isinstance(dist, str) and DIST_NAME.fullmatch(dist):
+            why += f"; install it with: pip install {dist}"
+    raise MissingPluginError(f"{source} needs {kind} '{p_name}': {why}")

@@ -165,7 +165,9 @@ class Solver:
 
     @contextlib.contextmanager
     def _sigint(self) -> Iterator[None]:
-        """First Ctrl-C: stop after this step. A second one interrupts at once."""
+        """First Ctrl-C (SIGINT) or SIGTERM: stop after this step; ``stop_signal`` records
+        which one arrived. A second signal interrupts at once."""
+        self.stop_signal: int | None = None
         if not self.handle_sigint or threading.current_thread() is not threading.main_thread():
             yield
             return
@@ -174,12 +176,15 @@ class Solver:
             if self._stop_requested:
                 raise KeyboardInterrupt
             self._stop_requested = True
+            self.stop_signal = signum
 
-        previous = signal.signal(signal.SIGINT, handler)
+        signals = (signal.SIGINT, signal.SIGTERM)
+        previous = [signal.signal(sig, handler) for sig in signals]
         try:
             yield
         finally:
-            signal.signal(signal.SIGINT, previous)
+            for sig, old in zip(signals, previous):
+                signal.signal(sig, old)
 
     # -- training ----------------------------------------------------------------------
     def _emit(self, event: str, **info: Any) -> None:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import inspect
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 import numpy as np
@@ -13,7 +13,7 @@ from .errors import NNPlugError, SpecError, TrainingDiverged
 from .model import Sequential, make_component
 from .registry import get_registry
 from .solver import Solver
-from .spec import parse_token
+from .spec import parse_spec, parse_token
 
 # What the kernel adds is named by qualified name (``PLUGIN/NAME``): a third-party plugin
 # that registers its own ``relu`` or ``mse`` cannot break or change a zero-option run.
@@ -52,6 +52,24 @@ class TrainConfig:
     dataset_options: dict[str, Any] = field(default_factory=dict)
 
     def validate(self) -> None:
+        """One-line errors for option values -- their types too, as a checkpoint's
+        configuration is read from a file -- before anything is loaded or allocated."""
+        import math
+
+        from .limits import check_bytes, network_bytes
+        from .textcheck import printable
+
+        kinds = {"int": (int, "an integer"), "float": ((int, float), "a finite number"),
+                 "str": (str, "a word"), "dict": (dict, "a record")}
+        for f in fields(self):  # the annotation says the type: "int", "float | None", ...
+            value, words = getattr(self, f.name), str(f.type).replace(" ", "").split("|")
+            kind = kinds.get(words[0].split("[")[0])
+            if kind is None or (value is None and "None" in words):
+                continue
+            if not isinstance(value, kind[0]) or isinstance(value, bool) or (
+                    isinstance(value, float) and not math.isfinite(value)):
+                raise NNPlugError(f"--{f.name.replace('_', '-')} must be {kind[1]}, got "
+                                  f"{printable(repr(value), 40)}")
         checks = [
             (self.hidden >= 1, "--hidden must be >= 1"),
             (self.lr is None or self.lr > 0, "--lr must be > 0"),
@@ -62,12 +80,27 @@ class TrainConfig:
             (self.batch_size >= 2, "--batch-size must be >= 2"),
             (self.patience is None or self.patience >= 1, "--patience must be >= 1"),
             (self.threads is None or self.threads >= 1, "--threads must be >= 1"),
-            (0 <= self.val_fraction < 1, "--val-fraction must be in [0, 1)"),
+            (0 <= self.seed < 2 ** 32, "--seed must be in 0..4294967295"),
+            (0 <= self.val_fraction <= 0.9, "--val-fraction must be in [0, 0.9] (at least a "
+                                            "tenth of the training split is trained on)"),
             (self.dtype in ("float32", "float64"), "--dtype must be float32 or float64"),
         ]
         for ok, message in checks:
             if not ok:
                 raise NNPlugError(message)
+        widths = [self.hidden]
+        try:  # the widths of the spec (linear:N or --hidden); a bad spec is build()'s to report
+            registry = get_registry()
+            widths = [int(item.positional or item.options.get("units") or self.hidden)
+                      for item in parse_spec(self.layers)
+                      if getattr(registry.get("layer", item.name).cls, "positional",
+                                 None) == "units"] or widths
+        except (NNPlugError, TypeError, ValueError):
+            pass
+        itemsize = 8 if self.dtype == "float64" else 4
+        check_bytes(network_bytes(1, widths, itemsize, self.batch_size),
+                    f"a network with layers {', '.join(map(str, widths))} units wide "
+                    f"(--layers, --hidden)")
 
 
 def make_optimizer(name: str, *, lr: float | None, momentum: float, weight_decay: float,

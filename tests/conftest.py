@@ -3,6 +3,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import settings
 
 from nnplug.backend import use_backend
 from nnplug.registry import Registry, get_registry
@@ -14,6 +15,14 @@ from nnplug.registry import Registry, get_registry
 os.environ["NNPLUG_LOAD_PLUGINS"] = ""
 for _variable in ("NNPLUG_DISABLE_PLUGINS", "NNPLUG_TRACE_PLUGINS", "NNPLUG_DEBUG"):
     os.environ.pop(_variable, None)
+
+# Hypothesis profiles of the fuzz suite (tests/reliability/test_fuzz.py). They are
+# registered here, before the plugin reads --hypothesis-profile: "fast" (default, CI: a
+# few deterministic examples per reader) and "long" (pytest --hypothesis-profile=long).
+settings.register_profile("fast", max_examples=25, deadline=None, derandomize=True,
+                          database=None)
+settings.register_profile("long", max_examples=1000, deadline=None, database=None)
+settings.load_profile("fast")
 
 
 def available_backends():

@@ -2,83 +2,91 @@
 from __future__ import annotations
 
 import csv
-import io
 import sys
+from array import array
 from pathlib import Path
 from typing import Any
 
 import click
+import numpy as np
 
 from ..backend import DEFAULT_BACKEND
+from ..errors import NNPlugError
+from ..textcheck import number, printable
 
 
-def _number(cell: str) -> float | None:
-    try:
-        return float(cell)
-    except ValueError:
-        return None
+def read_csv(path: Path) -> tuple[np.ndarray, list[str] | None]:
+    """Rows of numbers and the header (the first row, when it is not all numbers), read
+    row by row into 8 bytes per cell (at most ``NNPLUG_MAX_BYTES``)."""
+    from ..limits import check_bytes, max_bytes, open_text
+
+    values, header, width, rows = array("d"), None, 0, 0
+    cap = max_bytes() // 8
+    with open_text(path, "input file") as fh:
+        reader = csv.reader(fh)
+        try:
+            for row in reader:
+                if not any(c.strip() for c in row):
+                    continue
+                numbers = [number(c) for c in row]
+                if header is None and rows == 0 and any(v is None for v in numbers):
+                    header, width = [c.strip() for c in row], len(row)
+                    continue
+                width = width or len(row)
+                if len(row) != width:
+                    raise NNPlugError(f"{path} line {reader.line_num}: {len(row)} columns, "
+                                      f"expected {width}")
+                for col, (cell, value) in enumerate(zip(row, numbers), start=1):
+                    if value is None:
+                        raise NNPlugError(f"{path} line {reader.line_num}, column {col}: "
+                                          f"{printable(repr(cell.strip()), 42)} is not a "
+                                          f"number")
+                if len(values) + width > cap:
+                    check_bytes(8 * (len(values) + width), f"{path} (more than {rows} rows)")
+                values.extend(numbers)
+                rows += 1
+        except (csv.Error, UnicodeDecodeError) as exc:
+            raise NNPlugError(f"cannot read {path} near line {reader.line_num}: "
+                              f"{printable(exc, 100)}") from None
+    return np.frombuffer(values, np.float64).reshape(rows, width), header
 
 
-def read_csv(path: Path) -> tuple[list[list[float]], list[str] | None]:
-    """Rows of numbers and the header (the first row, when it is not all numbers)."""
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
-        from ..errors import NNPlugError
-        raise NNPlugError(f"cannot read {path}: {getattr(exc, 'strerror', None) or exc}") \
-            from None
-    from ..errors import NNPlugError
+def read_array_file(path: Path) -> np.ndarray:
+    """The array of an ``.npy`` file, or the ``X`` (``X_test``) of an ``.npz``, read within
+    its declared, checked size (:mod:`nnplug.npyfile`)."""
+    from ..limits import open_regular
+    from ..npyfile import NpyError, read_members, read_npy
 
-    rows = [r for r in csv.reader(io.StringIO(text)) if any(c.strip() for c in r)]
-    header = None
-    if rows and any(_number(c) is None for c in rows[0]):
-        header, rows = [c.strip() for c in rows[0]], rows[1:]
-    out = []
-    width = len(rows[0]) if rows else 0
-    for line, row in enumerate(rows, start=2 if header else 1):
-        if len(row) != width:
-            raise NNPlugError(f"{path} line {line}: {len(row)} columns, expected {width}")
-        values = [_number(c) for c in row]
-        for col, (cell, value) in enumerate(zip(row, values), start=1):
-            if value is None:
-                raise NNPlugError(f"{path} line {line}, column {col}: {cell.strip()!r} is not "
-                                  f"a number")
-        out.append(values)
-    return out, header
+    with open_regular(path, "input file") as fh:
+        try:
+            if fh.read(4) == b"PK\x03\x04":
+                fh.seek(0)
+                members, _ = read_members(fh, str(path), keys=())
+                key = next((k for k in ("X", "X_test") if k in members), None)
+                if key is None:
+                    raise NNPlugError(f"{path} has no array 'X' (found: "
+                                      f"{printable(', '.join(members), 200) or 'none'})")
+                fh.seek(0)
+                return read_members(fh, str(path), keys=[key])[1][key]
+            fh.seek(0)
+            return read_npy(fh, str(path))
+        except NpyError as exc:
+            raise NNPlugError(f"{path} is not a readable NumPy file ({exc})") from None
 
 
-def read_features(path: str, feature_names: list[str] | None) -> Any:
+def read_features(path: str, feature_names: list[str] | None) -> np.ndarray:
     """The input matrix: ``.npy`` / ``.npz`` (key ``X``) or CSV (a header selects the
     model's feature columns by name when it has them all)."""
-    import numpy as np
-
-    from ..errors import NNPlugError
-
     p = Path(path)
-    if not p.is_file():
-        raise NNPlugError(f"input file {path} not found")
     if p.suffix.lower() in (".npy", ".npz"):
-        try:
-            with open(p, "rb") as fh:
-                X = np.load(fh, allow_pickle=False)
-                if hasattr(X, "files"):
-                    key = next((k for k in ("X", "X_test") if k in X.files), None)
-                    if key is None:
-                        raise NNPlugError(f"{path} has no array 'X' (found: "
-                                          f"{', '.join(X.files) or 'none'})")
-                    X = X[key]
-        except NNPlugError:
-            raise
-        except (ValueError, OSError, EOFError) as exc:
-            raise NNPlugError(f"{path} is not a readable NumPy file "
-                              f"({str(exc).splitlines()[0] if str(exc) else exc})") from None
+        X = read_array_file(p)
         if X.dtype.kind not in "biuf":
             raise NNPlugError(f"{path} holds {X.dtype} data, not numbers")
     else:
-        rows, header = read_csv(p)
-        X = np.asarray(rows, dtype=np.float64)
+        X, header = read_csv(p)
         if header and feature_names and set(feature_names) <= set(header):
-            X = X[:, [header.index(name) for name in feature_names]]
+            index = {name: i for i, name in enumerate(header)}
+            X = X[:, [index[name] for name in feature_names]]
     if X.ndim == 0 or len(X) == 0:
         raise NNPlugError(f"input file {path} has no rows")
     return X
@@ -113,7 +121,10 @@ def predict(model_path, input_path, output, backend):
     from ..api import load
     from ..backend import use_backend
     from ..io import atomic_open
+    from ..outputs import check_distinct, check_output
 
+    check_distinct([("--output", output)], [("--model", model_path), ("--input", input_path)])
+    check_output(output, "predictions")
     with use_backend(backend):
         model = load(model_path)
         X = read_features(input_path, model.meta.get("feature_names"))

@@ -4,6 +4,7 @@ progress bar and epoch lines, checkpoints and ``--resume``, and keeping the resu
 Ctrl-C (exit 130) or diverges (exit 1, best model so far still saved)."""
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import logging
 import os
@@ -57,21 +58,6 @@ def make_logger(log_file: str | None) -> tuple[logging.Logger, Path | None]:
     return logger, path
 
 
-def check_output(path: str | None, what: str) -> None:
-    """Fail before training when an output file could not be written later."""
-    if not path:
-        return
-    parent = Path(path).parent
-    if parent.exists() and not parent.is_dir():
-        raise NNPlugError(f"cannot write {what} {path}: {parent} is not a directory")
-    if not parent.is_dir():
-        raise NNPlugError(f"cannot write {what} {path}: directory {parent} does not exist")
-    if not os.access(parent, os.W_OK) or (Path(path).exists() and not os.access(path, os.W_OK)):
-        raise NNPlugError(f"cannot write {what} {path}: permission denied")
-    if Path(path).is_dir():
-        raise NNPlugError(f"cannot write {what} {path}: it is a directory")
-
-
 def resumed_config(checkpoint: Any, options: dict[str, Any]) -> TrainConfig:
     """The checkpoint's configuration; options given on the command line must agree with
     it, except ``--epochs`` (train longer) and ``--patience``."""
@@ -89,9 +75,15 @@ def resumed_config(checkpoint: Any, options: dict[str, Any]) -> TrainConfig:
             raise NNPlugError(f"{flag} {value} differs from the checkpoint's "
                               f"{saved.get(name)!r}; drop it when resuming")
     try:
-        return TrainConfig(**{k: v for k, v in saved.items() if k in fields})
-    except TypeError as exc:
+        config = TrainConfig(**{k: v for k, v in saved.items() if k in fields})
+        config.validate()
+    except (TypeError, NNPlugError) as exc:
         raise NNPlugError(f"{checkpoint.path} holds an unusable configuration: {exc}") from None
+    if config.epochs <= checkpoint.epoch:
+        raise NNPlugError(f"--epochs {config.epochs} is not above the {checkpoint.epoch} "
+                          f"epochs already run in {checkpoint.directory}: nothing to resume; "
+                          f"pass --epochs {checkpoint.epoch + 1} or more")
+    return config
 
 
 def summary_line(m: dict[str, Any]) -> str:
@@ -108,49 +100,94 @@ def training_info(config: dict[str, Any]) -> dict[str, Any]:
 
 
 def keep_results(run: Any, *, save: str | None, metrics_out: str | None, plot: str | None,
-                 logger: logging.Logger) -> list[str]:
-    """Write the best model, the metrics and the plot; return what was written."""
+                 logger: logging.Logger) -> tuple[list[str], list[str]]:
+    """Write the best model, the metrics and the plot, each on its own: one that cannot be
+    written (disk full) does not stop the others. Return ``(written, errors)``."""
     from ..api import save as save_model
     from ..io import write_json
 
-    m, written = run.metrics, []
+    m, written, errors = run.metrics, [], []
+
+    def attempt(what: str, path: str, write) -> None:
+        try:
+            write()
+            written.append(f"{what} {path}")
+        except NNPlugError as exc:
+            errors.append(f"{what}: {exc}")
+
     if save:
         if m["best_epoch"] > 0:
             extra = training_info(m["config"])
             extra.update(best_epoch=m["best_epoch"], metric=m["metric"],
                          best_val_metric=m["best_val_metric"])
-            save_model(save, run.model, run.loss, run.data, extra=extra)
-            written.append(f"model {save}")
+            attempt("model", save, lambda: save_model(save, run.model, run.loss, run.data,
+                                                      extra=extra))
         else:
             click.echo(f"No epoch completed: no model saved to {save}", err=True)
     if metrics_out:
-        write_json(metrics_out, m)
-        written.append(f"metrics {metrics_out}")
+        attempt("metrics", metrics_out, lambda: write_json(metrics_out, m))
     if plot and m["history"]:
         from ..plot import plot_history
 
-        plot_history(m["history"], plot, metric=m["metric"], title=m["model"],
-                     best_epoch=m["best_epoch"])
-        written.append(f"plot {plot}")
+        attempt("plot", plot, lambda: plot_history(m["history"], plot, metric=m["metric"],
+                                                   title=m["model"],
+                                                   best_epoch=m["best_epoch"]))
     for item in written:
         logger.info("wrote %s", item)
-    return written
+    return written, errors
+
+
+def check_paths(config: TrainConfig, *, log_file: str | None, metrics_out: str | None,
+                save: str | None, checkpoint_dir: str | None, resume: str | None,
+                plot: str | None) -> None:
+    """Before any work: every output can be written, none is an input or another output."""
+    from ..checkpoint import BEST, LAST
+    from ..outputs import check_distinct, check_output, output_target
+
+    for path, what in ((save, "model"), (metrics_out, "metrics"), (plot, "plot")):
+        check_output(path, what)
+    if log_file:
+        output_target(log_file, "log file")  # a directory, block device or socket: refused
+    outputs = [("--save", save), ("--metrics-out", metrics_out), ("--plot", plot),
+               ("--log-file", log_file)]
+    if checkpoint_dir:
+        outputs += [(f"--checkpoint-dir's {name}", os.path.join(checkpoint_dir, name))
+                    for name in (BEST, LAST)]
+    inputs = [("--data", config.dataset_options.get("data"))]
+    if resume and not (checkpoint_dir and os.path.realpath(checkpoint_dir)
+                       == os.path.realpath(resume)):
+        inputs.append(("--resume checkpoint", os.path.join(resume, LAST)))
+    check_distinct(outputs, inputs)
 
 
 def run_training(config: TrainConfig, options: dict[str, Any], *, quiet: bool,
                  log_file: str | None, metrics_out: str | None, save: str | None,
                  checkpoint_dir: str | None, resume: str | None, plot: str | None) -> None:
-    """The whole of ``nnplug train`` after option parsing."""
+    """The whole of ``nnplug train`` after option parsing. The checkpoint directory is
+    locked for the whole run (a second run on it stops with one line)."""
+    from ..dirlock import DirLock
+
+    checkpoint_dir = checkpoint_dir or resume
+    lock = DirLock(checkpoint_dir, create=not (resume and os.path.realpath(checkpoint_dir)
+                                               == os.path.realpath(resume))) \
+        if checkpoint_dir else None
+    with lock or contextlib.nullcontext():
+        _run(config, options, quiet=quiet, log_file=log_file, metrics_out=metrics_out,
+             save=save, checkpoint_dir=checkpoint_dir, resume=resume, plot=plot)
+
+
+def _run(config: TrainConfig, options: dict[str, Any], *, quiet: bool, log_file: str | None,
+         metrics_out: str | None, save: str | None, checkpoint_dir: str | None,
+         resume: str | None, plot: str | None) -> None:
     from ..checkpoint import Checkpoint, Checkpointer
     from ..progress import EpochPrinter, ProgressBar
 
     checkpoint = Checkpoint(resume) if resume else None
     if checkpoint is not None:
         config = resumed_config(checkpoint, options)
-        checkpoint_dir = checkpoint_dir or resume
     config.validate()
-    for path, what in ((save, "model"), (metrics_out, "metrics"), (plot, "plot")):
-        check_output(path, what)
+    check_paths(config, log_file=log_file, metrics_out=metrics_out, save=save,
+                checkpoint_dir=checkpoint_dir, resume=resume, plot=plot)
     if plot:
         from ..plot import check_target, require_matplotlib
 
@@ -166,6 +203,7 @@ def run_training(config: TrainConfig, options: dict[str, Any], *, quiet: bool,
         callbacks.append(checkpointer)
     try:
         _train_and_keep(config, checkpoint, callbacks, logger, quiet=quiet,
+                        checkpointer=checkpointer,
                         keep=dict(save=save, metrics_out=metrics_out, plot=plot,
                                   logger=logger))
     finally:
@@ -174,8 +212,14 @@ def run_training(config: TrainConfig, options: dict[str, Any], *, quiet: bool,
             handler.close()
 
 
+def _problems(errors: list[str], written: list[str]) -> str:
+    """``'model: cannot write m.npz: ...; kept metrics m.json'``."""
+    return "; ".join([*errors, *([f"kept {', '.join(written)}"] if written else [])])
+
+
 def _train_and_keep(config: TrainConfig, checkpoint: Any, callbacks: list[Any],
-                    logger: logging.Logger, *, quiet: bool, keep: dict[str, Any]) -> None:
+                    logger: logging.Logger, *, quiet: bool, checkpointer: Any,
+                    keep: dict[str, Any]) -> None:
     from ..training import train
 
     logger.info("config %s", config)
@@ -188,23 +232,37 @@ def _train_and_keep(config: TrainConfig, checkpoint: Any, callbacks: list[Any],
         run = train(config, callbacks=callbacks, resume=checkpoint)
     except TrainingDiverged as exc:
         run = getattr(exc, "run", None)
-        kept = keep_results(run, **keep) if run is not None else []
+        kept, errors = keep_results(run, **keep) if run is not None else ([], [])
         best = run.metrics["best_epoch"] if run is not None else 0
-        note = (f"; best model so far (epoch {best}) kept in {', '.join(kept)}"
-                if kept and best else "")
+        note = "".join(f"; {part}" for part in (
+            [f"best model so far (epoch {best}) kept in {', '.join(kept)}"] if kept and best
+            else []) + errors)
         logger.info("diverged: %s%s", exc, note)
         raise TrainingDiverged(f"{exc}{note}") from None
     except NNPlugError as exc:
         logger.info("error: %s", exc)
         raise
+    failed = checkpointer.error if checkpointer is not None else None
+    if failed is not None:  # a checkpoint could not be written: stopped after that epoch
+        run.metrics.update(interrupted=None, error=f"checkpoint: {failed}")
     summary = summary_line(run.metrics)
     logger.info(summary)
     click.echo(summary)
-    keep_results(run, **keep)
+    written, errors = keep_results(run, **keep)
+    if failed is not None:
+        errors.insert(0, f"checkpoint: {failed}; stopped after epoch "
+                         f"{len(run.metrics['history'])}")
+    if errors:
+        msg = _problems(errors, written)
+        logger.info("error: %s", msg)
+        raise NNPlugError(msg)
     if run.metrics["interrupted"]:
+        import signal
+
         where = run.metrics["interrupted"]
-        msg = (f"Interrupted at {where}: kept the best model (epoch "
-               f"{run.metrics['best_epoch']}) and the metrics so far")
+        term = getattr(run.solver, "stop_signal", None) == signal.SIGTERM
+        msg = (f"Interrupted{' by SIGTERM' if term else ''} at {where}: kept the best model "
+               f"(epoch {run.metrics['best_epoch']}) and the metrics so far")
         logger.info(msg)
         click.echo(msg, err=True)
-        click.get_current_context().exit(130)
+        click.get_current_context().exit(143 if term else 130)

@@ -1,19 +1,18 @@
 """Checksummed downloads into the cache: try each mirror in turn, verify, rename atomically.
 
-Bytes go to a temporary sibling (``.NAME.XXXX.part``) that is renamed to ``NAME`` only
-after the transfer is complete and the SHA-256 matches; on any failure (or a kill) the
-final name never appears, so a later run cannot trust a partial or wrong file.
+Bytes go to a temporary sibling (``.NAME.XXXX.part``, :func:`nnplug.outputs.part_file`)
+that is renamed to ``NAME`` only after the transfer is complete and the SHA-256 matches;
+on any failure (or a kill) the final name never appears, so a later run cannot trust a
+partial or wrong file. Parts left by killed runs are swept by the next one.
 """
 from __future__ import annotations
 
-import contextlib
 import os
-import tempfile
 from pathlib import Path
 from typing import Callable
 from urllib.parse import urlsplit
 
-from nnplug.errors import DataError
+from nnplug.errors import DataError, NNPlugError
 
 from .idx import payload_sha256
 
@@ -38,7 +37,6 @@ def download(filename: str, mirrors: list[str] | tuple[str, ...], directory: Pat
         directory.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise DataError(f"cannot create {directory}: {exc.strerror or exc}") from None
-    _sweep(directory, filename)
     errors = []
     for base in mirrors:
         url = base.rstrip("/") + "/" + filename
@@ -49,60 +47,53 @@ def download(filename: str, mirrors: list[str] | tuple[str, ...], directory: Pat
     raise DataError(f"cannot download {filename} ({'; '.join(errors) or 'no mirrors'})")
 
 
-def _sweep(directory: Path, filename: str, max_age: float = 3600.0) -> None:
-    """Remove ``.FILENAME.*.part`` leftovers of killed downloads older than ``max_age`` s."""
-    import time
-
-    for part in directory.glob(f".{filename}.*.part"):
-        with contextlib.suppress(OSError):
-            if time.time() - part.stat().st_mtime > max_age:
-                part.unlink()
-
-
 def _fetch(url: str, dest: Path, sha256: str | None, verify: Callable[[Path], str],
            progress: Progress | None, timeout: float) -> Path:
+    from nnplug.outputs import part_file
+
+    try:
+        with part_file(dest) as (fh, tmp):
+            _transfer(url, fh, dest.name, progress, timeout)
+            fh.flush()
+            if sha256 is not None:
+                try:
+                    digest = verify(tmp)
+                except DataError:
+                    raise MirrorFailed("corrupt or truncated gzip data") from None
+                if digest != sha256:
+                    raise MirrorFailed(f"checksum mismatch (sha256 {digest[:12]}..., "
+                                       f"expected {sha256[:12]}...)")
+            os.replace(tmp, dest)
+            return dest
+    except DataError:
+        raise
+    except NNPlugError as exc:  # the part file could not be created
+        raise DataError(str(exc)) from None
+
+
+def _transfer(url: str, fh, name: str, progress: Progress | None, timeout: float) -> None:
     import http.client
     import urllib.error
     import urllib.request
 
+    request = urllib.request.Request(url, headers={"User-Agent": "nnplug"})
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".part", dir=dest.parent)
-    except OSError as exc:
-        raise DataError(f"cannot write to {dest.parent}: {exc.strerror or exc}") from None
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            request = urllib.request.Request(url, headers={"User-Agent": "nnplug"})
-            try:
-                with urllib.request.urlopen(request, timeout=timeout) as resp:
-                    length = resp.headers.get("Content-Length")
-                    total = int(length) if length and length.isdigit() else None
-                    done = 0
-                    if progress:
-                        progress(dest.name, 0, total)
-                    while chunk := resp.read(CHUNK):
-                        fh.write(chunk)
-                        done += len(chunk)
-                        if progress:
-                            progress(dest.name, done, total)
-            except urllib.error.HTTPError as exc:
-                raise MirrorFailed(f"HTTP {exc.code} {exc.reason}") from None
-            except urllib.error.URLError as exc:
-                raise MirrorFailed(str(exc.reason)) from None
-            except (OSError, http.client.HTTPException) as exc:
-                raise MirrorFailed(f"{type(exc).__name__}: {exc}") from None
-            if total is not None and done != total:
-                raise MirrorFailed(f"truncated transfer ({done} of {total} bytes)")
-        if sha256 is not None:
-            try:
-                digest = verify(Path(tmp))
-            except DataError:
-                raise MirrorFailed("corrupt or truncated gzip data") from None
-            if digest != sha256:
-                raise MirrorFailed(f"checksum mismatch (sha256 {digest[:12]}..., "
-                                   f"expected {sha256[:12]}...)")
-        os.replace(tmp, dest)
-        return dest
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+        with urllib.request.urlopen(request, timeout=timeout) as resp:
+            length = resp.headers.get("Content-Length")
+            total = int(length) if length and length.isdigit() else None
+            done = 0
+            if progress:
+                progress(name, 0, total)
+            while chunk := resp.read(CHUNK):
+                fh.write(chunk)
+                done += len(chunk)
+                if progress:
+                    progress(name, done, total)
+    except urllib.error.HTTPError as exc:
+        raise MirrorFailed(f"HTTP {exc.code} {exc.reason}") from None
+    except urllib.error.URLError as exc:
+        raise MirrorFailed(str(exc.reason)) from None
+    except (OSError, http.client.HTTPException) as exc:
+        raise MirrorFailed(f"{type(exc).__name__}: {exc}") from None
+    if total is not None and done != total:
+        raise MirrorFailed(f"truncated transfer ({done} of {total} bytes)")

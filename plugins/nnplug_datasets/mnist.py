@@ -78,6 +78,14 @@ class IdxImages(Dataset):
         """The four arrays, validated; warns when they are not the canonical files."""
         from .idx import read_idx
 
+        d = self.directory(data_dir)
+        train = [f for f in self.missing(data_dir) if f.startswith("train-")]
+        if len(train) == 2 and not any(f.startswith("t10k-") for f in self.missing(data_dir)):
+            # a folder of the user's test files: say what to add; never download into it
+            raise DataError(f"{self.name}: missing {', '.join(f'{s}.gz' for s in train)} in "
+                            f"{d}, which holds only the test (t10k) files: put the training "
+                            f"files there (gzipped or not), or download them with: nnplug "
+                            f"datasets fetch {self.name} --data-dir {d}")
         d = self.fetch(data_dir)
         arrays, odd = {}, []
         for stem in self.files:
@@ -117,6 +125,10 @@ class IdxImages(Dataset):
             if len(X) < 2 or len(X_te) == 0:
                 raise DataError(f"{self.name}: too few images of classes {self.classes}")
         keep, val = stratified_holdout(y, val_fraction, seed)
+        if len(keep) < 2:
+            raise DataError(f"{self.name}: {len(keep)} training image(s) in "
+                            f"{self.location(data_dir)} after holding out --val-fraction "
+                            f"{val_fraction:g} for validation; training needs at least 2")
         return Data(X[keep], y[keep], X[val], y[val], np.array(X_te), y_te,
                     task="classification", classes=names, scale=1.0 / 255.0,
                     meta={"source": self.name, "directory": self.location(data_dir),

@@ -3,12 +3,12 @@ with optional ``X_val``/``y_val``) -- ``allow_pickle=False``, shapes and values 
 from __future__ import annotations
 
 import logging
-import zipfile
 from pathlib import Path
 
 import numpy as np
 
 from nnplug.errors import DataError
+from nnplug.textcheck import printable
 
 log = logging.getLogger("nnplug.datasets")
 LAYOUTS = ({"all": ("X", "y")},
@@ -17,35 +17,36 @@ LAYOUTS = ({"all": ("X", "y")},
 
 def read_npz(path: str | Path, *, drop_missing: bool = False
              ) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    """``{"all": (X, y)}`` or ``{"train": ..., "test": ..., ["val": ...]}``."""
+    """``{"all": (X, y)}`` or ``{"train": ..., "test": ..., ["val": ...]}``; the arrays'
+    declared sizes are checked before they are read (:mod:`nnplug.npyfile`)."""
+    from nnplug.limits import open_regular
+    from nnplug.npyfile import NpyError, read_members
+
     path = Path(path)
-    try:
-        archive = np.load(path, allow_pickle=False)
-    except OSError as exc:
-        raise DataError(f"cannot read {path}: {exc.strerror or exc}") from None
-    except (ValueError, zipfile.BadZipFile, EOFError) as exc:
-        raise DataError(f"{path}: not a readable .npz file ({exc})") from None
-    if not isinstance(archive, np.lib.npyio.NpzFile):
-        raise DataError(f"{path}: a single .npy array, expected an .npz with X and y")
-    with archive:
-        keys = set(archive.files)
-        layout = next((lay for lay in LAYOUTS if {k for p in lay.values() for k in p} <= keys),
-                      None)
-        if layout is None:
-            raise DataError(f"{path}: expected arrays X and y (or X_train, y_train, X_test, "
-                            f"y_test); found {', '.join(sorted(keys)) or 'none'}")
-        if "train" in layout and {"X_val", "y_val"} <= keys:
-            layout = {**layout, "val": ("X_val", "y_val")}
-        parts = {}
-        for part, (xk, yk) in layout.items():
-            try:
-                X, y = archive[xk], archive[yk]
-            except ValueError as exc:  # object arrays need pickle: refused
-                raise DataError(f"{path}: cannot load {xk}/{yk} without pickle ({exc})"
-                                ) from None
-            except (zipfile.BadZipFile, EOFError, OSError) as exc:
-                raise DataError(f"{path}: corrupt array {xk}/{yk} ({exc})") from None
-            parts[part] = _check(X, y, xk, yk, path, drop_missing)
+    with open_regular(path, "--data file", DataError) as fh:
+        magic = fh.read(6)
+        if magic == b"\x93NUMPY":
+            raise DataError(f"{path}: a single .npy array, expected an .npz with X and y")
+        if magic[:4] != b"PK\x03\x04":
+            raise DataError(f"{path}: not a readable .npz file (not a zip archive)")
+        fh.seek(0)
+        try:
+            members, _ = read_members(fh, f"{path}", keys=())
+            keys = set(members)
+            layout = next((lay for lay in LAYOUTS
+                           if {k for p in lay.values() for k in p} <= keys), None)
+            if layout is None:
+                raise DataError(f"{path}: expected arrays X and y (or X_train, y_train, "
+                                f"X_test, y_test); found "
+                                f"{printable(', '.join(sorted(keys)), 200) or 'none'}")
+            if "train" in layout and {"X_val", "y_val"} <= keys:
+                layout = {**layout, "val": ("X_val", "y_val")}
+            fh.seek(0)
+            _, arrays = read_members(fh, f"{path}", keys=[k for p in layout.values() for k in p])
+        except NpyError as exc:
+            raise DataError(f"{path}: not a readable .npz file ({exc})") from None
+    parts = {part: _check(arrays[xk], arrays[yk], xk, yk, path, drop_missing)
+             for part, (xk, yk) in layout.items()}
     widths = {p[0].shape[1:] for p in parts.values()}
     if len(widths) != 1:
         raise DataError(f"{path}: the X arrays differ in row shape: {sorted(widths)}")
@@ -60,12 +61,17 @@ def _check(X: np.ndarray, y: np.ndarray, xk: str, yk: str, path: Path,
     if X.dtype.kind not in "biuf" or y.dtype.kind not in "biufU":
         raise DataError(f"{path}: {xk} must be numeric and {yk} numeric or text; got "
                         f"{X.dtype} and {y.dtype}")
-    if len(X) != len(y):
-        raise DataError(f"{path}: {xk} has {len(X)} rows but {yk} has {len(y)}")
-    bad = ~np.isfinite(X.reshape(len(X), -1)).all(axis=1) if X.dtype.kind == "f" \
+    if y.ndim < 1 or len(X) != len(y):
+        raise DataError(f"{path}: {xk} has {len(X)} rows but {yk} has "
+                        f"{len(y) if y.ndim else 'a single value'}")
+
+    def rows(a: np.ndarray) -> np.ndarray:  # explicit width: -1 fails on empty arrays
+        return a.reshape(len(a), int(np.prod(a.shape[1:])))
+
+    bad = ~np.isfinite(rows(X)).all(axis=1) if X.dtype.kind == "f" \
         else np.zeros(len(X), bool)
     if y.dtype.kind == "f":
-        bad |= ~np.isfinite(y.reshape(len(y), -1)).all(axis=1)
+        bad |= ~np.isfinite(rows(y)).all(axis=1)
     if bad.any():
         first = int(np.flatnonzero(bad)[0])
         if not drop_missing:

@@ -15,21 +15,34 @@ import numpy as np
 from nnplug.base import Data, Dataset
 from nnplug.errors import DataError
 from nnplug.options import Option
+from nnplug.textcheck import number, printable
 
 MAX_CLASSES = 20
 TASKS = ("classification", "regression")
 
 
+def numeric_values(raw: np.ndarray) -> np.ndarray | None:
+    """``raw`` as float64 when every value is a finite number -- text strictly in ASCII
+    (:func:`nnplug.textcheck.number`: "١٢", "１２", "1_000" are text) -- else None."""
+    if raw.dtype.kind in "iubf":
+        return raw.astype(np.float64)
+    if raw.dtype.kind not in "UO" or raw.size == 0:
+        return None
+    uniq, inverse = np.unique(raw.astype(str) if raw.dtype.kind == "U" else raw,
+                              return_inverse=True)
+    parsed = [number(v) if isinstance(v, str) else None for v in uniq.tolist()]
+    if any(v is None for v in parsed):
+        return None
+    return np.asarray(parsed, np.float64)[inverse].reshape(raw.shape)
+
+
 def encode_target(values, task: str | None, what: str) -> tuple[str, np.ndarray, list | None]:
-    """``(task, y, class names)``: labels become ``0..k-1`` in sorted order."""
+    """``(task, y, class names)``: labels become ``0..k-1`` in sorted order. Integral
+    numbers of any size (``1e20``) keep their values: classes are keyed by the float."""
     raw = np.asarray(values)
-    if raw.dtype.kind in "iub":
-        numeric = raw.astype(np.float64)
-    else:
-        try:
-            numeric = raw.astype(np.float64)
-        except ValueError:
-            numeric = None
+    if raw.dtype.kind == "O" and not all(isinstance(v, str) for v in raw.ravel().tolist()):
+        raw = raw.astype(str)
+    numeric = numeric_values(raw)
     if numeric is not None and numeric.ndim == 1 and not np.all(np.isfinite(numeric)):
         bad = int(np.flatnonzero(~np.isfinite(numeric))[0])
         raise DataError(f"{what}: target of row {bad} is {numeric[bad]}")
@@ -40,16 +53,17 @@ def encode_target(values, task: str | None, what: str) -> tuple[str, np.ndarray,
         task = "classification" if numeric is None or few else "regression"
     if task == "regression":
         if numeric is None:
-            bad = next(i for i, v in enumerate(raw.ravel()) if not _is_number(v))
+            bad = next((i for i, v in enumerate(raw.ravel().tolist())
+                        if number(str(v)) is None), 0)
             raise DataError(f"{what}: --task regression needs a numeric target; row {bad} "
-                            f"is {str(raw.ravel()[bad])!r}")
+                            f"is {printable(repr(str(raw.ravel()[bad])), 60)}")
         return task, numeric.astype(np.float32), None
     if raw.ndim != 1:
         raise DataError(f"{what}: classification needs a 1-d target, got shape {raw.shape}")
     if numeric is not None and integral:
-        keys = numeric.astype(np.int64)
+        keys = numeric + 0.0  # -0.0 and 0.0 are one class
         uniq = np.unique(keys)
-        names = [str(int(k)) for k in uniq]
+        names = [str(int(k)) for k in uniq]  # exact for any finite float, no int64 overflow
     else:
         keys = raw.astype(str)
         uniq = np.unique(keys)
@@ -57,14 +71,6 @@ def encode_target(values, task: str | None, what: str) -> tuple[str, np.ndarray,
     if len(uniq) < 2:
         raise DataError(f"{what}: the target has a single class; nothing to classify")
     return task, np.searchsorted(uniq, keys).astype(np.int64), names
-
-
-def _is_number(v) -> bool:
-    try:
-        float(v)
-        return True
-    except (TypeError, ValueError):
-        return False
 
 
 def make_data(parts: dict[str, tuple[np.ndarray, np.ndarray]], task: str | None, *,
@@ -77,6 +83,10 @@ def make_data(parts: dict[str, tuple[np.ndarray, np.ndarray]], task: str | None,
     from .split import random_holdout, standardize, stratified_holdout
 
     order = [k for k in ("train", "val", "test", "all") if k in parts]
+    width = int(np.prod(parts[order[0]][0].shape[1:]))
+    if width == 0:
+        raise DataError(f"{what}: no feature columns (X has shape {parts[order[0]][0].shape});"
+                        f" a dataset needs at least one feature besides the target")
     ys = np.concatenate([np.asarray(parts[k][1]) for k in order])
     task, y_all, classes = encode_target(ys, task, what)
     bounds = np.cumsum([0] + [len(parts[k][1]) for k in order])

@@ -104,7 +104,7 @@ def test_train_digits_classes():
     (["--dataset", "csv"], "needs --data FILE"),
     (["--dataset", "california", "--classes", "0,1"], "dataset 'california' has no option 'classes'"),
     (["--dataset", "mnist", "--classes", "0"], "at least two classes"),
-    (["--dataset", "npz", "--data", "/nonexistent/x.npz"], "cannot read"),
+    (["--dataset", "npz", "--data", "/nonexistent/x.npz"], "--data file /nonexistent/x.npz not found"),
 ])
 def test_train_dataset_errors(args, fragment):
     assert_one_line_error(train(*args), fragment)

@@ -113,7 +113,7 @@ def test_csv_needs_file_and_target(tmp_path):
         CSV(target="y").load()
     with pytest.raises(DataError, match="needs --target"):
         CSV(data=write_csv(tmp_path / "a.csv", ["a", "y"], [[1, 2]])).load()
-    with pytest.raises(DataError, match="cannot read"):
+    with pytest.raises(DataError, match="--data file .*none.csv not found"):
         CSV(data=str(tmp_path / "none.csv"), target="y").load()
 
 

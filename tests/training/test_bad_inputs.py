@@ -17,7 +17,7 @@ CASES = [
     ("negative-epochs", ["train", "--epochs", "-3", *OUT], "--epochs must be >= 1"),
     ("zero-batch", ["train", "--batch-size", "0", *OUT], "--batch-size must be >= 2"),
     ("lr-not-a-number", ["train", "--lr", "fast", *OUT], "'fast' is not a valid float"),
-    ("lr-nan", ["train", "--lr", "nan", *OUT], "--lr must be > 0"),
+    ("lr-nan", ["train", "--lr", "nan", *OUT], "--lr must be a finite number"),
     ("momentum-range", ["train", "--momentum", "1.5", *OUT], "--momentum must be in [0, 1)"),
     ("val-fraction", ["train", "--val-fraction", "1", *OUT], "--val-fraction must be in"),
     ("dtype", ["train", "--dtype", "float16", *OUT], "'float16' is not one of"),

@@ -90,14 +90,16 @@ def test_resume_refuses_conflicting_options(cli, trained):
     assert "--lr 0.3 differs from the checkpoint's 0.05" in res.stderr
 
 
-def test_resume_of_finished_run_trains_nothing_more(cli, trained, tmp_path):
-    res = cli("train", "--resume", trained / "ck", "--metrics-out", tmp_path / "m.json")
-    assert res.exit_code == 0, res.output
-    m = json.loads((tmp_path / "m.json").read_text())
-    first = json.loads((trained / "metrics.json").read_text())
-    assert m["epochs_run"] == first["epochs_run"] == 3
-    assert m["test_accuracy"] == first["test_accuracy"]
-    assert "resuming from" in res.stdout
+def test_resume_of_finished_run_is_refused_in_one_line(cli, trained, tmp_path):
+    """Nothing left to train (issue 10: it used to 'finish' in 0.00s): one line, no output."""
+    for extra in ([], ["--epochs", "2"], ["--epochs", "3"]):
+        res = cli("train", "--resume", trained / "ck", "--metrics-out", tmp_path / "m.json",
+                  *extra)
+        assert res.exit_code == 1, res.output
+        assert res.stderr.startswith("Error: --epochs ") and res.stderr.count("\n") == 1
+        assert "is not above the 3 epochs already run" in res.stderr
+        assert "--epochs 4 or more" in res.stderr
+        assert not (tmp_path / "m.json").exists()
 
 
 def test_resume_with_more_patience_continues_an_early_stopped_run(cli, tmp_path):

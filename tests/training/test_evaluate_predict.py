@@ -79,7 +79,9 @@ def test_predict_regression_values_with_header_columns(cli, tmp_path):
     values = np.array([float(r[0]) for r in rows[1:]])
     np.testing.assert_allclose(values, model.predict(X[:50]), rtol=1e-6)
     assert np.sqrt(np.mean((values - y[:50]) ** 2)) < 0.5 * np.std(y)
-    res = cli("evaluate", "--model", tmp_path / "r.npz")
+    res = cli("evaluate", "--model", tmp_path / "r.npz")  # the file never names the data
+    assert res.exit_code == 1 and "pass that file (or another) with --data FILE" in res.stderr
+    res = cli("evaluate", "--model", tmp_path / "r.npz", "--data", tmp_path / "data.csv")
     assert res.exit_code == 0 and res.stdout.startswith("csv: test_rmse ")
 
 
