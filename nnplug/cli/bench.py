@@ -28,7 +28,7 @@ def _json_path(ctx, param, value):
     if value is None:
         return None
     from ..errors import NNPlugError
-    from .trainrun import check_output
+    from ..outputs import check_output
 
     try:
         check_output(value, "the JSON file")  # fail before measuring, not after

@@ -39,7 +39,7 @@ def check_split(model_path, trained: dict, name: str, data: str | None, seed, va
     for flag, given, own in (("--seed", seed, trained.get("seed")),
                              ("--val-fraction", val_fraction, trained.get("val_fraction"))):
         if given is not None and own is not None and given != own:
-            raise NNPlugError(f"{model_path} was trained on {name} with {flag} {own}; "
+            raise NNPlugError(f"{model_path} was trained on {name.split('/')[-1]} with {flag} {own}; "
                               f"{flag} {given} splits the data differently and would score "
                               f"rows the model was trained on (drop {flag}, or name other "
                               f"data with --data FILE)")
@@ -90,7 +90,7 @@ def evaluate(model_path, dataset, data, split, seed, val_fraction, data_dir, bac
         options = dataset_options(trained, name, data)
         if not data and name == trained.get("dataset") and \
                 "data" in (trained.get("dataset_options") or {}):
-            raise NNPlugError(f"{model_path} was trained on a {name} file; pass that file "
+            raise NNPlugError(f"{model_path} was trained on a {name.split('/')[-1]} file; pass that file "
                               f"(or another) with --data FILE")
         source = make_component("dataset", parse_token(name), **options)
         data_set = source.load(seed=seed, val_fraction=val_fraction, data_dir=data_dir)

@@ -43,10 +43,32 @@ def nnplug(*args, cwd: Path | None = None, env: dict | None = None, ceiling: int
         for what, value in (limits or {}).items():
             resource.setrlimit(what, (value, value))
 
-    full = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1",
-            **(env or {})}
-    cmd = [sys.executable, "-c", "from nnplug.cli import main; main(prog_name='nnplug')",
-           *map(str, args)]
+    with tempfile.NamedTemporaryFile("r", suffix=".hwm") as hwm:
+        full = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1",
+                **(env or {}), "NNPLUG_TEST_HWM_FILE": hwm.name}
+        done = _run([sys.executable, "-c", CHILD, *map(str, args)], cwd, full, cap, timeout)
+        peak = hwm.read().strip()
+    # the child's own peak (VmHWM): getrusage's ru_maxrss would also count the pages it
+    # shared with this (large) test process between fork and exec
+    return Done(done.code, done.stdout, done.stderr, int(peak) if peak else done.max_rss_kb)
+
+
+#: the child: run the real CLI, then (at exit, also after an error) record its peak
+#: resident memory since exec (VmHWM, KiB) where NNPLUG_TEST_HWM_FILE says
+CHILD = """\
+import atexit, os
+def _hwm():
+    with open("/proc/self/status") as f:
+        kb = next(line.split()[1] for line in f if line.startswith("VmHWM:"))
+    with open(os.environ["NNPLUG_TEST_HWM_FILE"], "w") as f:
+        f.write(kb)
+atexit.register(_hwm)
+from nnplug.cli import main
+main(prog_name="nnplug")
+"""
+
+
+def _run(cmd, cwd, full, cap, timeout) -> Done:
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
         proc = subprocess.Popen(cmd, cwd=cwd, env=full, preexec_fn=cap, stdout=out,
                                 stderr=err, stdin=subprocess.DEVNULL, text=True)
