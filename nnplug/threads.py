@@ -20,10 +20,22 @@ from typing import Any, Iterator
 from .errors import NNPlugError
 
 THREADS_ENV = "NNPLUG_THREADS"
+#: OpenBLAS workers spin 2**N CPU cycles for new work before they sleep (default N = 28,
+#: ~0.1 s); two runs on shared cores then burn each other's time. nnplug asks for 2**16
+#: (~20 us: enough to bridge the gaps between the GEMMs of one step) before a BLAS loads
+#: -- the user's own OPENBLAS_THREAD_TIMEOUT wins
+SPIN_ENV, SPIN = "OPENBLAS_THREAD_TIMEOUT", "16"
 #: FLOPs (2 m n k) of the largest GEMM of a training step below which one thread is used
 SINGLE_THREAD_BELOW = 2 * 256 * 512 * 512
 
 _controller: Any = None
+
+
+def quiet_spinning() -> None:
+    """Ask OpenBLAS libraries loaded from now on to spin briefly (:data:`SPIN`). Called
+    by the CLI before NumPy is imported and by the numba backend before SciPy's BLAS
+    loads; a BLAS already loaded keeps its setting."""
+    os.environ.setdefault(SPIN_ENV, SPIN)
 
 
 def requested(threads: int | None = None) -> int | None:

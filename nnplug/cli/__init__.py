@@ -19,6 +19,10 @@ from typing import Any
 
 import click
 
+from ..threads import quiet_spinning
+
+quiet_spinning()  # before any command imports NumPy (and so loads its BLAS)
+
 #: command name -> "module:attribute"; a new subcommand is one line here
 COMMANDS = {
     "train": "nnplug.cli.train:train",

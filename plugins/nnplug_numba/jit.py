@@ -173,6 +173,9 @@ def load() -> None:
     if _loaded:
         return
     configure_cache()
+    from nnplug.threads import quiet_spinning
+
+    quiet_spinning()  # SciPy's BLAS (the one compiled kernels call) loads with numba
     ok, reason = _import_numba()
     if not ok:
         from nnplug.errors import BackendUnavailableError
