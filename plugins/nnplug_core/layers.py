@@ -160,6 +160,7 @@ class BatchNorm(FusingLayer):
     def forward_act(self, x, act):
         p, kind = self.params, (act.kind if act else None)
         if not self.training:
+            self._x = x  # for the eval-mode backward
             y = ops.batchnorm_act_forward_eval(x, p["gamma"], p["beta"],
                                                self.buffers["running_mean"],
                                                self.buffers["running_var"], self.eps, kind)
@@ -186,10 +187,24 @@ class BatchNorm(FusingLayer):
         return y
 
     def backward_act(self, dy, act, need_dx=True):  # noqa: ARG002 - dx is the cheap part
+        if not self.training:
+            return self._backward_eval(dy, act)
         return ops.batchnorm_act_backward(
             dy, self._y, self._xhat, self._inv_std, self.params["gamma"],
             self.grads["gamma"], self.grads["beta"], act.kind if act else None,
             dx=self._scratch("dx", dy.shape, dy.dtype))
+
+
+    def _backward_eval(self, dy, act):
+        """Eval mode normalises with the running statistics, constants here:
+        dx = g gamma / sqrt(running_var + eps), dgamma = sum g xhat, dbeta = sum g,
+        with g = dy act'(y) and xhat = (x - running_mean) / sqrt(running_var + eps)."""
+        g = ops.act_backward(act.kind, self._y, dy) if act is not None else dy
+        inv_std = (1.0 / np.sqrt(self.buffers["running_var"] + self.eps)).astype(dy.dtype)
+        xhat = (self._x - self.buffers["running_mean"]) * inv_std
+        g.sum(axis=0, out=self.grads["beta"])
+        np.einsum("ij,ij->j", g, xhat, out=self.grads["gamma"])
+        return g * (self.params["gamma"] * inv_std)
 
 
 class Dropout(Layer):
