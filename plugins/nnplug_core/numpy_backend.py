@@ -179,11 +179,14 @@ class NumpyBackend(BlasLinearAct, Backend):
             p -= lr * v
 
     def adam_step(self, p, g, m, v, lr, b1, b2, eps, t, wd):
+        """PyTorch's and Keras's form: p -= lr m_hat / (sqrt(v_hat) + eps) with the
+        bias-corrected m_hat = m / (1 - b1^t), v_hat = v / (1 - b2^t) (eps is added to
+        sqrt(v_hat), not to sqrt(v) as in Kingma & Ba's "efficient" variant)."""
         if wd:
             g = g + wd * p
         m *= b1
         m += (1 - b1) * g
         v *= b2
         v += (1 - b2) * (g * g)
-        step = lr * np.sqrt(1 - b2 ** t) / (1 - b1 ** t)
-        p -= (step * m / (np.sqrt(v) + eps)).astype(p.dtype, copy=False)
+        denom = np.sqrt(v / (1 - b2 ** t)) + eps
+        p -= (lr / (1 - b1 ** t) * m / denom).astype(p.dtype, copy=False)

@@ -189,7 +189,7 @@ class NumbaBackend(BlasLinearAct, Backend):
 
     def adam_step(self, p, g, m, v, lr, b1, b2, eps, t, wd):
         d = p.dtype.type
-        step = lr * np.sqrt(1 - b2 ** t) / (1 - b1 ** t)
+        step, root_bc2 = lr / (1 - b1 ** t), 1 / np.sqrt(1 - b2 ** t)  # eps as PyTorch places it
         self.k.adam_step(_flat(p, "parameters"), _c(g).reshape(-1), _flat(m, "state"),
-                         _flat(v, "state"), d(step), d(b1), d(1 - b1), d(b2), d(1 - b2), d(eps),
-                         d(wd))
+                         _flat(v, "state"), d(step), d(b1), d(1 - b1), d(b2), d(1 - b2),
+                         d(root_bc2), d(eps), d(wd))

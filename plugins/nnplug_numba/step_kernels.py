@@ -90,12 +90,13 @@ def momentum_step(p, g, v, lr, mu, wd, nesterov):
 
 
 @exact
-def adam_step(p, g, m, v, step, b1, c1, b2, c2, eps, wd):
-    """m = b1 m + (1-b1) g; v = b2 v + (1-b2) g^2; p -= step m / (sqrt(v) + eps)."""
+def adam_step(p, g, m, v, step, b1, c1, b2, c2, root_bc2, eps, wd):
+    """m = b1 m + (1-b1) g; v = b2 v + (1-b2) g^2; p -= step m / (sqrt(v) root_bc2 + eps)
+    with step = lr / (1 - b1^t), root_bc2 = 1 / sqrt(1 - b2^t): eps added to sqrt(v_hat)."""
     for i in range(p.size):
         gi = g[i] + wd * p[i] if wd != 0 else g[i]
         mi = m[i] * b1 + c1 * gi
         vi = v[i] * b2 + c2 * (gi * gi)
         m[i] = mi
         v[i] = vi
-        p[i] -= step * mi / (np.sqrt(vi) + eps)
+        p[i] -= step * mi / (np.sqrt(vi) * root_bc2 + eps)
