@@ -1,4 +1,5 @@
-"""Built-in optimizers: sgd, momentum, nesterov, adam. L2 decay applies to weights only."""
+"""Built-in optimizers: sgd, momentum, nesterov, adam, adamw. Weight decay (L2, or decoupled
+for adamw) applies to weights only."""
 from __future__ import annotations
 
 import numpy as np
@@ -46,7 +47,8 @@ class Nesterov(Momentum):
 
 
 class Adam(Optimizer):
-    """Adam (Kingma & Ba): bias-corrected first/second moment estimates."""
+    """Adam (Kingma & Ba): p -= lr m_hat / (sqrt(v_hat) + eps), bias-corrected moments
+    (eps placed as in PyTorch and Keras); weight_decay is an L2 term added to g."""
 
     name = "adam"
 
@@ -58,8 +60,28 @@ class Adam(Optimizer):
         self.beta1, self.beta2, self.eps = float(beta1), float(beta2), float(eps)
 
     def update(self, p, state):
+        self._adam(p, state, self.wd(p))
+
+    def _adam(self, p, state, l2):
         if "m" not in state:
             state["m"] = np.zeros_like(p.value)
             state["v"] = np.zeros_like(p.value)
         ops.adam_step(p.value, p.grad, state["m"], state["v"], self.lr, self.beta1,
-                      self.beta2, self.eps, self.steps, self.wd(p))
+                      self.beta2, self.eps, self.steps, l2)
+
+
+class AdamW(Adam):
+    """AdamW (Loshchilov & Hutter): decoupled weight decay p *= 1 - lr wd, then Adam's step
+    on g alone (PyTorch's order and formula)."""
+
+    name = "adamw"
+
+    def __init__(self, lr=0.001, weight_decay=0.01, beta1: float = 0.9, beta2: float = 0.999,
+                 eps: float = 1e-8):
+        super().__init__(lr=lr, weight_decay=weight_decay, beta1=beta1, beta2=beta2, eps=eps)
+
+    def update(self, p, state):
+        wd = self.wd(p)
+        if wd:  # the decay is not part of the gradient: Adam does not rescale it
+            p.value *= p.value.dtype.type(1 - self.lr * wd)
+        self._adam(p, state, 0.0)

@@ -23,7 +23,8 @@ def nnplug_register_losses(register):
 
 @hookimpl
 def nnplug_register_optimizers(register):
-    for cls in (optimizers.SGD, optimizers.Momentum, optimizers.Nesterov, optimizers.Adam):
+    for cls in (optimizers.SGD, optimizers.Momentum, optimizers.Nesterov, optimizers.Adam,
+                optimizers.AdamW):
         register(cls)
 
 
