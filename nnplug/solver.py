@@ -6,7 +6,9 @@ model is restored at the end -- also when the loss diverges (NaN/inf) or the
 user presses Ctrl-C (the run then stops after the current step); the same
 ``seed`` on the same backend gives bitwise identical runs, and a run resumed
 from a checkpoint (:mod:`nnplug.checkpoint`) continues bitwise identically;
-the learning rate decays per epoch.
+the learning rate follows a schedule (:mod:`nnplug.schedules`, set before every step) or
+decays per epoch. Regression data carrying target statistics (``Data.target_mean`` /
+``target_std``) is trained on standardised targets; every metric is in the target's units.
 """
 from __future__ import annotations
 
@@ -89,7 +91,8 @@ class Solver:
     def __init__(self, model: Sequential, loss: Loss, optimizer: Optimizer, *,
                  epochs: int = 30, batch_size: int = 64, lr_decay: float = 1.0,
                  patience: int | None = None, seed: int = 0,
-                 callbacks: list[Any] | None = None, handle_sigint: bool = True):
+                 callbacks: list[Any] | None = None, handle_sigint: bool = True,
+                 schedule: Callable[[int, int, int], float] | None = None):
         if epochs < 1:
             raise ValueError("epochs must be >= 1")
         if batch_size < 1:
@@ -101,6 +104,8 @@ class Solver:
         self.model, self.loss, self.optimizer = model, loss, optimizer
         self.epochs, self.batch_size, self.lr_decay = epochs, batch_size, lr_decay
         self.patience = patience
+        #: ``schedule(step, steps_per_epoch, epochs)``: lr = base_lr * that, before each step
+        self.schedule, self.base_lr = schedule, optimizer.lr
         self.rng = np.random.default_rng(seed)
         self.callbacks = list(callbacks or [])
         self.classification = loss.task == "classification"
@@ -108,12 +113,29 @@ class Solver:
         self.handle_sigint = handle_sigint
         self.state = FitState()
         self.data: Data | None = None
+        self._target: tuple[np.ndarray, np.ndarray] | None = None  # regression (mean, std)
         self._resumed = False
         self._stop_requested = False
 
     # -- metrics -------------------------------------------------------------------
     def metric(self, outputs: np.ndarray, y: np.ndarray) -> float:
-        return accuracy(outputs, y) if self.classification else rmse(outputs, y)
+        """Accuracy, or RMSE in the target's own units."""
+        return accuracy(outputs, y) if self.classification else rmse(self.unscale(outputs), y)
+
+    def unscale(self, outputs: np.ndarray) -> np.ndarray:
+        """Network outputs (standardised targets) in the target's units."""
+        if self._target is None:
+            return outputs
+        mean, std = self._target
+        return outputs.astype(np.float64) * std + mean
+
+    def loss_targets(self, y: np.ndarray) -> np.ndarray:
+        """What the loss compares outputs with: standardised targets, or ``y`` itself."""
+        if self._target is None:
+            return y
+        mean, std = self._target
+        z = (np.asarray(y, np.float64).reshape(len(y), -1) - mean) / std
+        return z.astype(self.model.dtype).reshape(np.shape(y))
 
     def better(self, new: tuple[float, float], old: tuple[float, float]) -> bool:
         """Is ``(metric, loss)`` better than ``old``? Ties on the metric go to the lower
@@ -127,6 +149,21 @@ class Solver:
 
     def evaluate(self, X: np.ndarray, y: np.ndarray, scale: float = 1.0) -> float:
         return self.metric(self.model.predict_raw(X, scale=scale), y)
+
+    def _divergence_cause(self, xb: np.ndarray, yb: np.ndarray) -> str:
+        """The likely cause of a non-finite loss, named for the user."""
+        lr = f"the learning rate (now {self.optimizer.lr:g})"
+        finite = np.abs(xb[np.isfinite(xb)])
+        big_x = float(finite.max(initial=0.0))
+        y = None if self.classification else np.abs(np.asarray(yb, np.float64))
+        if y is not None and self._target is None and float(y.max(initial=0.0)) > 1e3:
+            return (f"the regression targets are large (up to {float(y.max()):.3g}) and not "
+                    f"standardised: let nnplug standardise them (drop --no-scale-target) or "
+                    f"rescale them; else lower {lr}")
+        if big_x > 1e3:
+            return (f"the inputs reach {big_x:.3g}: scale them (--scale standard or quantile); "
+                    f"else lower {lr}")
+        return f"try a lower learning rate: {lr} is likely too high"
 
     # -- control -------------------------------------------------------------------------
     def resume_from(self, state: FitState) -> None:
@@ -178,6 +215,9 @@ class Solver:
             self.state = FitState()
         self._resumed = self._stop_requested = False
         self.data, st = data, self.state
+        std = getattr(data, "target_std", None)
+        self._target = None if std is None or self.classification else (
+            np.asarray(data.target_mean, np.float64), np.asarray(std, np.float64))
         t_start = time.perf_counter()
         seconds_before = st.result.train_seconds
         try:
@@ -215,12 +255,14 @@ class Solver:
                     continue  # a lone trailing sample cannot be batch-normalised
                 xb, yb = self._batch(data.X_train, idx, data.scale), data.y_train[idx]
                 out = model.forward(xb)
-                batch_loss = loss.forward(out, yb)
+                batch_loss = loss.forward(out, self.loss_targets(yb))
                 if not math.isfinite(batch_loss):
                     raise TrainingDiverged(
                         f"loss became {batch_loss} at epoch {epoch}, step {b + 1}; "
-                        f"try a lower learning rate (now {opt.lr:g})")
+                        f"{self._divergence_cause(xb, yb)}")
                 model.backward(loss.backward())
+                if self.schedule is not None:
+                    opt.lr = self.base_lr * self.schedule(opt.steps, n_batches, self.epochs)
                 opt.step(params)
                 total_loss += batch_loss * len(idx)
                 correct += (self.metric(out, yb) if self.classification
@@ -236,7 +278,7 @@ class Solver:
             if has_val:
                 val_out = model.predict_raw(data.X_val, scale=data.scale)
                 val_metric = self.metric(val_out, data.y_val)
-                val_loss = float(loss.forward(val_out, data.y_val))
+                val_loss = float(loss.forward(val_out, self.loss_targets(data.y_val)))
             else:
                 val_metric, val_loss = train_metric, total_loss / seen
             seconds = time.perf_counter() - t0
@@ -250,7 +292,8 @@ class Solver:
                 st.bad_epochs = 0
             else:
                 st.bad_epochs += 1
-            opt.lr *= self.lr_decay
+            if self.schedule is None:
+                opt.lr *= self.lr_decay
             if self.patience is not None and st.bad_epochs >= self.patience:
                 result.stopped_early = True
             # the state is complete here: a checkpoint taken now resumes bitwise

@@ -3,12 +3,16 @@ from __future__ import annotations
 
 import click
 
+from ..schedules import SCHEDULES
 from ..training import DEFAULT_LAYERS, TrainConfig
+
+#: ``--scale`` choices (the dataset plugins' input scalings)
+SCALINGS = ("auto", "standard", "quantile", "minmax", "none")
 
 
 D = TrainConfig()
 #: options of ``nnplug train`` passed to the dataset as ``TrainConfig.dataset_options``
-DATASET_OPTIONS = ("data", "target", "features", "task", "classes", "drop_missing")
+DATASET_OPTIONS = ("data", "target", "features", "task", "classes", "drop_missing", "scale")
 
 
 @click.command()
@@ -30,8 +34,14 @@ DATASET_OPTIONS = ("data", "target", "features", "task", "classes", "drop_missin
               help="Momentum coefficient (momentum/nesterov).")
 @click.option("--weight-decay", default=D.weight_decay, show_default=True, type=float,
               help="L2 penalty on weights (not biases or BatchNorm parameters).")
-@click.option("--lr-decay", default=D.lr_decay, show_default=True, type=float,
-              help="Multiply the learning rate by this after every epoch.")
+@click.option("--schedule", default=None, type=click.Choice(list(SCHEDULES)),
+              help="Learning-rate schedule [default: cosine; exp when --lr-decay is given].")
+@click.option("--warmup", default=None, type=float,
+              help="Share of all steps spent warming the learning rate up linearly "
+                   "[default: 0; onecycle 0.3].")
+@click.option("--lr-decay", default=None, type=float,
+              help="The exp schedule: multiply the learning rate by this after every epoch "
+                   "[default: 0.95].")
 @click.option("--epochs", default=D.epochs, show_default=True, type=int)
 @click.option("--batch-size", default=D.batch_size, show_default=True, type=int)
 @click.option("--seed", default=D.seed, show_default=True, type=int,
@@ -57,6 +67,13 @@ DATASET_OPTIONS = ("data", "target", "features", "task", "classes", "drop_missin
               help="Keep only these classes, renumbered in this order, e.g. '0,1'.")
 @click.option("--drop-missing", is_flag=True, default=None,
               help="csv/npz: skip rows with missing or non-numeric values (counted).")
+@click.option("--scale", default=None, type=click.Choice(list(SCALINGS)),
+              help="digits/california/csv/npz input scaling [default: auto: one global "
+                   "scale for image-like inputs, else standard (clipped to the training "
+                   "range)]; quantile maps each feature to a normal distribution.")
+@click.option("--scale-target/--no-scale-target", default=D.scale_target, show_default=True,
+              help="Regression: train on standardised targets (training split's mean/std); "
+                   "metrics and predictions stay in the target's units.")
 @click.option("--metrics-out", default=None, type=click.Path(dir_okay=False),
               help="Write the metrics record (JSON) here.")
 @click.option("--log-file", default=None, type=click.Path(dir_okay=False),
