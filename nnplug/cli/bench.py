@@ -7,6 +7,8 @@ from typing import Any
 
 import click
 
+from ..quality import quality_options
+
 #: MNIST-shaped random data, float32, SGD momentum (the issue's W1 and W2)
 WORKLOADS = {
     "W1": ("linear:256,batchnorm,relu,linear:256,batchnorm,relu", 128),
@@ -174,9 +176,17 @@ def _print_profile(total: float, timer: OpTimer, n: int) -> None:
               help="Limit BLAS threads (threadpoolctl) for the run.")
 @click.option("--profile/--no-profile", default=True, show_default=True,
               help="Also print where one epoch's time goes, by backend op.")
-def bench(workloads, backends, samples, repeat, blas_threads, profile):
-    """Time training epochs per backend and show where the time goes by op."""
+@quality_options
+def bench(workloads, backends, samples, repeat, blas_threads, profile, quality, **quality_opts):
+    """Time training epochs per backend and show where the time goes by op.
+
+    With --quality: test metrics of nnplug's defaults beside scikit-learn (and PyTorch)."""
     import contextlib
+
+    if quality:
+        from ..quality import run_quality
+
+        return run_quality(**quality_opts)
 
     from ..backend import get_backend
     from ..registry import get_registry
