@@ -2,10 +2,12 @@
 
 A model file is an ``.npz`` (see :mod:`nnplug.io`): the weights and buffers plus a JSON
 header with the layer specs (names, options, providing plugin and version), the loss,
-dtype, input width, class names and the input scaling -- read back with
-``allow_pickle=False``. Inputs to :meth:`Model.predict` are raw features, as in the
-dataset's files; the saved scaling (``x * scale`` after optional standardisation
-``(x - mean) / std``) is applied for you.
+dtype, input width, class names, the input scaling and the target scaling -- read back
+with ``allow_pickle=False``. Inputs to :meth:`Model.predict` are raw features, as in the
+dataset's files; the saved scaling (``x * scale`` after an optional affine ``(x - mean) /
+std`` clipped to the training range, or a quantile map whose quantiles are stored as
+arrays ``scaling/quantiles`` and ``scaling/references``) is applied for you, and
+regression outputs are mapped back to the target's units (``target_scaling``).
 """
 from __future__ import annotations
 
@@ -22,6 +24,7 @@ from .io import (FORMAT_VERSION, MODEL_FORMAT, ModelFileError, component_record,
                  resolve_component, save_arrays)
 from .model import Sequential, make_component
 from .registry import Registry, get_registry
+from .scaling import affine, check_quantiles, quantile_normal
 from .solver import accuracy, rmse
 from .spec import ComponentSpec
 
@@ -51,7 +54,19 @@ def scaling_stats(data: Data) -> tuple[dict | None, dict | None]:
     features = _stats(meta.get("scaling")) or _stats(meta.get("scaler"))
     if features is None and "feature_mean" in meta:
         features = _stats({"mean": meta["feature_mean"], "std": meta.get("feature_std")})
-    return features, _stats(meta.get("target_scaling"))
+    targets = _stats(meta.get("target_scaling"))
+    if getattr(data, "target_std", None) is not None:  # standardised by nnplug.training
+        targets = _stats({"mean": data.target_mean, "std": data.target_std})
+    return features, targets
+
+
+def scaling_arrays(data: Data | None) -> dict[str, np.ndarray]:
+    """The fitted quantile scaling of ``data`` as model-file arrays (else nothing)."""
+    fitted = (data.meta or {}).get("quantile") if data is not None else None
+    if not fitted:
+        return {}
+    return {"scaling/quantiles": np.asarray(fitted["quantiles"], np.float64),
+            "scaling/references": np.asarray(fitted["references"], np.float64)}
 
 
 def model_header(network: Sequential, loss: Loss, data: Data | None = None, *,
@@ -73,6 +88,7 @@ def model_header(network: Sequential, loss: Loss, data: Data | None = None, *,
         else None,
         "scale": float(data.scale) if data is not None else 1.0,
         "scaling": features, "target_scaling": targets, "training": dict(extra or {}),
+        "input_scaling": (data.meta or {}).get("input_scaling") if data is not None else None,
     }
 
 
@@ -80,6 +96,7 @@ def save(path: str | os.PathLike, network: Sequential, loss: Loss, data: Data | 
          *, extra: dict[str, Any] | None = None) -> None:
     """Save ``network`` (weights and buffers, no optimizer state) atomically."""
     arrays = {f"state/{k}": v for k, v in network.state_arrays().items()}
+    arrays.update(scaling_arrays(data))
     save_arrays(path, arrays, model_header(network, loss, data, extra=extra))
 
 
@@ -145,8 +162,11 @@ def rebuild(meta: dict[str, Any], arrays: dict[str, np.ndarray], source: Any,
 class Model:
     """A trained network with what it needs to read raw inputs and name its outputs."""
 
-    def __init__(self, network: Sequential, loss: Loss, meta: dict[str, Any]):
+    def __init__(self, network: Sequential, loss: Loss, meta: dict[str, Any],
+                 arrays: dict[str, np.ndarray] | None = None):
         self.network, self.loss, self.meta = network, loss, meta
+        #: ``scaling/quantiles`` and ``scaling/references`` of a quantile input scaling
+        self.arrays = dict(arrays or {})
         self.task: str = meta.get("task", loss.task)
         self.classes: list[str] | None = meta.get("classes")
         self.in_features: int = int(meta["in_features"])
@@ -171,11 +191,20 @@ class Model:
             raise NNPlugError(f"input row {bad[0][0] + 1}, column {bad[0][1] + 1} is not a "
                               f"finite number")
         stats = self.meta.get("scaling")
-        if stats:
-            X = (X - np.asarray(stats["mean"])) / np.asarray(stats["std"])
-            if "min" in stats:  # as in training: clip to the range the network saw
-                X = np.clip(X, np.asarray(stats["min"]), np.asarray(stats["max"]))
+        if self.meta.get("input_scaling") == "quantile":
+            X = quantile_normal(X, self.arrays["scaling/quantiles"],
+                                self.arrays["scaling/references"])
+        elif stats:  # as in training: clipped to the range the network saw (when recorded)
+            X = affine(X, stats)
         return X
+
+    def _target_units(self, values: np.ndarray) -> np.ndarray:
+        """Regression outputs of the network mapped back to the target's units."""
+        values = np.asarray(values, dtype=np.float64)
+        stats = self.meta.get("target_scaling")
+        if stats:
+            values = values * np.asarray(stats["std"]) + np.asarray(stats["mean"])
+        return values
 
     def outputs(self, X: Any) -> np.ndarray:
         """Raw network outputs (logits or scaled targets) for raw inputs ``X``."""
@@ -191,10 +220,7 @@ class Model:
         """Class indices (``classes[i]`` names them) or regression values."""
         if self.task == "classification":
             return self.outputs(X).argmax(axis=1)
-        values = np.asarray(self.loss.predict(self.outputs(X)), dtype=np.float64)
-        stats = self.meta.get("target_scaling")
-        if stats:
-            values = values * np.asarray(stats["std"]) + np.asarray(stats["mean"])
+        values = self._target_units(self.loss.predict(self.outputs(X)))
         return values[:, 0] if values.shape[1] == 1 else values
 
     def evaluate(self, X: Any, y: Any) -> float:
@@ -220,11 +246,11 @@ class Model:
                 raise NNPlugError(f"the dataset has labels up to {int(np.max(y))}, the model "
                                   f"knows {out.shape[1]} classes")
             return accuracy(out, y)
-        return rmse(out, y)
+        return rmse(self._target_units(self.loss.predict(out)), y)
 
     def save(self, path: str | os.PathLike) -> None:
         arrays = {f"state/{k}": v for k, v in self.network.state_arrays().items()}
-        save_arrays(path, arrays, self.meta)
+        save_arrays(path, {**arrays, **self.arrays}, self.meta)
 
     def __repr__(self) -> str:
         return f"<nnplug.Model {self.task} {self.network.describe()}>"
@@ -234,4 +260,10 @@ def load(path: str | os.PathLike, registry: Registry | None = None) -> Model:
     """Load a model saved by ``nnplug train --save`` (no pickle involved)."""
     meta, arrays = read_arrays(path, MODEL_FORMAT)
     network, loss = rebuild(meta, arrays, path, registry)
-    return Model(network, loss, meta)
+    scaling = {k: v for k, v in arrays.items() if k.startswith("scaling/")}
+    if meta.get("input_scaling") == "quantile":
+        problem = check_quantiles(scaling.get("scaling/quantiles"),
+                                  scaling.get("scaling/references"), network.in_features)
+        if problem:
+            raise ModelFileError(f"{path} has a damaged quantile scaling ({problem})")
+    return Model(network, loss, meta, scaling)

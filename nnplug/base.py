@@ -238,6 +238,9 @@ class Data:
 
     ``X_*`` may be uint8 (e.g. images); the Solver converts each minibatch to the
     compute dtype and multiplies by ``scale`` -- no float copy of the whole set.
+    ``target_mean``/``target_std`` (regression, one value per target column, from the
+    training split): the network learns ``(y - mean) / std`` and every metric, prediction
+    and saved model maps back to the target's units. ``y_*`` stay in those units.
     """
 
     X_train: np.ndarray
@@ -251,6 +254,8 @@ class Data:
     scale: float = 1.0
     feature_names: list[str] | None = None
     meta: dict[str, Any] = field(default_factory=dict)
+    target_mean: np.ndarray | None = None
+    target_std: np.ndarray | None = None
 
     @property
     def n_features(self) -> int:

@@ -60,14 +60,21 @@ def check_layer(layer: Layer, *, in_features: int = 5, batch: int = 4, seed: int
                 tolerance: float = TOLERANCE) -> GradCheckResult:
     """Check d(sum(forward(x) * dy))/dx and /dparams against ``layer.backward``.
 
+    ``training=False`` checks eval mode, after three training-mode forwards of shifted
+    random batches (so running statistics, e.g. BatchNorm's, are not the initial ones).
+
     The layer is built here in float64. A layer that draws random numbers (``rng``
     attribute, e.g. dropout) gets the same generator state for every forward call.
     """
     rng = np.random.default_rng(seed)
     layer.build(in_features, rng=np.random.default_rng(seed + 1), dtype=np.float64, init="he")
-    layer.train(training)
     for value in layer.params.values():  # non-trivial parameters (e.g. gamma != 1)
         value += rng.standard_normal(value.shape) * 0.5
+    if not training:  # non-trivial running statistics (BatchNorm's) from training batches
+        layer.train(True)
+        for shift in (1.0, -0.5, 2.0):
+            layer.forward(rng.standard_normal((batch, in_features)) * (1 + shift) + shift)
+    layer.train(training)
     x = rng.standard_normal((batch, in_features))
     dy = rng.standard_normal((batch, layer.out_features))
     uses_rng = hasattr(layer, "rng")
@@ -86,6 +93,15 @@ def check_layer(layer: Layer, *, in_features: int = 5, batch: int = 4, seed: int
     result.errors["input"] = rel_error(analytic["input"], numerical_grad(f, x, eps))
     for key, value in layer.params.items():
         result.errors[key] = rel_error(analytic[key], numerical_grad(f, value, eps))
+    return result
+
+
+def check_layer_modes(layer: Layer, **kw: Any) -> GradCheckResult:
+    """:func:`check_layer` in training mode and in eval mode (what input gradients of a
+    trained model, e.g. saliency maps, run); eval-mode errors are keyed ``eval:<name>``."""
+    result = check_layer(layer, training=True, **kw)
+    evaluated = check_layer(layer, training=False, **kw)
+    result.errors.update({f"eval:{k}": v for k, v in evaluated.errors.items()})
     return result
 
 

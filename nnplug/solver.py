@@ -97,7 +97,8 @@ class Solver:
     def __init__(self, model: Sequential, loss: Loss, optimizer: Optimizer, *,
                  epochs: int = 30, batch_size: int = 64, lr_decay: float = 1.0,
                  patience: int | None = None, seed: int = 0,
-                 callbacks: list[Any] | None = None, handle_sigint: bool = True):
+                 callbacks: list[Any] | None = None, handle_sigint: bool = True,
+                 schedule: Callable[[int, int, int], float] | None = None):
         if epochs < 1:
             raise ValueError("epochs must be >= 1")
         if batch_size < 1:
@@ -110,6 +111,8 @@ class Solver:
         loss.ops = optimizer.ops = model.backend  # the model owns the backend
         self.epochs, self.batch_size, self.lr_decay = epochs, batch_size, lr_decay
         self.patience = patience
+        #: ``schedule(step, steps_per_epoch, epochs)``: lr = base_lr * that, before each step
+        self.schedule, self.base_lr = schedule, optimizer.lr
         self.rng = np.random.default_rng(seed)
         self.callbacks = list(callbacks or [])
         self.classification = loss.task == "classification"
@@ -117,6 +120,7 @@ class Solver:
         self.handle_sigint = handle_sigint
         self.state = FitState()
         self.data: Data | None = None
+        self._target: tuple[np.ndarray, np.ndarray] | None = None  # regression (mean, std)
         self._resumed = False
         self._stop_requested = False
         #: why the last fit trained per op on a compiling backend (one line), else None
@@ -126,7 +130,23 @@ class Solver:
 
     # -- metrics -------------------------------------------------------------------
     def metric(self, outputs: np.ndarray, y: np.ndarray) -> float:
-        return accuracy(outputs, y) if self.classification else rmse(outputs, y)
+        """Accuracy, or RMSE in the target's own units."""
+        return accuracy(outputs, y) if self.classification else rmse(self.unscale(outputs), y)
+
+    def unscale(self, outputs: np.ndarray) -> np.ndarray:
+        """Network outputs (standardised targets) in the target's units."""
+        if self._target is None:
+            return outputs
+        mean, std = self._target
+        return outputs.astype(np.float64) * std + mean
+
+    def loss_targets(self, y: np.ndarray) -> np.ndarray:
+        """What the loss compares outputs with: standardised targets, or ``y`` itself."""
+        if self._target is None:
+            return y
+        mean, std = self._target
+        z = (np.asarray(y, np.float64).reshape(len(y), -1) - mean) / std
+        return z.astype(self.model.dtype).reshape(np.shape(y))
 
     def better(self, new: tuple[float, float], old: tuple[float, float]) -> bool:
         """Is ``(metric, loss)`` better than ``old``? Ties on the metric go to the lower
@@ -208,6 +228,10 @@ class Solver:
             self.state = FitState()
         self._resumed = self._stop_requested = False
         self.data, st = data, self.state
+        std = getattr(data, "target_std", None)
+        self._target = None if std is None or self.classification else (
+            np.asarray(data.target_mean, np.float64), np.asarray(std, np.float64))
+        self._scaled_targets: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         trainer = self._compiled()
         if trainer is not None:
             try:
@@ -254,11 +278,13 @@ class Solver:
             train_metric = (total_metric / seen if self.classification
                             else math.sqrt(total_metric / seen))
             if has_val and trainer is not None:
-                val_loss, val_metric = trainer.evaluate(data.X_val, data.y_val, data.scale)
+                val_loss, val_metric = trainer.evaluate(
+                    data.X_val, self._compiled_targets(data.y_val), data.scale,
+                    self._metric_weights())
             elif has_val:
                 val_out = model.predict_raw(data.X_val, scale=data.scale)
                 val_metric = self.metric(val_out, data.y_val)
-                val_loss = float(loss.forward(val_out, data.y_val))
+                val_loss = float(loss.forward(val_out, self.loss_targets(data.y_val)))
             else:
                 val_metric, val_loss = train_metric, total_loss / seen
             seconds = time.perf_counter() - t0
@@ -272,7 +298,8 @@ class Solver:
                 st.bad_epochs = 0
             else:
                 st.bad_epochs += 1
-            opt.lr *= self.lr_decay
+            if self.schedule is None:
+                opt.lr *= self.lr_decay
             if self.patience is not None and st.bad_epochs >= self.patience:
                 result.stopped_early = True
             # the state is complete here: a checkpoint taken now resumes bitwise
@@ -288,9 +315,29 @@ class Solver:
         except Exception as exc:
             raise plugin_error(component, exc, action) from exc
 
-    def _diverged(self, value: float, epoch: int, step: int) -> TrainingDiverged:
+    def _divergence_cause(self, xb: np.ndarray, yb: np.ndarray) -> str:
+        """The likely cause of a non-finite loss, named for the user."""
+        lr = f"the learning rate (now {self.optimizer.lr:g})"
+        finite = np.abs(xb[np.isfinite(xb)])
+        big_x = float(finite.max(initial=0.0))
+        y = None if self.classification else np.abs(np.asarray(yb, np.float64))
+        if y is not None and self._target is None and float(y.max(initial=0.0)) > 1e3:
+            return (f"the regression targets are large (up to {float(y.max()):.3g}) and not "
+                    f"standardised: let nnplug standardise them (drop --no-scale-target) or "
+                    f"rescale them; else lower {lr}")
+        if big_x > 1e3:
+            return (f"the inputs reach {big_x:.3g}: scale them (--scale standard or quantile); "
+                    f"else lower {lr}")
+        return f"try a lower learning rate: {lr} is likely too high"
+
+    def _diverged(self, value: float, epoch: int, step: int, idx: np.ndarray
+                  ) -> TrainingDiverged:
+        """The error for a non-finite loss at ``step`` (1-based) of ``epoch``, whose batch
+        held the rows ``idx``."""
+        data = self.data
+        xb, yb = self._batch(data.X_train, idx, data.scale), data.y_train[idx]
         return TrainingDiverged(f"loss became {value} at epoch {epoch}, step {step}; "
-                                f"try a lower learning rate (now {self.optimizer.lr:g})")
+                                f"{self._divergence_cause(xb, yb)}")
 
     def _interrupt(self, epoch: int, step: int) -> bool:
         if self._stop_requested:
@@ -311,10 +358,13 @@ class Solver:
                 continue  # a lone trailing sample cannot be batch-normalised
             xb, yb = self._batch(data.X_train, idx, data.scale), data.y_train[idx]
             out = model.forward(xb)
-            batch_loss = self._guarded(loss, "forward", loss.forward, out, yb)
+            batch_loss = self._guarded(loss, "forward", loss.forward, out,
+                                       self.loss_targets(yb))
             if not math.isfinite(batch_loss):
-                raise self._diverged(batch_loss, epoch, b + 1)
+                raise self._diverged(batch_loss, epoch, b + 1, idx)
             model.backward(self._guarded(loss, "backward", loss.backward))
+            if self.schedule is not None:
+                opt.lr = self.base_lr * self.schedule(opt.steps, n_batches, self.epochs)
             self._guarded(opt, "step", opt.step, params)
             total_loss += batch_loss * len(idx)
             total_metric += (self.metric(out, yb) if self.classification
@@ -325,6 +375,28 @@ class Solver:
                 return total_loss, total_metric, seen, True
         return total_loss, total_metric, seen, False
 
+    def _compiled_targets(self, y: np.ndarray) -> np.ndarray:
+        """``loss_targets(y)`` for a whole split, computed once per fit and array."""
+        if self._target is None:
+            return y
+        cached = self._scaled_targets.get(id(y))
+        if cached is None or cached[0] is not y:
+            cached = self._scaled_targets[id(y)] = (y, self.loss_targets(y))
+        return cached[1]
+
+    def _metric_weights(self) -> np.ndarray | None:
+        """Squared target scales: the compiled metric of standardised errors in the
+        target's units."""
+        return None if self._target is None else np.square(self._target[1]).ravel()
+
+    def _step_lrs(self, n: int, steps_per_epoch: int) -> np.ndarray:
+        """The learning rate of each of the next ``n`` updates."""
+        opt = self.optimizer
+        if self.schedule is None:
+            return np.full(n, opt.lr)
+        return np.array([self.base_lr * self.schedule(opt.steps + k, steps_per_epoch,
+                                                      self.epochs) for k in range(n)])
+
     #: compiled steps per call: small enough for a responsive Ctrl-C and progress bar
     CHUNK_SECONDS = 0.05
 
@@ -333,15 +405,21 @@ class Solver:
         """One epoch as compiled calls, each running many steps with no Python between."""
         total_loss = total_metric = 0.0
         seen, b, chunk = 0, 0, 4
+        opt = self.optimizer
         while b < n_batches:
             stop = min(b + chunk, n_batches)
-            lrs = np.full(stop - b, self.optimizer.lr)
+            lrs = self._step_lrs(stop - b, n_batches)
             t0 = time.perf_counter()
+            steps_before = opt.steps
             loss_sum, metric_sum, count, bad = trainer.train_steps(
-                data.X_train, data.y_train, order, b, stop, self.batch_size, lrs, data.scale)
+                data.X_train, self._compiled_targets(data.y_train), order, b, stop,
+                self.batch_size, lrs, data.scale, self._metric_weights())
             dt = time.perf_counter() - t0
+            if opt.steps > steps_before:
+                opt.lr = float(lrs[opt.steps - steps_before - 1])
             if bad >= 0:
-                raise self._diverged(loss_sum, epoch, bad + 1)
+                idx = order[bad * self.batch_size:(bad + 1) * self.batch_size]
+                raise self._diverged(loss_sum, epoch, bad + 1, idx)
             total_loss += loss_sum
             total_metric += metric_sum
             seen += count

@@ -112,8 +112,9 @@ def layer_report(cls: type, options: dict[str, Any] | None = None, *, in_feature
                  batch: int = 5, seed: int = 0) -> Report:
     """Run every layer check on ``cls(**options)`` (options default to :func:`example_options`).
 
-    Gradients are checked in training mode (what backpropagation runs); eval mode is
-    checked for determinism, unchanged state and dtypes."""
+    Gradients are checked in training mode (what backpropagation runs) and in eval mode
+    (input gradients of a trained model, after a few training batches set any running
+    statistics); eval mode is also checked for determinism, unchanged state and dtypes."""
     options = example_options(cls) if options is None else dict(options)
     report = Report(getattr(cls, "name", None) or cls.__name__)
     rng = np.random.default_rng(seed)
@@ -151,8 +152,9 @@ def layer_report(cls: type, options: dict[str, Any] | None = None, *, in_feature
         expect(set(layer.decay) <= set(layer.params), f"decay {layer.decay} not in params")
         return f"params {sorted(layer.params)}"
 
-    def gradients() -> str:
-        result = check_layer(cls(**options), in_features=in_features, batch=batch, seed=seed)
+    def gradients(training: bool = True) -> str:
+        result = check_layer(cls(**options), in_features=in_features, batch=batch, seed=seed,
+                             training=training)
         report.max_error = max(report.max_error, result.max_error)
         bad = {k: f"{e:.2e}" for k, e in result.errors.items() if not e < TOLERANCE}
         expect(result.passed, f"relative error >= {TOLERANCE:g}: {bad}")
@@ -218,6 +220,7 @@ def layer_report(cls: type, options: dict[str, Any] | None = None, *, in_feature
 
     for name, fn in [("name and options", naming), ("shape inference", shapes),
                      ("params and grads", params), ("gradients", gradients),
+                     ("gradients in eval mode", lambda: gradients(training=False)),
                      ("train/eval mode", modes), ("inputs left unchanged", inputs_untouched),
                      ("parameter updates visible", updates_visible),
                      ("dtype float32/float64", dtypes)]:

@@ -12,6 +12,7 @@ from .backend import AUTO, auto_backend
 from .errors import NNPlugError, SpecError, TrainingDiverged
 from .model import Sequential, make_component
 from .registry import get_registry
+from .schedules import SCHEDULES, Schedule
 from .solver import Solver
 from .spec import parse_spec, parse_token
 
@@ -22,6 +23,7 @@ DEFAULT_OPTIMIZER = "core/momentum"
 DEFAULT_DATASET = "datasets/digits"
 #: the loss for each task when ``--loss`` is not given
 DEFAULT_LOSSES = {"classification": "core/softmax_ce", "regression": "core/mse"}
+DEFAULT_SCHEDULE = "exp"
 
 
 @dataclass
@@ -36,7 +38,13 @@ class TrainConfig:
     lr: float | None = None  # None: the optimizer's default_lr for the task
     momentum: float = 0.9
     weight_decay: float = 1e-4
-    lr_decay: float = 0.95
+    #: lr schedule (nnplug.schedules); None: "exp" when lr_decay is given, else "cosine"
+    schedule: str | None = None
+    #: fraction of all steps spent warming the lr up (None: the schedule's own default)
+    warmup: float | None = None
+    lr_decay: float | None = None  # the "exp" schedule's factor per epoch (default 0.95)
+    #: regression: train on (y - mean) / std of the training targets, report in y's units
+    scale_target: bool = True
     epochs: int = 30
     batch_size: int = 32
     seed: int = 42
@@ -75,7 +83,13 @@ class TrainConfig:
             (self.lr is None or self.lr > 0, "--lr must be > 0"),
             (0 <= self.momentum < 1, "--momentum must be in [0, 1)"),
             (self.weight_decay >= 0, "--weight-decay must be >= 0"),
-            (0 < self.lr_decay <= 1, "--lr-decay must be in (0, 1]"),
+            (self.lr_decay is None or 0 < self.lr_decay <= 1, "--lr-decay must be in (0, 1]"),
+            (self.schedule is None or self.schedule in SCHEDULES,
+             f"--schedule must be one of {', '.join(SCHEDULES)}"),
+            (self.lr_decay is None or self.schedule in (None, "exp"),
+             "--lr-decay sets the exp schedule's decay; it does not apply to "
+             f"--schedule {self.schedule}"),
+            (self.warmup is None or 0 <= self.warmup < 1, "--warmup must be in [0, 1)"),
             (self.epochs >= 1, "--epochs must be >= 1"),
             (self.batch_size >= 2, "--batch-size must be >= 2"),
             (self.patience is None or self.patience >= 1, "--patience must be >= 1"),
@@ -122,6 +136,20 @@ def make_optimizer(name: str, *, lr: float | None, momentum: float, weight_decay
     return make_component("optimizer", spec, registry, **defaults)
 
 
+def make_schedule(config: TrainConfig) -> Schedule:
+    """The learning-rate schedule ``config`` asks for (resolving ``schedule=None``)."""
+    name = config.schedule or ("exp" if config.lr_decay is not None else DEFAULT_SCHEDULE)
+    decay = config.lr_decay if config.lr_decay is not None else 0.95
+    return Schedule(name, warmup=config.warmup, decay=decay)
+
+
+def standardise_targets(data) -> None:
+    """Set ``data.target_mean``/``target_std`` from the training targets (std 0 -> 1)."""
+    y = np.asarray(data.y_train, np.float64).reshape(len(data.y_train), -1)
+    mean, std = y.mean(axis=0), y.std(axis=0)
+    data.target_mean, data.target_std = mean, np.where(std > 0, std, 1.0)
+
+
 def build(config: TrainConfig):
     """Load data and build ``(data, model, loss, optimizer)`` for ``config``."""
     config.validate()
@@ -130,6 +158,8 @@ def build(config: TrainConfig):
                              **config.dataset_options)
     data = dataset.load(seed=config.seed, val_fraction=config.val_fraction,
                         data_dir=config.data_dir)
+    if data.task == "regression" and config.scale_target and len(data.y_train):
+        standardise_targets(data)
     loss_name = config.loss or DEFAULT_LOSSES[data.task]
     loss = make_component("loss", parse_token(loss_name), registry)
     if loss.task != data.task:
@@ -180,9 +210,11 @@ def train(config: TrainConfig, callbacks: list[Any] | None = None, *,
     diverged = None
     data, model, loss, optimizer = build(config)
     backend, backend_choice = model.backend, resolve_backend(config, data)[1]
+    schedule = make_schedule(config)
+    config.schedule = schedule.name  # record the resolved default
     solver = Solver(model, loss, optimizer, epochs=config.epochs,
-                    batch_size=config.batch_size, lr_decay=config.lr_decay,
-                    patience=config.patience, seed=config.seed, callbacks=callbacks)
+                    batch_size=config.batch_size, patience=config.patience,
+                    seed=config.seed, callbacks=callbacks, schedule=schedule)
     if resume is not None:
         resume.apply(solver)
     try:

@@ -11,6 +11,8 @@ import sys
 
 import click
 
+from ..quality import quality_options
+
 #: ``--seconds`` default: long enough for several S0/W1 epochs per measurement
 DEFAULT_SECONDS = 0.3
 
@@ -64,10 +66,17 @@ def _json_path(ctx, param, value):
               help="Also show where a per-op epoch's time goes, by backend op.")
 @click.option("--json", "json_path", default=None, type=click.Path(dir_okay=False),
               callback=_json_path, help="Write everything measured to this JSON file.")
+@quality_options
 def bench(workloads, backends, peers, rounds, seconds, threads, concurrent, profile,
-          json_path):
+          json_path, quality, **quality_opts):
     """Time training per backend and peer in interleaved rounds: medians, spreads, paired
-    ratios, the GEMM-bound limit; warnings when the numbers cannot be trusted."""
+    ratios, the GEMM-bound limit; warnings when the numbers cannot be trusted.
+
+    With --quality: test metrics of nnplug's defaults beside scikit-learn (and PyTorch)."""
+    if quality:
+        from ..quality import run_quality
+
+        return run_quality(**quality_opts)
     speed(workloads, backends, peers, rounds, seconds, threads, concurrent, profile,
           json_path)
 

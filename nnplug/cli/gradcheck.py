@@ -45,15 +45,15 @@ def _targets(registry, kind: str, names: str | None) -> list[tuple[str, object, 
 
 
 def _check(kind: str, label: str, comp, options: dict, seed: int) -> Row:
-    from ..gradcheck import check_layer, check_loss
+    from ..gradcheck import check_layer_modes, check_loss
 
     row = Row(kind, label, f"{comp.plugin} ({comp.dist} {comp.version})".replace(" )", ")"))
     stage = "cannot build an example (set the class attribute example_options): "
     try:
         obj = comp.cls(**options)
         stage = ""
-        result = (check_layer(obj, in_features=6, batch=5, seed=seed) if kind == "layer"
-                  else check_loss(obj, n_outputs=4, batch=5, seed=seed))
+        result = (check_layer_modes(obj, in_features=6, batch=5, seed=seed)
+                  if kind == "layer" else check_loss(obj, n_outputs=4, batch=5, seed=seed))
     except Exception as exc:  # noqa: BLE001 - a plugin's bug is a FAIL row, not a crash
         text = str(exc).strip().splitlines()
         row.note = stage + f"{type(exc).__name__}: {text[0] if text else ''}".rstrip(": ")
@@ -73,6 +73,9 @@ def _check(kind: str, label: str, comp, options: dict, seed: int) -> Row:
 @click.option("--seed", default=0, show_default=True, type=int, help="Seeds the random inputs.")
 def gradcheck(layers, losses, backend, seed):
     """Check every layer's and loss's backward pass against float64 central differences.
+
+    Layers are checked in training and in eval mode (an eval-mode tensor is shown as
+    eval:NAME when it is the worst).
 
     Prints component, plugin, max relative error and PASS/FAIL (FAIL at >= 1e-6); exits 1
     when anything fails. With --layers or --losses only the named components are checked.

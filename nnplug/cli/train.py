@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import click
 
+from ..schedules import SCHEDULES
 from ..training import DEFAULT_LAYERS, TrainConfig
 from .dataset_options import TrainCommand, given_dataset_options
 
 D = TrainConfig()
+
+
 @click.command(cls=TrainCommand)
 @click.option("--dataset", default=D.dataset, show_default=True,
               help="Dataset plugin name (see `nnplug datasets`); its own options follow.")
@@ -27,8 +30,14 @@ D = TrainConfig()
               help="Momentum coefficient (momentum/nesterov).")
 @click.option("--weight-decay", default=D.weight_decay, show_default=True, type=float,
               help="L2 penalty on weights (not biases or BatchNorm parameters).")
-@click.option("--lr-decay", default=D.lr_decay, show_default=True, type=float,
-              help="Multiply the learning rate by this after every epoch.")
+@click.option("--schedule", default=None, type=click.Choice(list(SCHEDULES)),
+              help="Learning-rate schedule [default: cosine; exp when --lr-decay is given].")
+@click.option("--warmup", default=None, type=float,
+              help="Share of all steps spent warming the learning rate up linearly "
+                   "[default: 0; onecycle 0.3].")
+@click.option("--lr-decay", default=None, type=float,
+              help="The exp schedule: multiply the learning rate by this after every epoch "
+                   "[default: 0.95].")
 @click.option("--epochs", default=D.epochs, show_default=True, type=int)
 @click.option("--batch-size", default=D.batch_size, show_default=True, type=int)
 @click.option("--seed", default=D.seed, show_default=True, type=int,
@@ -48,6 +57,9 @@ D = TrainConfig()
               help="Share of the training split held out for validation.")
 @click.option("--data-dir", default=None, type=click.Path(file_okay=False),
               help="Where dataset files are (or are downloaded to).")
+@click.option("--scale-target/--no-scale-target", default=D.scale_target, show_default=True,
+              help="Regression: train on standardised targets (training split's mean/std); "
+                   "metrics and predictions stay in the target's units.")
 @click.option("--metrics-out", default=None, type=click.Path(dir_okay=False),
               help="Write the metrics record (JSON) here.")
 @click.option("--log-file", default=None, type=click.Path(dir_okay=False),

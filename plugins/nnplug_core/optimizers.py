@@ -78,7 +78,12 @@ class Adam(Optimizer):
 
 
 class AdamW(Adam):
-    """AdamW (Loshchilov & Hutter): Adam with decoupled weight decay, p -= lr wd p."""
+    """AdamW (Loshchilov & Hutter): decoupled weight decay p *= 1 - lr wd, then Adam's step
+    on g alone (PyTorch's order and formula)."""
 
     name = "adamw"
     decoupled = True
+
+    def __init__(self, lr=0.001, weight_decay=0.01, beta1: float = 0.9, beta2: float = 0.999,
+                 eps: float = 1e-8):
+        super().__init__(lr=lr, weight_decay=weight_decay, beta1=beta1, beta2=beta2, eps=eps)

@@ -3,7 +3,8 @@
 Loaded through scikit-learn's ``fetch_california_housing(data_home=...)`` (it downloads,
 checks and caches ``cal_housing_py3.pkz``). The original archive ``cal_housing.tgz``
 placed in the folder is read directly (tarfile + text parsing, no pickle). The split is
-seeded; features are standardised with statistics of the training split only.
+seeded; features are scaled (``--scale``, default standardised) with statistics of the
+training split only.
 """
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from nnplug.base import Data, Dataset
 from nnplug.errors import DataError
 
 from .paths import dataset_dir
+from .scaling import SCALE_OPTION
 
 PKZ = "cal_housing_py3.pkz"
 ARCHIVE = "cal_housing.tgz"
@@ -67,11 +69,16 @@ class California(Dataset):
     task = "regression"
     shape = "20640 x 8 -> house value ($100k)"
 
-    def __init__(self, test_fraction: float = 0.2):
+    cli_options = (SCALE_OPTION,)
+
+    def __init__(self, test_fraction: float = 0.2, scale: str = "auto"):
+        from .scaling import check_kind
+
         super().__init__()
         if not 0 < test_fraction < 1:
             raise DataError("california: test_fraction must be in (0, 1)")
         self.test_fraction = float(test_fraction)
+        self.scale = check_kind(scale, self.name)
 
     def directory(self, data_dir: str | None = None) -> Path:
         return dataset_dir(self.name, data_dir, [PKZ, ARCHIVE])
@@ -110,16 +117,19 @@ class California(Dataset):
 
     def load(self, *, seed: int = 42, val_fraction: float = 0.1,
              data_dir: str | None = None) -> Data:
-        from .split import random_holdout, standardize
+        from .scaling import scale_splits
+        from .split import random_holdout
 
         d = self.directory(data_dir)
         X, y = self._read(d, download=True)
         rest, test = random_holdout(len(X), self.test_fraction, seed)
         keep, val = random_holdout(len(rest), val_fraction, seed + 1)
         tr, va = rest[keep], rest[val]
-        (X_tr, X_va, X_te), stats = standardize(X[tr], X[va], X[test])
+        (X_tr, X_va, X_te), scale, scaling = scale_splits(X[tr], X[va], X[test],
+                                                          kind=self.scale, dataset=self.name)
         f32 = np.float32
         return Data(X_tr, y[tr].astype(f32), X_va, y[va].astype(f32), X_te,
                     y[test].astype(f32), task="regression", feature_names=list(FEATURES),
-                    meta={"source": self.name, "directory": str(d), "target": "MedHouseVal",
-                          "target_unit": "$100k", "scaler": stats})
+                    scale=scale, meta={"source": self.name, "directory": str(d),
+                                       "target": "MedHouseVal", "target_unit": "$100k",
+                                       **scaling})

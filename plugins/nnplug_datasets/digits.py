@@ -7,6 +7,7 @@ from nnplug.base import Data, Dataset
 from nnplug.options import Option
 
 from .labels import parse_classes, select_classes
+from .scaling import SCALE_OPTION, scale_splits
 from .split import stratified_split
 
 
@@ -16,12 +17,17 @@ class Digits(Dataset):
     name = "digits"
     task = "classification"
     shape = "1797 x 64, 10 classes"
-    cli_options = (Option("classes", "Keep only these classes, renumbered in order, e.g. '0,1'."),)
+    cli_options = (Option("classes", "Keep only these classes, renumbered in order, e.g. '0,1'."),
+                   SCALE_OPTION)
 
-    def __init__(self, test_fraction: float = 0.2, classes: str | list[int] | None = None):
+    def __init__(self, test_fraction: float = 0.2, classes: str | list[int] | None = None,
+                 scale: str = "auto"):
+        from .scaling import check_kind
+
         super().__init__()
         self.test_fraction = test_fraction
         self.classes = parse_classes(classes, 10, self.name)
+        self.scale = check_kind(scale, self.name)
 
     def load(self, *, seed=42, val_fraction=0.1, data_dir=None):
         from sklearn.datasets import load_digits
@@ -35,6 +41,9 @@ class Digits(Dataset):
             names = [names[c] for c in self.classes]
         X_tr, y_tr, X_va, y_va, X_te, y_te = stratified_split(
             X, y, test_fraction=self.test_fraction, val_fraction=val_fraction, seed=seed)
+        # auto: uint8 pixels are an image, one global scale 1 / max = 1/16
+        (X_tr, X_va, X_te), scale, scaling = scale_splits(X_tr, X_va, X_te, kind=self.scale,
+                                                          dataset=self.name)
         return Data(X_tr, y_tr, X_va, y_va, X_te, y_te, task="classification",
-                    classes=names, scale=1.0 / 16.0,
-                    meta={"source": "sklearn.datasets.load_digits"})
+                    classes=names, scale=scale,
+                    meta={"source": "sklearn.datasets.load_digits", **scaling})

@@ -3,8 +3,8 @@
 Task: ``--task`` or inferred: a non-numeric target, or integers with at most
 ``MAX_CLASSES`` distinct values (and at most one per two rows) -> classification;
 otherwise regression. Split: seeded (stratified for classification) test share, then
-validation from the rest. Float features are standardised with training statistics
-only; uint8 features stay uint8 with ``scale = 1/255``.
+validation from the rest. Features are scaled (``--scale``) by
+:mod:`nnplug_datasets.scaling` with training statistics only.
 """
 from __future__ import annotations
 
@@ -80,7 +80,8 @@ def make_data(parts: dict[str, tuple[np.ndarray, np.ndarray]], task: str | None,
 
     ``parts`` holds ``"all"``, or ``"train"`` + ``"test"`` (+ optional ``"val"``).
     """
-    from .split import random_holdout, standardize, stratified_holdout
+    from .scaling import SCALE_OPTION, scale_splits
+    from .split import random_holdout, stratified_holdout
 
     order = [k for k in ("train", "val", "test", "all") if k in parts]
     width = int(np.prod(parts[order[0]][0].shape[1:]))
@@ -109,13 +110,9 @@ def make_data(parts: dict[str, tuple[np.ndarray, np.ndarray]], task: str | None,
     if len(X["train"]) < 2 or len(X["test"]) == 0:
         raise DataError(f"{what}: too few rows to split ({len(X['train'])} train, "
                         f"{len(X['test'])} test)")
-    scale = 1.0
-    if X["train"].dtype == np.uint8:
-        scale = 1.0 / 255.0
-    else:
-        width = int(np.prod(X["train"].shape[1:]))
-        flat = [X[k].reshape(len(X[k]), width) for k in ("train", "val", "test")]
-        (X["train"], X["val"], X["test"]), meta["scaler"] = standardize(*flat)
+    (X["train"], X["val"], X["test"]), scale, scaling = scale_splits(
+        X["train"], X["val"], X["test"], kind=meta.pop("scale", "auto"), dataset=what)
+    meta.update(scaling)
     return Data(X["train"], y["train"], X["val"], y["val"], X["test"], y["test"],
                 task=task, classes=classes, scale=scale,
                 feature_names=meta.pop("feature_names", None), meta=meta)
@@ -128,10 +125,11 @@ class _UserData(Dataset):
         Option("task", "The task [default: inferred from the target].", choices=TASKS),
         Option("drop_missing", "Skip rows with missing or non-numeric values (counted).",
                type=bool),
+        SCALE_OPTION,
     )
 
     def __init__(self, data: str | None = None, task: str | None = None,
-                 drop_missing: bool = False, test_fraction: float = 0.2):
+                 drop_missing: bool = False, test_fraction: float = 0.2, scale: str = "auto"):
         super().__init__()
         if task is not None and task not in TASKS:
             raise DataError(f"--task must be classification or regression, got '{task}'")
@@ -139,6 +137,7 @@ class _UserData(Dataset):
             raise DataError("test_fraction must be in (0, 1)")
         self.data, self.task_option = data, task
         self.drop_missing, self.test_fraction = bool(drop_missing), float(test_fraction)
+        self.scale = scale  # --scale, checked and applied by nnplug_datasets.scaling
 
     def location(self, data_dir: str | None = None) -> str:
         return self.data or "your file (--data FILE)"
@@ -183,7 +182,7 @@ class CSV(_UserData):
         return make_data({"all": (X, labels)}, self.task_option, seed=seed,
                          val_fraction=val_fraction, test_fraction=self.test_fraction,
                          what=str(path), meta={"source": str(path), "target": self.target,
-                                               "feature_names": names})
+                                               "feature_names": names, "scale": self.scale})
 
 
 class NPZ(_UserData):
@@ -200,4 +199,4 @@ class NPZ(_UserData):
         parts = read_npz(path, drop_missing=self.drop_missing)
         return make_data(parts, self.task_option, seed=seed, val_fraction=val_fraction,
                          test_fraction=self.test_fraction, what=str(path),
-                         meta={"source": str(path)})
+                         meta={"source": str(path), "scale": self.scale})

@@ -158,8 +158,8 @@ from numba import njit
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def run(mode, X, xcode, order, start, stop, batch, scale, Yi, Yf, lrs, prog, fsc, theta,
-        grad, bufs, work, acts, dacts, lcode, lsc, ocode, osc, oseg, ostate, wd, out,
+def run(mode, X, xcode, order, start, stop, batch, scale, Yi, Yf, mw, lrs, prog, fsc,
+        theta, grad, bufs, work, acts, dacts, lcode, lsc, ocode, osc, oseg, ostate, wd, out,
         step0, t0):
     """mode 0: training steps ``start..stop-1`` of the epoch ordered by ``order``;
     1: eval outputs of every row into ``out``; 2: eval loss and metric over every row.
@@ -210,7 +210,7 @@ def run(mode, X, xcode, order, start, stop, batch, scale, Yi, Yf, lrs, prog, fsc
         if not np.isfinite(lv):
             return loss_sum, metric_sum, seen, done, s, lv
         loss_sum += lv * nb
-        metric_sum += correct(z, lb) if Yi.size else squared_error(z, vb)
+        metric_sum += correct(z, lb) if Yi.size else squared_error(z, vb, mw)
         seen += nb
         if training:
             t = t0 + done + 1

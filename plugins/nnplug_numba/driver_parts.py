@@ -78,14 +78,16 @@ def correct(z, labels):
 
 
 @njit(inline="always")
-def squared_error(z, target):
-    """Sum over rows of the mean over outputs of (z - target)^2, in float64."""
+def squared_error(z, target, weights):
+    """Sum over rows of the mean over outputs of weights_j (z - target)^2, in float64
+    (``weights``: the squared target scales, so standardised errors come out in the
+    target's own units)."""
     total = 0.0
     k = z.shape[1]
     for i in range(z.shape[0]):
         row = 0.0
         for j in range(k):
             d = float(z[i, j]) - float(target[i, j])
-            row += d * d
+            row += weights[j] * d * d
         total += row / k
     return total

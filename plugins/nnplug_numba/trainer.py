@@ -234,7 +234,8 @@ class CompiledRunner:
         self._targets_of[id(y)] = (y, pair)
         return pair
 
-    def _call(self, mode: int, X, order, start, stop, batch, scale, y, lrs, out):
+    def _call(self, mode: int, X, order, start, stop, batch, scale, y, lrs, out,
+              metric_weights=None):
         if self.driver is None:
             self.prepare()
         self.bind(batch)
@@ -243,19 +244,30 @@ class CompiledRunner:
         opt = self.optimizer
         table, lsc, osc = self._scalars()
         flat = self._flat
+        mw = self._weights(metric_weights, Yf.shape[1])
         return self.driver(
-            mode, raw, code, order, start, stop, batch, float(scale), Yi, Yf, lrs, self.prog,
+            mode, raw, code, order, start, stop, batch, float(scale), Yi, Yf, mw, lrs, self.prog,
             table, flat.theta, flat.grad, flat.buffers, self.work, self.acts, self.dacts,
             self._lcode, lsc, self._ocode, osc, self.oseg, self.ostate,
             float(opt.weight_decay) if opt else 0.0, out, int(self.model.training_steps),
             int(opt.steps) if opt else 0)
 
+    @staticmethod
+    def _weights(weights, k: int) -> np.ndarray:
+        """Per-output weights of the squared error (1 when the targets are not scaled)."""
+        if weights is None:
+            return np.ones(max(k, 1))
+        return np.ascontiguousarray(np.broadcast_to(np.asarray(weights, np.float64),
+                                                    (max(k, 1),)))
+
     # -- the CompiledTrainer interface ------------------------------------------------------------
-    def train_steps(self, X, y, order, start, stop, batch_size, lrs, scale):
+    def train_steps(self, X, y, order, start, stop, batch_size, lrs, scale,
+                    metric_weights=None):
         order = np.ascontiguousarray(order, np.int64)
         loss_sum, metric_sum, seen, done, bad, bad_loss = self._call(
             0, X, order, start, stop, batch_size, scale, y,
-            np.ascontiguousarray(lrs, np.float64), np.zeros((0, 0), self.dtype))
+            np.ascontiguousarray(lrs, np.float64), np.zeros((0, 0), self.dtype),
+            metric_weights)
         self.model.training_steps += done
         self.optimizer.steps += done
         if bad >= 0:
@@ -274,13 +286,14 @@ class CompiledRunner:
                        np.zeros(1), out)
         return out
 
-    def evaluate(self, X, y, scale):
-        """Eval-mode ``(mean loss, metric)``: accuracy, or RMSE over all outputs."""
+    def evaluate(self, X, y, scale, metric_weights=None):
+        """Eval-mode ``(mean loss, metric)``: accuracy, or RMSE over all outputs (errors
+        weighted per output by ``metric_weights``)."""
         n = len(X)
         rows = self._eval_rows()
         loss_sum, metric_sum, seen, _, bad, bad_loss = self._call(
             2, X, np.zeros(0, np.int64), 0, -(-n // rows), rows, scale, y, np.zeros(1),
-            np.zeros((0, 0), self.dtype))
+            np.zeros((0, 0), self.dtype), metric_weights)
         if bad >= 0:
             return float(bad_loss), float("nan")
         metric = metric_sum / seen if self.loss.task == "classification" else \

@@ -16,7 +16,7 @@ def _names(kind):
 @pytest.mark.parametrize("name", _names("layer"))
 def test_builtin_layers_conform(name):
     report = assert_layer_conforms(get_registry().get("layer", name).cls)
-    assert len(report.checks) == 8 and report.max_error < 1e-6
+    assert len(report.checks) == 9 and report.max_error < 1e-6
 
 
 @pytest.mark.parametrize("name", _names("loss"))
@@ -109,6 +109,14 @@ class IgnoresTrain(Scale):
         return self
 
 
+class TrainFormulaInEval(Scale):
+    """Right in training; in eval mode its output is x * w + 0.5 x^2 (a running state it
+    forgets to differentiate), as BatchNorm once reused its training backward in eval."""
+
+    def forward(self, x):
+        return super().forward(x) + (0.0 if self.training else 0.5 * x * x)
+
+
 class LosesOptions(Scale):
     def __init__(self, gain: float = 1.0):
         super().__init__()
@@ -120,6 +128,7 @@ class LosesOptions(Scale):
 
 @pytest.mark.parametrize("cls,options,check", [
     (WrongGradient, None, "gradients"),
+    (TrainFormulaInEval, None, "gradients in eval mode"),
     (Upcasts, None, "dtype float32/float64"),
     (CopiesParams, None, "parameter updates visible"),
     (RebindsGrads, None, "parameter updates visible"),

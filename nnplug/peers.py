@@ -1,0 +1,168 @@
+"""Peers for ``nnplug bench --quality``: other libraries trained on the split nnplug used.
+
+Each peer is ``peer(run, seed) -> test metric`` for a :class:`nnplug.training.TrainRun`
+(``run.data`` holds the split and nnplug's scaled inputs; ``run.metrics["config"]`` the
+resolved configuration).
+
+* ``sklearn`` -- ``MLPClassifier()`` / ``MLPRegressor()`` with every default (100 ReLU
+  units, Adam 1e-3, batch 200, up to 200 epochs), on the training split;
+* ``torch`` -- a PyTorch twin of nnplug's network: the same layers, the same initial
+  weights, the same optimizer, schedule, epochs, batch size and best-validation-epoch
+  restore (float32, CPU).
+
+Regression peers learn the targets standardised like nnplug's (training split's mean and
+standard deviation) and are scored in the target's units.
+"""
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import numpy as np
+
+from .solver import accuracy, rmse
+
+
+def _inputs(data: Any, split: str) -> np.ndarray:
+    X = getattr(data, f"X_{split}")
+    return X.reshape(len(X), -1).astype(np.float32) * np.float32(data.scale)
+
+
+def _target_stats(data: Any) -> tuple[np.ndarray, np.ndarray]:
+    if data.target_std is not None:
+        return np.asarray(data.target_mean), np.asarray(data.target_std)
+    y = np.asarray(data.y_train, np.float64).reshape(len(data.y_train), -1)
+    return y.mean(axis=0), np.where(y.std(axis=0) > 0, y.std(axis=0), 1.0)
+
+
+def sklearn_peer(run: Any, seed: int) -> float:
+    """scikit-learn's MLP with default settings."""
+    from sklearn.neural_network import MLPClassifier, MLPRegressor
+
+    data = run.data
+    X, X_test = _inputs(data, "train"), _inputs(data, "test")
+    if data.task == "classification":
+        model = MLPClassifier(random_state=seed).fit(X, data.y_train)
+        return float(np.mean(model.predict(X_test) == data.y_test))
+    mean, std = _target_stats(data)
+    z = (np.asarray(data.y_train, np.float64).reshape(len(X), -1) - mean) / std
+    model = MLPRegressor(random_state=seed).fit(X, z[:, 0] if z.shape[1] == 1 else z)
+    pred = model.predict(X_test).reshape(len(X_test), -1) * std + mean
+    return rmse(pred, data.y_test)
+
+
+def torch_available() -> bool:
+    try:
+        import torch  # noqa: F401
+    except Exception:  # noqa: BLE001 - any import failure: no torch peer
+        return False
+    return True
+
+
+def torch_network(network: Any, nn: Any) -> Any:
+    """``torch.nn.Sequential`` with the layers and current weights of nnplug's network."""
+    import torch
+
+    modules = []
+    for layer in network.layers:
+        name = getattr(layer, "spec_name", layer.name)
+        if name == "linear":
+            m = nn.Linear(layer.in_features, layer.out_features, bias=layer.bias)
+            m.weight.data = torch.tensor(layer.params["W"].T.copy())
+            if layer.bias:
+                m.bias.data = torch.tensor(layer.params["b"].copy())
+        elif name == "batchnorm":
+            m = nn.BatchNorm1d(layer.in_features, eps=layer.eps, momentum=layer.momentum)
+        elif name == "dropout":
+            m = nn.Dropout(layer.p)
+        elif name in ("relu", "tanh", "sigmoid"):
+            m = {"relu": nn.ReLU, "tanh": nn.Tanh, "sigmoid": nn.Sigmoid}[name]()
+        else:
+            raise ValueError(f"no PyTorch twin for layer '{name}'")
+        modules.append(m)
+    return nn.Sequential(*modules)
+
+
+def torch_optimizer(torch: Any, model: Any, config: dict[str, Any]) -> Any:
+    """The optimizer nnplug used; weight decay on Linear weights only, as nnplug does."""
+    decay = [m.weight for m in model if isinstance(m, torch.nn.Linear)]
+    rest = [p for p in model.parameters() if all(p is not d for d in decay)]
+    wd = config["weight_decay"]
+    groups = [{"params": decay, "weight_decay": wd}, {"params": rest, "weight_decay": 0.0}]
+    name, lr = config["optimizer"], config["lr"]
+    if name == "adamw":
+        return torch.optim.AdamW(groups, lr=lr)
+    if name == "adam":
+        return torch.optim.Adam(groups, lr=lr)
+    if name in ("momentum", "nesterov", "sgd"):
+        mu = 0.0 if name == "sgd" else config["momentum"]
+        return torch.optim.SGD(groups, lr=lr, momentum=mu, nesterov=name == "nesterov")
+    raise ValueError(f"no PyTorch twin for optimizer '{name}'")
+
+
+def torch_peer(run: Any, seed: int) -> float:
+    """nnplug's network, initial weights, optimizer and schedule, trained by PyTorch."""
+    import torch
+
+    from .model import Sequential
+    from .training import TrainConfig, make_schedule
+
+    cfg = run.metrics["config"]
+    config = TrainConfig(**cfg)
+    data = run.data
+    torch.manual_seed(seed)
+    spec = Sequential.from_spec(config.layers, data.n_features, data.n_outputs,
+                                hidden=config.hidden, rng=np.random.default_rng(seed),
+                                dtype=np.float32)  # nnplug's initial weights for this seed
+    model = torch_network(spec, torch.nn)
+    opt = torch_optimizer(torch, model, cfg)
+    schedule = make_schedule(config)
+    X = torch.tensor(_inputs(data, "train"))
+    X_val, X_test = torch.tensor(_inputs(data, "val")), torch.tensor(_inputs(data, "test"))
+    classification = data.task == "classification"
+    if classification:
+        y = torch.tensor(np.asarray(data.y_train, np.int64))
+        loss_fn: Callable = torch.nn.CrossEntropyLoss()
+    else:
+        mean, std = _target_stats(data)
+        y = torch.tensor(((np.asarray(data.y_train, np.float64).reshape(len(X), -1) - mean)
+                          / std).astype(np.float32))
+        loss_fn = torch.nn.MSELoss()
+
+    def predict(inputs: Any) -> np.ndarray:
+        model.eval()
+        with torch.no_grad():
+            out = model(inputs).numpy()
+        return out if classification else out.astype(np.float64) * std + mean
+
+    def score(out: np.ndarray, target: np.ndarray) -> float:
+        return accuracy(out, target) if classification else -rmse(out, target)
+
+    gen = torch.Generator().manual_seed(seed)
+    n, bs = len(X), config.batch_size
+    per_epoch = (n + bs - 1) // bs
+    best, best_state, step, bad = -np.inf, None, 0, 0
+    for _ in range(config.epochs):
+        model.train()
+        for idx in torch.randperm(n, generator=gen).split(bs):
+            if len(idx) < 2:
+                continue
+            for group in opt.param_groups:
+                group["lr"] = config.lr * schedule(step, per_epoch, config.epochs)
+            opt.zero_grad()
+            loss_fn(model(X[idx]), y[idx]).backward()
+            opt.step()
+            step += 1
+        value = score(predict(X_val), data.y_val) if len(X_val) else -step
+        if value > best:
+            best, best_state, bad = value, {k: v.clone() for k, v in
+                                            model.state_dict().items()}, 0
+        else:
+            bad += 1
+            if config.patience is not None and bad >= config.patience:
+                break
+    if best_state is not None:
+        model.load_state_dict(best_state)
+    return abs(score(predict(X_test), data.y_test))
+
+
+PEERS: dict[str, Callable[[Any, int], float]] = {"sklearn": sklearn_peer, "torch": torch_peer}
