@@ -11,6 +11,7 @@ the learning rate decays per epoch.
 from __future__ import annotations
 
 import contextlib
+import inspect
 import math
 import signal
 import threading
@@ -91,6 +92,22 @@ class FitState:
         return len(self.result.history)
 
 
+ALL: frozenset[str] = frozenset({"**"})  # the callback takes any keyword
+
+
+def _accepted(fn: Callable) -> frozenset[str]:
+    """The keyword names callback ``fn`` takes (:data:`ALL` for ``**kwargs``): a callback
+    written before an event gained a keyword (``on_batch_end``'s ``n_steps``) keeps
+    working."""
+    try:
+        params = inspect.signature(fn).parameters
+    except (TypeError, ValueError):
+        return ALL
+    if any(p.kind is p.VAR_KEYWORD for p in params.values()):
+        return ALL
+    return frozenset(params)
+
+
 class Solver:
     """Trains ``model`` on ``data`` with ``loss`` and ``optimizer``."""
 
@@ -127,6 +144,7 @@ class Solver:
         self.not_compiled: str | None = None
         #: False: train per op even where the backend compiles (for comparisons)
         self.compiled = True
+        self._callback_keywords: dict[tuple[int, str], frozenset[str]] = {}
 
     # -- metrics -------------------------------------------------------------------
     def metric(self, outputs: np.ndarray, y: np.ndarray) -> float:
@@ -210,8 +228,13 @@ class Solver:
     def _emit(self, event: str, **info: Any) -> None:
         for cb in self.callbacks:
             fn: Callable | None = getattr(cb, event, None)
-            if fn is not None:
-                fn(self, **info)
+            if fn is None:
+                continue
+            key = (id(cb), event)
+            names = self._callback_keywords.get(key)
+            if names is None:
+                names = self._callback_keywords[key] = _accepted(fn)
+            fn(self, **(info if names is ALL else {k: info[k] for k in names if k in info}))
 
     def _batch(self, X: np.ndarray, idx: np.ndarray, scale: float) -> np.ndarray:
         xb = X[idx].reshape(len(idx), -1).astype(self.model.dtype, copy=False)

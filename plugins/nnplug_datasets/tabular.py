@@ -17,6 +17,8 @@ from nnplug.errors import DataError
 from nnplug.options import Option
 from nnplug.textcheck import number, printable
 
+from .scaling import SCALE_OPTION
+
 MAX_CLASSES = 20
 TASKS = ("classification", "regression")
 
@@ -80,7 +82,7 @@ def make_data(parts: dict[str, tuple[np.ndarray, np.ndarray]], task: str | None,
 
     ``parts`` holds ``"all"``, or ``"train"`` + ``"test"`` (+ optional ``"val"``).
     """
-    from .scaling import SCALE_OPTION, scale_splits
+    from .scaling import scale_splits
     from .split import random_holdout, stratified_holdout
 
     order = [k for k in ("train", "val", "test", "all") if k in parts]

@@ -207,10 +207,10 @@ def test_the_built_in_flags_come_from_the_dataset_classes(registry):
         for c in registry.components("dataset")
     }
     assert declared == {
-        "digits": ["--classes"],
+        "digits": ["--classes", "--scale"],
         "mnist": ["--classes"],
         "fashion_mnist": ["--classes"],
-        "california": [],
-        "csv": ["--data", "--task", "--drop-missing", "--target", "--features"],
-        "npz": ["--data", "--task", "--drop-missing"],
+        "california": ["--scale"],
+        "csv": ["--data", "--task", "--drop-missing", "--scale", "--target", "--features"],
+        "npz": ["--data", "--task", "--drop-missing", "--scale"],
     }

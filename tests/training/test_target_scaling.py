@@ -67,7 +67,8 @@ def test_cli_evaluate_and_predict_speak_dollars(tmp_path, cli):
               "--metrics-out", tmp_path / "m.json")
     assert res.exit_code == 0, res.output
     test_rmse = json.loads((tmp_path / "m.json").read_text())["test_rmse"]
-    res = cli("evaluate", "--model", tmp_path / "m.npz", "--json")
+    res = cli("evaluate", "--model", tmp_path / "m.npz", "--data", tmp_path / "h.csv",
+              "--json")
     assert res.exit_code == 0, res.output
     assert json.loads(res.stdout)["value"] == pytest.approx(test_rmse, rel=1e-4)
     res = cli("predict", "--model", tmp_path / "m.npz", "--input", tmp_path / "h.csv",
