@@ -44,7 +44,7 @@ cached_exact_kernel = njit(cache=CACHE, nogil=True, error_model="numpy")
 BLOCK = 8
 
 __all__ = ["kernel", "exact_kernel", "cached_kernel", "cached_exact_kernel", "gemm", "flat", "as_dtype", "copy", "apply_activation",
-           "bias_activation", "activation_grad", "column_sum", "hash32", "dropout_key", "dropout_threshold",
+           "bias_activation", "activation_grad", "column_sum", "column_dot", "hash32", "dropout_key", "dropout_threshold",
            "BLOCK", "FLAGS"]
 
 
@@ -137,8 +137,26 @@ def activation_grad(y, dy, out, code):
 
 
 @kernel
+def column_dot(a, b, out):
+    """out[j] = sum_i a[i, j] b[i, j], blocks of BLOCK rows in the dtype joined in
+    float64 (a long float32 sum drifts; float64 everywhere would halve the speed)."""
+    n, m = a.shape
+    total = np.zeros(m, np.float64)
+    part = np.zeros(m, a.dtype)
+    for i in range(n):
+        for j in range(m):
+            part[j] += a[i, j] * b[i, j]
+        if (i + 1) % BLOCK == 0 or i == n - 1:
+            for j in range(m):
+                total[j] += part[j]
+                part[j] = 0
+    for j in range(m):
+        out[j] = total[j]
+
+
+@kernel
 def column_sum(a, out):
-    """out = a.sum(axis=0), blocks of BLOCK rows in the dtype joined in float64."""
+    """out = a.sum(axis=0), summed like :func:`column_dot`."""
     n, m = a.shape
     total = np.zeros(m, np.float64)
     part = np.zeros(m, a.dtype)
@@ -151,11 +169,6 @@ def column_sum(a, out):
                 part[j] = 0
     for j in range(m):
         out[j] = total[j]
-
-
-if config.DISABLE_JIT:  # NUMBA_DISABLE_JIT=1: kernels run as Python; so does this
-    def as_dtype(like, v):  # type: ignore[no-redef]  # noqa: F811
-        return like.dtype.type(v)
 
 
 # -- the dropout hash: the twins of nnplug.counter_rng (uint32 arithmetic, wrapping) --------

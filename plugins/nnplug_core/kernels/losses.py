@@ -6,6 +6,20 @@ import numpy as np
 from nnplug_numba.toolkit import as_dtype, cached_kernel, kernel
 
 
+@kernel
+def _exp_shifted(z, e):
+    """e = exp(z - max(z)) for one row; returns (max, sum of e)."""
+    mx = z[0]
+    for j in range(1, z.shape[0]):
+        mx = max(mx, z[j])
+    s = 0.0
+    for j in range(z.shape[0]):
+        v = math.exp(z[j] - mx)
+        e[j] = v
+        s += v
+    return mx, s
+
+
 @cached_kernel
 def softmax_ce(out, target, grad, scalars):
     """mean(logsumexp(z) - z[label]); grad = (softmax(z) - onehot) / N.
@@ -17,14 +31,7 @@ def softmax_ce(out, target, grad, scalars):
         t = target[i]
         if t < 0 or t >= k:
             return np.nan
-        mx = out[i, 0]
-        for j in range(1, k):
-            mx = max(mx, out[i, j])
-        s = 0.0
-        for j in range(k):
-            e = math.exp(out[i, j] - mx)
-            grad[i, j] = e
-            s += e
+        mx, s = _exp_shifted(out[i], grad[i])
         total += math.log(s) - (out[i, t] - mx)
         r = as_dtype(grad, 1.0 / s) * inv_n
         for j in range(k):
@@ -52,14 +59,7 @@ def softmax(out, probs):
     """probs = softmax(out) row by row (for predictions)."""
     n, k = out.shape
     for i in range(n):
-        mx = out[i, 0]
-        for j in range(1, k):
-            mx = max(mx, out[i, j])
-        s = 0.0
-        for j in range(k):
-            e = math.exp(out[i, j] - mx)
-            probs[i, j] = e
-            s += e
+        _, s = _exp_shifted(out[i], probs[i])
         r = as_dtype(probs, 1.0 / s)
         for j in range(k):
             probs[i, j] *= r
