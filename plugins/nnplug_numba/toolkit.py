@@ -196,3 +196,8 @@ def dropout_key(seed, step):
 def dropout_threshold(p):
     """Units whose hash is below ``p * 2^32`` are dropped."""
     return np.uint64(min(p * 4294967296.0, 4294967295.0))
+
+
+if config.DISABLE_JIT:  # NUMBA_DISABLE_JIT=1: kernels run as Python; so does this
+    def as_dtype(like, v):  # type: ignore[no-redef]  # noqa: F811
+        return like.dtype.type(v)
