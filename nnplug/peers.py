@@ -64,7 +64,7 @@ def torch_network(network: Any, nn: Any) -> Any:
 
     modules = []
     for layer in network.layers:
-        name = getattr(layer, "spec_name", layer.name)
+        name = (layer.spec_name or layer.name).split("/")[-1]  # "core/linear" -> "linear"
         if name == "linear":
             m = nn.Linear(layer.in_features, layer.out_features, bias=layer.bias)
             m.weight.data = torch.tensor(layer.params["W"].T.copy())
@@ -88,7 +88,7 @@ def torch_optimizer(torch: Any, model: Any, config: dict[str, Any]) -> Any:
     rest = [p for p in model.parameters() if all(p is not d for d in decay)]
     wd = config["weight_decay"]
     groups = [{"params": decay, "weight_decay": wd}, {"params": rest, "weight_decay": 0.0}]
-    name, lr = config["optimizer"], config["lr"]
+    name, lr = config["optimizer"].split("/")[-1], config["lr"]
     if name == "adamw":
         return torch.optim.AdamW(groups, lr=lr)
     if name == "adam":
