@@ -29,6 +29,7 @@ SPIN_ENV, SPIN = "OPENBLAS_THREAD_TIMEOUT", "16"
 SINGLE_THREAD_BELOW = 2 * 256 * 512 * 512
 
 _controller: Any = None
+_modules_seen = 0
 
 
 def quiet_spinning() -> None:
@@ -77,20 +78,16 @@ def choose(shapes: list[tuple[int, int]], batch: int, threads: int | None = None
 def limit(threads: int) -> Iterator[None]:
     """Run the block with every loaded BLAS library (NumPy's, and SciPy's that compiled
     kernels call) limited to ``threads``; restored afterwards."""
-    global _controller
-    from threadpoolctl import ThreadpoolController
-
-    if _controller is None or len(_controller.lib_controllers) < _blas_libraries():
-        _controller = ThreadpoolController()  # rescan: a BLAS may have been loaded since
-    with _controller.limit(limits=threads, user_api="blas"):
-        yield
-
-
-def _blas_libraries() -> int:
-    """How many BLAS libraries are loaded now (cheap: the names of loaded modules)."""
+    global _controller, _modules_seen
     import sys
 
-    return 1 + int("scipy.linalg.cython_blas" in sys.modules)
+    from threadpoolctl import ThreadpoolController
+
+    if _controller is None or len(sys.modules) != _modules_seen:
+        # rescan (~1 ms): an import since the last scan may have loaded another BLAS
+        _controller, _modules_seen = ThreadpoolController(), len(sys.modules)
+    with _controller.limit(limits=threads, user_api="blas"):
+        yield
 
 
 def current() -> list[int]:
