@@ -64,12 +64,13 @@ class DaskPool:
         for future, result in as_completed(
             list(self.futures), loop=self.client.loop, with_results=True, raise_errors=False
         ):
-            trial = self.futures.pop(future)
+            trial, status = self.futures.pop(future), future.status
             future.release()
-            if isinstance(result, BaseException):  # KilledWorker, CancelledError, ...
-                yield base_record(trial, LOST, f"on the Dask cluster: {describe_exception(result)}")
-            else:
+            if status == "finished":
                 yield result
+            else:  # erred: (type, exception, traceback), e.g. KilledWorker; or cancelled
+                error = result[1] if isinstance(result, tuple) else result
+                yield base_record(trial, LOST, f"on the Dask cluster: {describe_exception(error)}")
 
     def close(self) -> None:
         """Cancel the trials not finished (running tasks finish on their workers, unrecorded)
