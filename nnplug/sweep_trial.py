@@ -18,7 +18,6 @@ import os
 import socket
 import tempfile
 import time
-import warnings
 from pathlib import Path
 from typing import Any
 
@@ -110,16 +109,19 @@ def run_trial(trial: dict[str, Any]) -> dict[str, Any]:
     """Train ``trial`` (:meth:`nnplug.sweep_grid.Trial.as_dict`) and return its record:
     ``metrics`` (the ``--metrics-out`` JSON) and ``model`` (bytes) included. Errors are
     recorded, never raised, so one bad trial never stops a sweep."""
+    import numpy as np
+
     from . import training
-    from .errors import NNPlugError, describe_exception
+    from .errors import NNPlugError, describe_exception, one_line
 
     start = time.perf_counter()
     try:
         config = training.TrainConfig(
             **trial["options"], dataset_options=dict(trial["dataset_options"])
         )
-        with warnings.catch_warnings():  # a diverging trial is one line, not NumPy's warnings
-            warnings.simplefilter("ignore", RuntimeWarning)
+        # a diverging trial is one line, not NumPy's overflow warnings (np.errstate, unlike
+        # the warnings filters, is per thread: a Dask worker may run trials in threads)
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             run = training.train(config)
             if run.metrics["interrupted"]:  # SIGINT/SIGTERM sent to this worker itself
                 record = base_record(
@@ -129,7 +131,7 @@ def run_trial(trial: dict[str, Any]) -> dict[str, Any]:
                 record = metrics_record(trial, run.metrics)
                 record["model"] = model_bytes(run)
     except NNPlugError as exc:
-        record = base_record(trial, FAILED, str(exc))
+        record = base_record(trial, FAILED, one_line(exc, 1000))
     except Exception as exc:  # noqa: BLE001 - a bug (ours or a plugin's) fails this trial only
         record = base_record(trial, FAILED, describe_exception(exc))
     record["seconds"] = round(time.perf_counter() - start, 4)

@@ -86,7 +86,6 @@ def sweep(
     (--threads defaults to 1 here: one BLAS thread per trial)."""
     from .. import threads
     from ..dirlock import DirLock
-    from ..errors import NNPlugError
     from ..sweep import run
     from ..sweep_grid import GridError, make_trials, parse_grid, points, train_command
     from ..sweep_report import params_text
@@ -144,21 +143,20 @@ def sweep(
                 else os.cpu_count() or 1
             )
             pool = LocalPool(workers or max(1, cores // options["threads"]))
-        try:
+        try:  # run() closes the pool as soon as the trials are done or interrupted
             results.open()
-        except NNPlugError:
+            blas = f"{options['threads']} BLAS thread(s) per trial"
+            run(
+                pool,
+                trials,
+                results,
+                params=ctx.command.get_params(ctx),
+                save=save_best,
+                quiet=quiet,
+                note=blas,
+            )
+        finally:
             pool.close()
-            raise
-        blas = f"{options['threads']} BLAS thread(s) per trial"
-        run(
-            pool,
-            trials,
-            results,
-            params=ctx.command.get_params(ctx),
-            save=save_best,
-            quiet=quiet,
-            note=blas,
-        )
 
 
 def grid_params(ctx: click.Context) -> dict[str, click.Parameter]:
