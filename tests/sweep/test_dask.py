@@ -19,6 +19,7 @@ cloudpickle = pytest.importorskip("cloudpickle")
 import blocker  # noqa: E402
 
 SEEDS = "seed=1,2,3,4,5,6"
+pytestmark = pytest.mark.slow  # a cluster to start, trials on it: several seconds
 
 
 @pytest.fixture(scope="module")
