@@ -32,6 +32,7 @@ COMMANDS = {
     "gradcheck": "nnplug.cli.gradcheck:gradcheck",
     "evaluate": "nnplug.cli.evaluate:evaluate",
     "predict": "nnplug.cli.predict:predict",
+    "sweep": "nnplug.cli.sweep:sweep",
 }
 
 #: one-line help for each command, shown by ``nnplug --help`` without importing it
@@ -43,6 +44,7 @@ SHORT_HELP = {
     "gradcheck": "Check every layer's and loss's gradients numerically (float64).",
     "evaluate": "Print a saved model's test metric on a dataset.",
     "predict": "Write a saved model's predictions for a CSV or .npy file.",
+    "sweep": "Train one model per point of a hyperparameter grid, locally or on Dask.",
 }
 
 DEBUG_HINT = "set NNPLUG_DEBUG=1 for the traceback"

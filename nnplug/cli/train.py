@@ -11,55 +11,69 @@ from .dataset_options import TrainCommand, given_dataset_options
 D = TrainConfig()
 
 
+#: the options that become :class:`TrainConfig` fields, in ``--help`` order; shared with
+#: ``nnplug sweep`` (:func:`config_options`), which runs ``nnplug train`` per trial
+CONFIG_OPTIONS = (
+    click.option("--dataset", default=D.dataset, show_default=True,
+                 help="Dataset plugin name (see `nnplug datasets`); its own options follow."),
+    click.option("--layers", default=DEFAULT_LAYERS, show_default=True,
+                 help="Hidden stack, e.g. 'linear:512,batchnorm,relu,dropout:p=0.2'. The output "
+                      "linear and the loss are appended."),
+    click.option("--hidden", default=D.hidden, show_default=True, type=int,
+                 help="Width of each 'linear' written without a width."),
+    click.option("--loss", default=None,
+                 help="Loss name [default: softmax_ce for classification, mse for regression]."),
+    click.option("--optimizer", default=D.optimizer, show_default=True,
+                 help="sgd, momentum, nesterov, adam or a plugin's optimizer."),
+    click.option("--lr", default=None, type=float,
+                 help="Learning rate [default: the optimizer's, by task: sgd/momentum/nesterov "
+                      "0.05 for classification, 0.01 for regression; adam 0.001]."),
+    click.option("--momentum", default=D.momentum, show_default=True, type=float,
+                 help="Momentum coefficient (momentum/nesterov)."),
+    click.option("--weight-decay", default=D.weight_decay, show_default=True, type=float,
+                 help="L2 penalty on weights (not biases or BatchNorm parameters)."),
+    click.option("--schedule", default=None, type=click.Choice(list(SCHEDULES)),
+                 help="Learning-rate schedule [default: cosine; exp when --lr-decay is given]."),
+    click.option("--warmup", default=None, type=float,
+                 help="Share of all steps spent warming the learning rate up linearly "
+                      "[default: 0; onecycle 0.3]."),
+    click.option("--lr-decay", default=None, type=float,
+                 help="The exp schedule: multiply the learning rate by this after every epoch "
+                      "[default: 0.95]."),
+    click.option("--epochs", default=D.epochs, show_default=True, type=int),
+    click.option("--batch-size", default=D.batch_size, show_default=True, type=int),
+    click.option("--seed", default=D.seed, show_default=True, type=int,
+                 help="Seeds the split, the init, the shuffling and dropout."),
+    click.option("--backend", default=D.backend, show_default=True,
+                 help="Compute backend: numpy, numba (compiled training steps), or auto: numba "
+                      "for runs of 3000 training steps or more (where it repays its start-up), "
+                      "numpy otherwise or where numba cannot be imported."),
+    click.option("--threads", default=None, type=int,
+                 help="BLAS threads [default: $NNPLUG_THREADS, else 1 when the largest matrix "
+                      "product is small, all cores otherwise]."),
+    click.option("--dtype", default=D.dtype, show_default=True,
+                 type=click.Choice(["float32", "float64"])),
+    click.option("--patience", default=None, type=int,
+                 help="Stop after this many epochs without a better validation metric."),
+    click.option("--val-fraction", default=D.val_fraction, show_default=True, type=float,
+                 help="Share of the training split held out for validation."),
+    click.option("--data-dir", default=None, type=click.Path(file_okay=False),
+                 help="Where dataset files are (or are downloaded to)."),
+    click.option("--scale-target/--no-scale-target", default=D.scale_target, show_default=True,
+                 help="Regression: train on standardised targets (training split's mean/std); "
+                      "metrics and predictions stay in the target's units."),
+)
+
+
+def config_options(command):
+    """Decorate a click command with :data:`CONFIG_OPTIONS` (in that order)."""
+    for option in reversed(CONFIG_OPTIONS):
+        command = option(command)
+    return command
+
+
 @click.command(cls=TrainCommand)
-@click.option("--dataset", default=D.dataset, show_default=True,
-              help="Dataset plugin name (see `nnplug datasets`); its own options follow.")
-@click.option("--layers", default=DEFAULT_LAYERS, show_default=True,
-              help="Hidden stack, e.g. 'linear:512,batchnorm,relu,dropout:p=0.2'. The output "
-                   "linear and the loss are appended.")
-@click.option("--hidden", default=D.hidden, show_default=True, type=int,
-              help="Width of each 'linear' written without a width.")
-@click.option("--loss", default=None,
-              help="Loss name [default: softmax_ce for classification, mse for regression].")
-@click.option("--optimizer", default=D.optimizer, show_default=True,
-              help="sgd, momentum, nesterov, adam or a plugin's optimizer.")
-@click.option("--lr", default=None, type=float,
-              help="Learning rate [default: the optimizer's, by task: sgd/momentum/nesterov "
-                   "0.05 for classification, 0.01 for regression; adam 0.001].")
-@click.option("--momentum", default=D.momentum, show_default=True, type=float,
-              help="Momentum coefficient (momentum/nesterov).")
-@click.option("--weight-decay", default=D.weight_decay, show_default=True, type=float,
-              help="L2 penalty on weights (not biases or BatchNorm parameters).")
-@click.option("--schedule", default=None, type=click.Choice(list(SCHEDULES)),
-              help="Learning-rate schedule [default: cosine; exp when --lr-decay is given].")
-@click.option("--warmup", default=None, type=float,
-              help="Share of all steps spent warming the learning rate up linearly "
-                   "[default: 0; onecycle 0.3].")
-@click.option("--lr-decay", default=None, type=float,
-              help="The exp schedule: multiply the learning rate by this after every epoch "
-                   "[default: 0.95].")
-@click.option("--epochs", default=D.epochs, show_default=True, type=int)
-@click.option("--batch-size", default=D.batch_size, show_default=True, type=int)
-@click.option("--seed", default=D.seed, show_default=True, type=int,
-              help="Seeds the split, the init, the shuffling and dropout.")
-@click.option("--backend", default=D.backend, show_default=True,
-              help="Compute backend: numpy, numba (compiled training steps), or auto: numba "
-                   "for runs of 3000 training steps or more (where it repays its start-up), "
-                   "numpy otherwise or where numba cannot be imported.")
-@click.option("--threads", default=None, type=int,
-              help="BLAS threads [default: $NNPLUG_THREADS, else 1 when the largest matrix "
-                   "product is small, all cores otherwise].")
-@click.option("--dtype", default=D.dtype, show_default=True,
-              type=click.Choice(["float32", "float64"]))
-@click.option("--patience", default=None, type=int,
-              help="Stop after this many epochs without a better validation metric.")
-@click.option("--val-fraction", default=D.val_fraction, show_default=True, type=float,
-              help="Share of the training split held out for validation.")
-@click.option("--data-dir", default=None, type=click.Path(file_okay=False),
-              help="Where dataset files are (or are downloaded to).")
-@click.option("--scale-target/--no-scale-target", default=D.scale_target, show_default=True,
-              help="Regression: train on standardised targets (training split's mean/std); "
-                   "metrics and predictions stay in the target's units.")
+@config_options
 @click.option("--metrics-out", default=None, type=click.Path(dir_okay=False),
               help="Write the metrics record (JSON) here.")
 @click.option("--log-file", default=None, type=click.Path(dir_okay=False),
