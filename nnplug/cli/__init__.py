@@ -32,6 +32,7 @@ COMMANDS = {
     "gradcheck": "nnplug.cli.gradcheck:gradcheck",
     "evaluate": "nnplug.cli.evaluate:evaluate",
     "predict": "nnplug.cli.predict:predict",
+    "export": "nnplug.cli.export:export",
 }
 
 #: one-line help for each command, shown by ``nnplug --help`` without importing it
@@ -43,6 +44,7 @@ SHORT_HELP = {
     "gradcheck": "Check every layer's and loss's gradients numerically (float64).",
     "evaluate": "Print a saved model's test metric on a dataset.",
     "predict": "Write a saved model's predictions for a CSV or .npy file.",
+    "export": "Export a saved model to ONNX (needs: pip install 'nnplug[onnx]').",
 }
 
 DEBUG_HINT = "set NNPLUG_DEBUG=1 for the traceback"
