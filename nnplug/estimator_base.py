@@ -183,7 +183,8 @@ class NNPlugEstimator(BaseEstimator):
             )
         except NNPlugError as exc:
             raise _param_error(exc) from None
-        run.model.to("numpy")  # predictions on the reference backend, as `nnplug predict`
+        # predictions on the reference backend, as `nnplug predict` (the loss's softmax too)
+        run.loss.ops = run.model.to("numpy").backend
         if not warm:
             self.model_ = Model.trained(run.model, run.loss, run.data)
             self.history_ = []

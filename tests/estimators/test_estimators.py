@@ -219,3 +219,22 @@ def test_verbose_prints_the_epoch_lines(digits, capsys):
     NNPlugClassifier(epochs=2, hidden=16, verbose=1).fit(X_tr, y_tr)
     lines = capsys.readouterr().out.splitlines()
     assert len(lines) == 2 and lines[0].startswith("epoch   1  loss ")
+
+
+def test_the_numba_backend_trains_and_predictions_stay_on_numpy(digits, tmp_path):
+    """backend="numba": nnplug's compiled training; predictions (and a warm start's next
+    fit) as everywhere else."""
+    from nnplug.registry import get_registry
+
+    if not get_registry().get("backend", "numba").cls.availability()[0]:
+        pytest.skip("numba cannot be imported here")
+    X_tr, X_te, y_tr, _ = digits
+    clf = NNPlugClassifier(backend="numba", epochs=2, random_state=0, warm_start=True)
+    clf.fit(X_tr, y_tr)
+    assert clf.metrics_["backend"] == "numba"
+    assert clf.model_.network.backend.name == clf.model_.loss.ops.name == "numpy"
+    clf.save(tmp_path / "m.npz")
+    assert np.array_equal(NNPlugClassifier.load(tmp_path / "m.npz").predict_proba(X_te),
+                          clf.predict_proba(X_te))
+    clf.fit(X_tr, y_tr)
+    assert clf.n_iter_ == 4 and clf.metrics_["backend"] == "numba"
