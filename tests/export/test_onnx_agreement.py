@@ -144,3 +144,26 @@ def test_outputs_inputs_and_metadata(tmp_path):
     assert {"Gemm", "Relu", "Softmax", "ArgMax"} <= ops and "Dropout" not in ops
     out = onnx_outputs(export_file(path), X)
     assert out["label"].dtype == np.int64
+
+
+def test_a_saved_estimator_exports(tmp_path):
+    """est.save writes an ordinary model file: the export of a scikit-learn estimator
+    predicts what the estimator predicts, its string labels in the metadata."""
+    import json
+
+    import onnx
+
+    from nnplug.sklearn import NNPlugClassifier
+
+    X, score = tabular()
+    labels = np.array(["low", "mid", "high"])[classes(score)]
+    clf = NNPlugClassifier(epochs=3, scale="quantile", random_state=0).fit(X, labels)
+    clf.save(tmp_path / "clf.npz")
+    assert max_diff(tmp_path / "clf.npz", probe(X)) <= TOL
+    from onnx_cases import export_file
+
+    out = export_file(tmp_path / "clf.npz")
+    props = {p.key: p.value for p in onnx.load(str(out)).metadata_props}
+    assert json.loads(props["classes"]) == list(clf.classes_)
+    label = onnx_outputs(out, X)["label"]
+    assert np.array_equal(clf.classes_[label], clf.predict(X))
