@@ -23,6 +23,8 @@ RECORD = "estimator"
 SCALARS = (str, int, float, bool, type(None))
 #: dtypes ``classes_`` may have: bool, integers, floats, text, objects (text labels)
 CLASS_KINDS = "biufUO"
+#: the widest label dtype a file may ask for (text of 16384 characters)
+MAX_LABEL_BYTES = 1 << 16
 
 
 def _params(est: Any) -> dict[str, Any]:
@@ -106,6 +108,8 @@ def _classes(rec: dict[str, Any] | None, model: Any, source: Any) -> np.ndarray:
             dtype = np.dtype(rec["classes_dtype"])
             if dtype.kind not in CLASS_KINDS:
                 raise TypeError(f"dtype {dtype} is not a label dtype")
+            if dtype.itemsize > MAX_LABEL_BYTES:  # "<U999999999" would allocate gigabytes
+                raise TypeError(f"dtype {dtype} is wider than {MAX_LABEL_BYTES} bytes")
             classes = np.asarray(rec["classes"], dtype=dtype)
         except (TypeError, ValueError, OverflowError) as exc:
             raise ModelFileError(

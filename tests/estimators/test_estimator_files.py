@@ -109,6 +109,7 @@ def rewrite_record(src, dest, change):
     (lambda r: r.update({"classes": ["a"]}), "classes must be 3 labels"),
     (lambda r: r.update({"classes_dtype": "<M8[ns]"}), "not a label dtype"),
     (lambda r: r.update({"classes_dtype": "no such dtype"}), "classes"),
+    (lambda r: r.update({"classes_dtype": "<U9999999"}), "wider than 65536 bytes"),
     (lambda r: r.update({"params": {"hidden": [1, 2]}}), "params must be"),
     (lambda r: r.update({"history": [{"epoch": "one"}]}), "history must be"),
     (lambda r: r.update({"feature_names_in": ["a"]}), "feature_names_in must be 8 names"),
