@@ -208,7 +208,8 @@ class Model:
             X = quantile_normal(X, scaling[1]["quantiles"], scaling[1]["references"])
         elif scaling is not None:  # as in training: clipped to the range the network saw
             X = affine(X, scaling[1])
-        return X
+        prepared: np.ndarray = X
+        return prepared
 
     def _target_units(self, values: np.ndarray) -> np.ndarray:
         """Regression outputs of the network mapped back to the target's units."""
@@ -294,7 +295,8 @@ def model_from(meta: dict[str, Any], arrays: dict[str, np.ndarray], source: Any,
     scaling = {k: v for k, v in arrays.items() if k.startswith("scaling/")}
     if meta.get("input_scaling") == "quantile":
         problem = check_quantiles(scaling.get("scaling/quantiles"),
-                                  scaling.get("scaling/references"), network.in_features)
+                                  scaling.get("scaling/references"),
+                                  int(network.in_features or 0))
         if problem:
             raise ModelFileError(f"{source} has a damaged quantile scaling ({problem})")
     return Model(network, loss, meta, scaling)

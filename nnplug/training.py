@@ -150,7 +150,8 @@ def standardise_targets(data) -> None:
     data.target_mean, data.target_std = mean, np.where(std > 0, std, 1.0)
 
 
-def build(config: TrainConfig, data: Any = None, network: Sequential | None = None):
+def build(config: TrainConfig, data: Any = None, network: Sequential | None = None
+          ) -> tuple[Any, Sequential, Any, Any]:
     """Build ``(data, model, loss, optimizer)`` for ``config``: the dataset plugin's data,
     or ``data`` given in its place (e.g. :func:`nnplug.arrays.array_data`); a new network,
     or ``network`` to train further (its input and output widths must fit the data)."""
