@@ -32,6 +32,17 @@ D = TrainConfig()
 DTYPES = [np.float64, np.float32, np.uint8]
 #: parameters that fix the network and how data maps onto it: a warm start keeps them
 ARCHITECTURE = ("layers", "hidden", "loss", "dtype", "scale", "scale_target")
+#: what a fit sets (n_features_in_ and feature_names_in_ are scikit-learn's validate_data's)
+FITTED = (
+    "model_",
+    "classes_",
+    "history_",
+    "loss_curve_",
+    "n_iter_",
+    "best_epoch_",
+    "metrics_",
+    "_fitted_params",
+)
 
 
 def _param_error(exc: NNPlugError) -> ValueError:
@@ -105,8 +116,9 @@ class NNPlugEstimator(BaseEstimator):
         self.verbose = verbose
 
     # -- what subclasses define ----------------------------------------------------------
-    def _targets(self, y: np.ndarray, warm: bool) -> np.ndarray:
-        """The training targets nnplug takes (class indices, or float targets)."""
+    def _targets(self, y: np.ndarray, warm: bool) -> tuple[np.ndarray, np.ndarray | None]:
+        """The training targets nnplug takes (class indices, or float targets), and the
+        classes (a classifier's cold fit; else None)."""
         raise NotImplementedError
 
     def _validate(self, X: Any, y: Any, reset: bool) -> tuple[np.ndarray, np.ndarray]:
@@ -147,8 +159,11 @@ class NNPlugEstimator(BaseEstimator):
                     f"warm_start keeps the fitted network: {', '.join(changed)} "
                     f"changed since the last fit (set warm_start=False)"
                 )
+        else:  # a cold fit that fails leaves the estimator unfitted, not half of each
+            for name in FITTED:
+                self.__dict__.pop(name, None)
         X, y = self._validate(X, y, reset=not warm)
-        targets = self._targets(y, warm)
+        targets, classes = self._targets(y, warm)
         seed = self._seed()
         callbacks = [_printer()] if self.verbose else []
         run: Any = None
@@ -160,7 +175,7 @@ class NNPlugEstimator(BaseEstimator):
                     self.model_, X, targets, seed=seed, val_fraction=config.val_fraction
                 )
             else:
-                names = [str(c) for c in self.classes_] if self._task == "classification" else None
+                names = None if classes is None else [str(c) for c in classes]
                 data = array_data(
                     X,
                     targets,
@@ -188,6 +203,8 @@ class NNPlugEstimator(BaseEstimator):
         if not warm:
             self.model_ = Model.trained(run.model, run.loss, run.data)
             self.history_ = []
+            if classes is not None:
+                self.classes_ = classes
         self._record(run, seed)
         return self
 
@@ -222,6 +239,9 @@ class NNPlugEstimator(BaseEstimator):
         check_is_fitted(self)
         checked: np.ndarray = validate_data(self, X, reset=False, dtype=DTYPES)
         return checked
+
+    def __sklearn_is_fitted__(self) -> bool:
+        return hasattr(self, "model_")
 
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()

@@ -34,7 +34,7 @@ class NNPlugClassifier(ClassifierMixin, NNPlugEstimator):
         check_classification_targets(y)
         return X, y
 
-    def _targets(self, y: np.ndarray, warm: bool) -> np.ndarray:
+    def _targets(self, y: np.ndarray, warm: bool) -> tuple[np.ndarray, np.ndarray | None]:
         classes, index = np.unique(y, return_inverse=True)
         if warm:
             unknown = np.setdiff1d(classes, self.classes_)
@@ -43,15 +43,14 @@ class NNPlugClassifier(ClassifierMixin, NNPlugEstimator):
                     f"warm_start: y holds classes the fitted model does not "
                     f"know: {unknown[:5].tolist()}"
                 )
-            return np.searchsorted(self.classes_, y).astype(np.int64)
+            return np.searchsorted(self.classes_, y).astype(np.int64), None
         if len(classes) < 2:
             raise ValueError(
                 f"{type(self).__name__} needs samples of at least 2 classes in "
                 f"the data, but the data contains only one class: "
                 f"{classes[0]!r}"
             )
-        self.classes_ = classes
-        return index.astype(np.int64)
+        return index.astype(np.int64), classes
 
     def predict_proba(self, X: Any) -> np.ndarray:
         """Probabilities, one column per class of ``classes_`` (rows sum to 1)."""
@@ -129,14 +128,14 @@ class NNPlugRegressor(RegressorMixin, NNPlugEstimator):
         )
         return checked
 
-    def _targets(self, y: np.ndarray, warm: bool) -> np.ndarray:
+    def _targets(self, y: np.ndarray, warm: bool) -> tuple[np.ndarray, np.ndarray | None]:
         width = 1 if y.ndim == 1 else y.shape[1]
         if warm and width != self.model_.network.out_features:
             raise ValueError(
                 f"warm_start: y has {width} targets, the fitted model "
                 f"{self.model_.network.out_features}"
             )
-        return np.asarray(y, np.float64 if self.dtype == "float64" else np.float32)
+        return np.asarray(y, np.float64 if self.dtype == "float64" else np.float32), None
 
     def predict(self, X: Any) -> np.ndarray:
         """Predicted targets, in their own units: ``(n,)`` for one target, else

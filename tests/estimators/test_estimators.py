@@ -238,3 +238,16 @@ def test_the_numba_backend_trains_and_predictions_stay_on_numpy(digits, tmp_path
                           clf.predict_proba(X_te))
     clf.fit(X_tr, y_tr)
     assert clf.n_iter_ == 4 and clf.metrics_["backend"] == "numba"
+
+
+def test_a_failed_fit_leaves_no_half_fitted_estimator(digits):
+    from sklearn.exceptions import NotFittedError
+
+    X_tr, X_te, y_tr, _ = digits
+    clf = NNPlugClassifier(epochs=1, hidden=16).fit(X_tr, y_tr)
+    labels = np.array(["x", "y"])[y_tr % 2]
+    with pytest.raises(ValueError, match="lr must be > 0"):
+        clf.set_params(lr=-1.0).fit(X_tr, labels)
+    with pytest.raises(NotFittedError):
+        clf.predict(X_te)  # not the old network with the new labels
+    assert list(clf.set_params(lr=None).fit(X_tr, labels).classes_) == ["x", "y"]
