@@ -175,7 +175,20 @@ class Model:
     def metric_name(self) -> str:
         return "accuracy" if self.task == "classification" else "rmse"
 
-    def _prepare(self, X: Any) -> np.ndarray:
+    def input_scaling(self) -> tuple[str, dict[str, Any]] | None:
+        """The saved input scaling :meth:`prepare` applies (``scale`` aside): ``("quantile",
+        {"quantiles", "references"})``, ``("affine", {"mean", "std"[, "min", "max"]})``
+        or ``None`` -- what an exporter reproduces."""
+        if self.meta.get("input_scaling") == "quantile":
+            return "quantile", {"quantiles": self.arrays["scaling/quantiles"],
+                                "references": self.arrays["scaling/references"]}
+        stats = self.meta.get("scaling")
+        return ("affine", stats) if stats else None
+
+    def prepare(self, X: Any) -> np.ndarray:
+        """Raw rows as float64, checked (width, finite) and through the saved input
+        scaling; the network multiplies them by ``meta["scale"]`` after converting them to
+        its dtype."""
         try:
             X = np.asarray(X, dtype=np.float64)
         except (TypeError, ValueError):
@@ -190,13 +203,13 @@ class Model:
         if len(bad):
             raise NNPlugError(f"input row {bad[0][0] + 1}, column {bad[0][1] + 1} is not a "
                               f"finite number")
-        stats = self.meta.get("scaling")
-        if self.meta.get("input_scaling") == "quantile":
-            X = quantile_normal(X, self.arrays["scaling/quantiles"],
-                                self.arrays["scaling/references"])
-        elif stats:  # as in training: clipped to the range the network saw (when recorded)
-            X = affine(X, stats)
-        return X
+        scaling = self.input_scaling()
+        if scaling is not None and scaling[0] == "quantile":
+            X = quantile_normal(X, scaling[1]["quantiles"], scaling[1]["references"])
+        elif scaling is not None:  # as in training: clipped to the range the network saw
+            X = affine(X, scaling[1])
+        prepared: np.ndarray = X
+        return prepared
 
     def _target_units(self, values: np.ndarray) -> np.ndarray:
         """Regression outputs of the network mapped back to the target's units."""
@@ -208,7 +221,7 @@ class Model:
 
     def outputs(self, X: Any) -> np.ndarray:
         """Raw network outputs (logits or scaled targets) for raw inputs ``X``."""
-        return self.network.predict_raw(self._prepare(X), scale=self.meta.get("scale", 1.0))
+        return self.network.predict_raw(self.prepare(X), scale=self.meta.get("scale", 1.0))
 
     def predict_proba(self, X: Any) -> np.ndarray:
         """Class probabilities, ``p[i, k] = P(class k | x_i)`` (classifiers only)."""
@@ -248,9 +261,21 @@ class Model:
             return accuracy(out, y)
         return rmse(self._target_units(self.loss.predict(out)), y)
 
-    def save(self, path: str | os.PathLike) -> None:
+    @classmethod
+    def trained(cls, network: Sequential, loss: Loss, data: Data, *,
+                extra: dict[str, Any] | None = None) -> Model:
+        """The model a training run produced, holding what :func:`save` would write (header
+        and scaling arrays): ``.save(path)`` then :func:`load` give the same predictions."""
+        return cls(network, loss, model_header(network, loss, data, extra=extra),
+                   scaling_arrays(data))
+
+    def file_arrays(self) -> dict[str, np.ndarray]:
+        """The arrays of this model's file: weights and buffers, and the scaling's."""
         arrays = {f"state/{k}": v for k, v in self.network.state_arrays().items()}
-        save_arrays(path, {**arrays, **self.arrays}, self.meta)
+        return {**arrays, **self.arrays}
+
+    def save(self, path: str | os.PathLike) -> None:
+        save_arrays(path, self.file_arrays(), self.meta)
 
     def __repr__(self) -> str:
         return f"<nnplug.Model {self.task} {self.network.describe()}>"
@@ -259,11 +284,19 @@ class Model:
 def load(path: str | os.PathLike, registry: Registry | None = None) -> Model:
     """Load a model saved by ``nnplug train --save`` (no pickle involved)."""
     meta, arrays = read_arrays(path, MODEL_FORMAT)
-    network, loss = rebuild(meta, arrays, path, registry)
+    return model_from(meta, arrays, path, registry)
+
+
+def model_from(meta: dict[str, Any], arrays: dict[str, np.ndarray], source: Any,
+               registry: Registry | None = None) -> Model:
+    """The :class:`Model` a header and the arrays of a model file describe (``source``
+    names them in errors), checked as :func:`load` checks a file."""
+    network, loss = rebuild(meta, arrays, source, registry)
     scaling = {k: v for k, v in arrays.items() if k.startswith("scaling/")}
     if meta.get("input_scaling") == "quantile":
         problem = check_quantiles(scaling.get("scaling/quantiles"),
-                                  scaling.get("scaling/references"), network.in_features)
+                                  scaling.get("scaling/references"),
+                                  int(network.in_features or 0))
         if problem:
-            raise ModelFileError(f"{path} has a damaged quantile scaling ({problem})")
+            raise ModelFileError(f"{source} has a damaged quantile scaling ({problem})")
     return Model(network, loss, meta, scaling)

@@ -1,5 +1,5 @@
-"""Pluggy hook specifications: one ``register`` hook per component kind, and one that
-adds subcommands to the ``nnplug`` command line.
+"""Pluggy hook specifications: one ``register`` hook per component kind, one that adds
+subcommands to the ``nnplug`` command line, and one that provides ONNX converters.
 
 A plugin module implements any of these with ``@nnplug.hookimpl`` and calls
 ``register(SomeClass)`` once per component it provides. Each component class
@@ -60,6 +60,27 @@ def nnplug_register_commands(cli: click.Group) -> None:
     """
 
 
+#: what ``nnplug_register_onnx_converters`` receives: ``register(ComponentClass, convert)``
+RegisterConverter = Callable[[Any, Callable[..., str]], None]
+
+
+@hookspec
+def nnplug_register_onnx_converters(register: RegisterConverter) -> None:
+    """Provide ONNX conversions for your layers (and losses) to ``nnplug export``:
+    ``register(MyLayer, convert)``, once per component class.
+
+    ``convert(component, graph, x) -> y``: ``x`` names the tensor going in, ``y`` the one
+    coming out; ``graph`` (:class:`nnplug.onnx_graph.OnnxGraph`) adds nodes
+    (``graph.node("LeakyRelu", [x], alpha=0.1)``) and weights (``graph.constant(W)``, in
+    the model's dtype). For a layer, ``y`` is its eval-mode output; for a loss, what its
+    ``predict`` maps raw outputs to (a loss that does not override ``predict`` needs no
+    converter). Called only by ``nnplug export``: import the converters inside the hook;
+    they need not import onnx (the graph does). A layer without a converter cannot be
+    exported (one line names it and its plugin). Converters are keyed by class: one
+    registered by the component's own plugin wins over another plugin's.
+    """
+
+
 #: component kind -> hook name, the single table the registry iterates.
 KIND_HOOKS = {
     "layer": "nnplug_register_layers",
@@ -70,5 +91,7 @@ KIND_HOOKS = {
 }
 #: the hook that adds subcommands (not a component kind)
 COMMANDS_HOOK = "nnplug_register_commands"
+#: the hook that provides ONNX converters (called by ``nnplug export`` only)
+ONNX_HOOK = "nnplug_register_onnx_converters"
 #: every hook a plugin may implement (a misspelt one is reported with the closest)
-HOOK_NAMES = [*KIND_HOOKS.values(), COMMANDS_HOOK]
+HOOK_NAMES = [*KIND_HOOKS.values(), COMMANDS_HOOK, ONNX_HOOK]

@@ -33,8 +33,10 @@ def accuracy(outputs: np.ndarray, y: np.ndarray) -> float:
 
 
 def rmse(outputs: np.ndarray, y: np.ndarray) -> float:
+    if not len(y):  # no rows (e.g. no test split): no metric, and no reshape of nothing
+        return float("nan")
     diff = outputs.reshape(len(y), -1).astype(np.float64) - np.reshape(y, (len(y), -1))
-    return float(np.sqrt(np.mean(diff * diff))) if len(y) else float("nan")
+    return float(np.sqrt(np.mean(diff * diff)))
 
 
 @dataclass

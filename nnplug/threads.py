@@ -5,7 +5,11 @@ two threads each spend their time spinning against each other (measured here: an
 8-128-128-1 net fell from 327k samples/s alone to 5k each). Small GEMMs (batch 32-128,
 widths up to a few hundred) gain little from a second thread even on an idle machine, so
 a run whose largest GEMM is below :data:`SINGLE_THREAD_BELOW` FLOPs uses one thread;
-larger ones use every core. ``--threads N`` / ``NNPLUG_THREADS=N`` override the choice.
+larger ones use every core. ``--threads N`` / ``NNPLUG_THREADS=N`` override the choice;
+otherwise a BLAS thread limit in the environment (``OMP_NUM_THREADS``,
+``OPENBLAS_NUM_THREADS``, ``MKL_NUM_THREADS``) caps it -- what joblib's worker processes
+get (cores // n_jobs: one each for ``GridSearchCV(n_jobs=2)`` on two cores), so parallel
+scikit-learn searches over nnplug estimators do not oversubscribe the cores.
 
 The count is a function of the model and the batch only, never of the machine's load:
 OpenBLAS sums some products in a thread-dependent order, and a given seed must give the
@@ -27,6 +31,8 @@ THREADS_ENV = "NNPLUG_THREADS"
 SPIN_ENV, SPIN = "OPENBLAS_THREAD_TIMEOUT", "16"
 #: FLOPs (2 m n k) of the largest GEMM of a training step below which one thread is used
 SINGLE_THREAD_BELOW = 2 * 256 * 512 * 512
+#: limits every BLAS (and joblib's workers) honour; the smallest one set caps the choice
+LIMIT_ENVS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 
 _controller: Any = None
 _modules_seen = 0
@@ -54,6 +60,20 @@ def requested(threads: int | None = None) -> int | None:
     return threads
 
 
+def environment_cap() -> int | None:
+    """The smallest positive BLAS thread limit set in :data:`LIMIT_ENVS`, else None
+    (values that are not positive integers are ignored, as the BLAS libraries do)."""
+    caps = []
+    for name in LIMIT_ENVS:
+        try:
+            value = int(os.environ.get(name, "").strip())
+        except ValueError:
+            continue
+        if value >= 1:
+            caps.append(value)
+    return min(caps) if caps else None
+
+
 def largest_gemm_flops(shapes: list[tuple[int, int]], batch: int) -> int:
     """FLOPs of the largest GEMM in a training step whose weight matrices have these
     ``(in, out)`` shapes (forward x W, backward x^T dz and dz W^T share m n k)."""
@@ -62,16 +82,18 @@ def largest_gemm_flops(shapes: list[tuple[int, int]], batch: int) -> int:
 
 def choose(shapes: list[tuple[int, int]], batch: int, threads: int | None = None) -> int:
     """The BLAS threads for a run: the request, else 1 below the measured size, else all
-    cores (``os.cpu_count()``; the process's affinity mask when it is narrower)."""
+    cores (``os.cpu_count()``; the process's affinity mask when it is narrower), at most
+    the :func:`environment_cap`."""
     asked = requested(threads)
     if asked is not None:
         return asked
     if largest_gemm_flops(shapes, batch) < SINGLE_THREAD_BELOW:
         return 1
     try:
-        return max(1, len(os.sched_getaffinity(0)))
+        cores = max(1, len(os.sched_getaffinity(0)))
     except (AttributeError, OSError):
-        return max(1, os.cpu_count() or 1)
+        cores = max(1, os.cpu_count() or 1)
+    return min(cores, environment_cap() or cores)
 
 
 @contextlib.contextmanager

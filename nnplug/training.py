@@ -150,26 +150,37 @@ def standardise_targets(data) -> None:
     data.target_mean, data.target_std = mean, np.where(std > 0, std, 1.0)
 
 
-def build(config: TrainConfig):
-    """Load data and build ``(data, model, loss, optimizer)`` for ``config``."""
+def build(config: TrainConfig, data: Any = None, network: Sequential | None = None
+          ) -> tuple[Any, Sequential, Any, Any]:
+    """Build ``(data, model, loss, optimizer)`` for ``config``: the dataset plugin's data,
+    or ``data`` given in its place (e.g. :func:`nnplug.arrays.array_data`); a new network,
+    or ``network`` to train further (its input and output widths must fit the data)."""
     config.validate()
     registry = get_registry()
-    dataset = make_component("dataset", parse_token(config.dataset), registry,
-                             **config.dataset_options)
-    data = dataset.load(seed=config.seed, val_fraction=config.val_fraction,
-                        data_dir=config.data_dir)
-    if data.task == "regression" and config.scale_target and len(data.y_train):
+    if data is None:
+        dataset = make_component("dataset", parse_token(config.dataset), registry,
+                                 **config.dataset_options)
+        data = dataset.load(seed=config.seed, val_fraction=config.val_fraction,
+                            data_dir=config.data_dir)
+    if data.task == "regression" and config.scale_target and len(data.y_train) \
+            and data.target_std is None:  # given data may carry its statistics already
         standardise_targets(data)
     loss_name = config.loss or DEFAULT_LOSSES[data.task]
     loss = make_component("loss", parse_token(loss_name), registry)
     if loss.task != data.task:
         raise SpecError(f"loss '{loss_name}' is for {loss.task} but dataset "
                         f"'{config.dataset}' is {data.task}")
-    rng = np.random.default_rng(config.seed)
-    model = Sequential.from_spec(config.layers, data.n_features, data.n_outputs,
-                                 hidden=config.hidden, rng=rng, dtype=config.dtype,
-                                 registry=registry,
-                                 backend=resolve_backend(config, data)[0])
+    backend = resolve_backend(config, data)[0]
+    if network is None:
+        model = Sequential.from_spec(config.layers, data.n_features, data.n_outputs,
+                                     hidden=config.hidden, rng=np.random.default_rng(config.seed),
+                                     dtype=config.dtype, registry=registry, backend=backend)
+    elif (network.in_features, network.out_features) != (data.n_features, data.n_outputs):
+        raise NNPlugError(f"the network maps {network.in_features} inputs to "
+                          f"{network.out_features} outputs; the data has {data.n_features} "
+                          f"features and {data.n_outputs} outputs")
+    else:
+        model = network.to(backend)
     model.input_grad = False  # training never reads d loss / d input: skip that GEMM
     model.threads = config.threads
     optimizer = make_optimizer(config.optimizer, lr=config.lr, momentum=config.momentum,
@@ -200,15 +211,19 @@ class TrainRun:
 
 
 def train(config: TrainConfig, callbacks: list[Any] | None = None, *,
-          resume: Any = None) -> TrainRun:
+          resume: Any = None, data: Any = None, network: Sequential | None = None) -> TrainRun:
     """Train per ``config``; ``.metrics`` is what ``--metrics-out`` holds.
 
-    ``resume``: a :class:`nnplug.checkpoint.Checkpoint` to continue from. If the loss
-    diverges, the :class:`TrainingDiverged` raised carries ``.run`` (best model restored).
+    ``resume``: a :class:`nnplug.checkpoint.Checkpoint` to continue from. ``data``: train
+    on this :class:`~nnplug.base.Data` instead of loading ``config.dataset`` (arrays in
+    memory: :func:`nnplug.arrays.array_data`); ``network``: train this network further
+    (a warm start: new optimizer and schedule, the weights and buffers as they are). If the
+    loss diverges, the :class:`TrainingDiverged` raised carries ``.run`` (best model
+    restored).
     """
     config.validate()
     diverged = None
-    data, model, loss, optimizer = build(config)
+    data, model, loss, optimizer = build(config, data, network)
     backend, backend_choice = model.backend, resolve_backend(config, data)[1]
     schedule = make_schedule(config)
     config.schedule = schedule.name  # record the resolved default

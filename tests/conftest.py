@@ -1,4 +1,10 @@
 import os
+
+# scikit-learn runs its array-API check of the estimators (check_array_api_input, NumPy
+# namespace: array-API dispatch on must not change results) only in SciPy's array-API
+# mode, read when SciPy is first imported -- which happens after this line
+os.environ.setdefault("SCIPY_ARRAY_API", "1")
+
 from pathlib import Path
 
 import numpy as np
@@ -75,3 +81,19 @@ def example_registry(example):
     reg = Registry()
     reg.add_plugin(example.plugin, "leaky_relu", dist="nnplug-leaky-relu", version="0.2.0")
     return reg
+
+
+@pytest.fixture
+def cli():
+    """Run ``nnplug ARGS`` in-process; stdout and stderr kept apart (``res.stdout`` /
+    ``res.stderr``; ``res.output`` holds both). Some folders define their own."""
+    from click.testing import CliRunner
+
+    from nnplug.cli import main
+
+    runner = CliRunner()
+
+    def invoke(*args, **kwargs):
+        return runner.invoke(main, [str(a) for a in args], **kwargs)
+
+    return invoke

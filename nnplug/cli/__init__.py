@@ -33,6 +33,7 @@ COMMANDS = {
     "evaluate": "nnplug.cli.evaluate:evaluate",
     "predict": "nnplug.cli.predict:predict",
     "sweep": "nnplug.cli.sweep:sweep",
+    "export": "nnplug.cli.export:export",
 }
 
 #: one-line help for each command, shown by ``nnplug --help`` without importing it
@@ -45,6 +46,7 @@ SHORT_HELP = {
     "evaluate": "Print a saved model's test metric on a dataset.",
     "predict": "Write a saved model's predictions for a CSV or .npy file.",
     "sweep": "Train one model per point of a hyperparameter grid, locally or on Dask.",
+    "export": "Export a saved model to ONNX (needs: pip install 'nnplug[onnx]').",
 }
 
 DEBUG_HINT = "set NNPLUG_DEBUG=1 for the traceback"

@@ -31,3 +31,11 @@ def nnplug_register_optimizers(register):
 @hookimpl
 def nnplug_register_backends(register):
     register(NumpyBackend)
+
+
+@hookimpl
+def nnplug_register_onnx_converters(register):
+    from .onnx import CONVERTERS  # imported only when nnplug exports a model to ONNX
+
+    for cls, convert in CONVERTERS.items():
+        register(cls, convert)

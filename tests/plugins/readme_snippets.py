@@ -23,6 +23,7 @@ WHOLE = {
         "nnplug_leaky_relu/plugin.py",
         "nnplug_leaky_relu/commands.py",
         "nnplug_leaky_relu/kernels.py",
+        "nnplug_leaky_relu/onnx.py",
         "tests/test_conformance.py",
     )
 }

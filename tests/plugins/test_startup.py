@@ -21,7 +21,7 @@ with contextlib.redirect_stdout(io.StringIO()) as out:
 print(json.dumps({"code": code, "out": out.getvalue(), "modules": sorted(sys.modules)}))
 """
 
-HEAVY = ("numba", "llvmlite", "sklearn", "scipy", "matplotlib")
+HEAVY = ("numba", "llvmlite", "sklearn", "scipy", "matplotlib", "onnx", "onnxruntime")
 PLUGIN_CODE = ("nnplug_core", "nnplug_datasets", "nnplug_numba")
 
 
@@ -42,10 +42,18 @@ def run(*args, env=None):
 
 
 @pytest.mark.parametrize("args", [("--help",), ("--version",), ("plugins", "--help"),
-                                  ("gradcheck", "--help")])
+                                  ("gradcheck", "--help"), ("export", "--help")])
 def test_help_imports_no_heavy_or_plugin_code(args):
     tops, out = run(*args)
     assert out
+    assert not tops & {*HEAVY, *PLUGIN_CODE}, sorted(tops & {*HEAVY, *PLUGIN_CODE})
+
+
+def test_import_nnplug_imports_no_heavy_module():
+    code = "import sys, nnplug; print(sorted({m.split('.')[0] for m in sys.modules}))"
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=60, check=True)
+    tops = set(json.loads(res.stdout.replace("'", '"')))
     assert not tops & {*HEAVY, *PLUGIN_CODE}, sorted(tops & {*HEAVY, *PLUGIN_CODE})
 
 

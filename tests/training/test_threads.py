@@ -10,14 +10,37 @@ from nnplug.errors import NNPlugError
 from nnplug.training import TrainConfig, train
 
 
+def no_limits(monkeypatch):
+    for name in (threads.THREADS_ENV, *threads.LIMIT_ENVS):
+        monkeypatch.delenv(name, raising=False)
+
+
 def test_small_runs_use_one_thread_large_ones_every_core(monkeypatch):
-    monkeypatch.delenv(threads.THREADS_ENV, raising=False)
+    no_limits(monkeypatch)
     small = [(64, 256), (256, 10)]
     assert threads.choose(small, 32) == 1
     large = [(784, 2048), (2048, 2048), (2048, 10)]
     assert threads.largest_gemm_flops(large, 512) == 2 * 512 * 2048 * 2048
     assert threads.largest_gemm_flops(large, 512) >= threads.SINGLE_THREAD_BELOW
     assert threads.choose(large, 512) == len(os.sched_getaffinity(0))
+
+
+def test_a_blas_limit_in_the_environment_caps_the_choice(monkeypatch):
+    """joblib's workers get OMP_NUM_THREADS etc. = cores // n_jobs: a large model there
+    takes that many threads, not every core; an explicit request still wins."""
+    no_limits(monkeypatch)
+    large = [(2048, 2048)]
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(8)))
+    assert threads.choose(large, 512) == 8
+    monkeypatch.setenv("OPENBLAS_NUM_THREADS", "3")
+    monkeypatch.setenv("OMP_NUM_THREADS", "2")
+    assert threads.environment_cap() == 2
+    assert threads.choose(large, 512) == 2
+    assert threads.choose([(64, 256)], 32) == 1
+    assert threads.choose(large, 512, threads=4) == 4  # --threads / NNPLUG_THREADS win
+    monkeypatch.setenv("OMP_NUM_THREADS", "lots")  # ignored, as BLAS libraries ignore it
+    monkeypatch.setenv("OPENBLAS_NUM_THREADS", "0")
+    assert threads.environment_cap() is None and threads.choose(large, 512) == 8
 
 
 def test_explicit_request_and_environment(monkeypatch):

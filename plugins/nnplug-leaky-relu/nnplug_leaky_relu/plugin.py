@@ -27,3 +27,10 @@ def nnplug_register_commands(cli):
     from .commands import leaky_relu_demo  # click code: imported only when nnplug asks
 
     cli.add_command(leaky_relu_demo)
+
+
+@hookimpl
+def nnplug_register_onnx_converters(register):
+    from .onnx import leaky_relu  # imported only when nnplug exports a model to ONNX
+
+    register(LeakyReLU, leaky_relu)

@@ -1,0 +1,65 @@
+"""Helpers of the ONNX export tests: small models of every kind, onnxruntime's outputs
+(importing this module skips a test module when onnx or onnxruntime is missing)."""
+import numpy as np
+import pytest
+
+pytest.importorskip("onnx")
+ort = pytest.importorskip("onnxruntime")
+
+
+def train_model(path, X, y, *, task, layers="linear:24,relu", scale="auto", epochs=3,
+                dtype="float32", meta=None, registry=None, loss=None, **config):
+    """Train on arrays (nnplug.arrays + nnplug.training) and save a model file to ``path``."""
+    from nnplug.api import save
+    from nnplug.arrays import array_data
+    from nnplug.registry import get_registry, set_registry
+    from nnplug.training import TrainConfig, train
+
+    classes = [f"c{k}" for k in range(int(np.max(y)) + 1)] if task == "classification" else None
+    data = array_data(X, y, task=task, seed=0, scale=scale, classes=classes)
+    data.meta.update(meta or {})
+    before = get_registry()
+    if registry is not None:
+        set_registry(registry)
+    try:
+        run = train(TrainConfig(layers=layers, epochs=epochs, dtype=dtype, seed=0, loss=loss,
+                                **config), data=data)
+        save(path, run.model, run.loss, data)
+    finally:
+        set_registry(before)
+    return path
+
+
+def onnx_outputs(path, X):
+    """``{output name: array}`` of onnxruntime on ``X``."""
+    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    names = [o.name for o in session.get_outputs()]
+    dtype = np.float64 if session.get_inputs()[0].type == "tensor(double)" else np.float32
+    return dict(zip(names, session.run(None, {"X": np.asarray(X, dtype)})))
+
+
+def export_file(model_path, registry=None):
+    import nnplug
+    from nnplug.onnx_export import export
+
+    out = model_path.with_suffix(".onnx")
+    export(nnplug.load(model_path, registry), out, source=model_path, registry=registry)
+    return out
+
+
+def max_diff(model_path, X, registry=None):
+    """Max |onnxruntime - nnplug.load(...).predict_proba / predict| on raw rows ``X``
+    (float32-representable, so both read the same numbers)."""
+    import nnplug
+
+    X = np.asarray(X, np.float32)
+    model = nnplug.load(model_path, registry)
+    out = onnx_outputs(export_file(model_path, registry), X)
+    if model.task == "classification":
+        proba = model.predict_proba(X)
+        assert out["probabilities"].shape == proba.shape
+        assert np.array_equal(out["label"], out["probabilities"].argmax(axis=1))
+        return float(np.abs(out["probabilities"] - proba).max())
+    values = model.predict(X).reshape(len(X), -1)
+    assert out["values"].shape == values.shape and out["values"].dtype == np.float64
+    return float(np.abs(out["values"] - values).max())
