@@ -118,18 +118,17 @@ class California(Dataset):
     def load(self, *, seed: int = 42, val_fraction: float = 0.1,
              data_dir: str | None = None) -> Data:
         from .scaling import scale_splits
-        from .split import random_holdout
+        from .split import stratified_split
 
         d = self.directory(data_dir)
         X, y = self._read(d, download=True)
-        rest, test = random_holdout(len(X), self.test_fraction, seed)
-        keep, val = random_holdout(len(rest), val_fraction, seed + 1)
-        tr, va = rest[keep], rest[val]
-        (X_tr, X_va, X_te), scale, scaling = scale_splits(X[tr], X[va], X[test],
+        X_tr, y_tr, X_va, y_va, X_te, y_te = stratified_split(
+            X, y.astype(np.float32), test_fraction=self.test_fraction,
+            val_fraction=val_fraction, seed=seed, stratify=False)
+        (X_tr, X_va, X_te), scale, scaling = scale_splits(X_tr, X_va, X_te,
                                                           kind=self.scale, dataset=self.name)
-        f32 = np.float32
-        return Data(X_tr, y[tr].astype(f32), X_va, y[va].astype(f32), X_te,
-                    y[test].astype(f32), task="regression", feature_names=list(FEATURES),
+        return Data(X_tr, y_tr, X_va, y_va, X_te, y_te, task="regression",
+                    feature_names=list(FEATURES),
                     scale=scale, meta={"source": self.name, "directory": str(d),
                                        "target": "MedHouseVal", "target_unit": "$100k",
                                        **scaling})

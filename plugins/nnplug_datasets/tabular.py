@@ -83,7 +83,7 @@ def make_data(parts: dict[str, tuple[np.ndarray, np.ndarray]], task: str | None,
     ``parts`` holds ``"all"``, or ``"train"`` + ``"test"`` (+ optional ``"val"``).
     """
     from .scaling import scale_splits
-    from .split import random_holdout, stratified_holdout
+    from .split import holdout
 
     order = [k for k in ("train", "val", "test", "all") if k in parts]
     width = int(np.prod(parts[order[0]][0].shape[1:]))
@@ -96,17 +96,13 @@ def make_data(parts: dict[str, tuple[np.ndarray, np.ndarray]], task: str | None,
     y = {k: y_all[bounds[i]:bounds[i + 1]] for i, k in enumerate(order)}
     X = {k: parts[k][0] for k in order}
 
-    def holdout(yk: np.ndarray, fraction: float, s: int):
-        if task == "classification":
-            return stratified_holdout(yk, fraction, s)
-        return random_holdout(len(yk), fraction, s)
-
+    stratify = task == "classification"
     if "all" in X:
-        rest, test = holdout(y["all"], test_fraction, seed)
+        rest, test = holdout(y["all"], test_fraction, seed, stratify)
         X["train"], y["train"] = X["all"][rest], y["all"][rest]
         X["test"], y["test"] = X["all"][test], y["all"][test]
     if "val" not in X:
-        keep, val = holdout(y["train"], val_fraction, seed + 1)
+        keep, val = holdout(y["train"], val_fraction, seed + 1, stratify)
         X["val"], y["val"] = X["train"][val], y["train"][val]
         X["train"], y["train"] = X["train"][keep], y["train"][keep]
     if len(X["train"]) < 2 or len(X["test"]) == 0:

@@ -2,23 +2,15 @@
 and the data root / user cache point into the test's tmp directory."""
 from __future__ import annotations
 
-import socket
 import sys
 from pathlib import Path
 
 import pytest
+from httpserver import dead_url
 
 sys.path.insert(0, str(Path(__file__).parent))
 
 SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "data"
-
-
-def dead_url() -> str:
-    """A 127.0.0.1 URL on a port nobody listens on (connection refused)."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    return f"http://127.0.0.1:{port}/"
 
 
 @pytest.fixture(autouse=True)

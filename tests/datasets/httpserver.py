@@ -3,6 +3,7 @@ serves other bytes, /trunc/NAME promises the full length but sends half and hang
 from __future__ import annotations
 
 import gzip
+import socket
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -53,3 +54,11 @@ class FileServer:
         self.httpd.shutdown()
         self.httpd.server_close()
         self.thread.join(5)
+
+
+def dead_url() -> str:
+    """A 127.0.0.1 URL on a port nobody listens on (connection refused)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    return f"http://127.0.0.1:{port}/"

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from conftest import dead_url
+from httpserver import dead_url
 from httpserver import FileServer
 from idxfiles import STEMS, fake_mnist
 from nnplug.cli import main

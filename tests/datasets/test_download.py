@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import dead_url
+from httpserver import dead_url
 from httpserver import FileServer
 from idxfiles import STEMS, fake_mnist
 from nnplug.errors import DataError
