@@ -195,6 +195,9 @@ class Optimizer(Component):
     #: the learning rate ``nnplug train`` uses when ``--lr`` is not given, per task
     #: (``{"classification": ..., "regression": ...}``); ``None``: the constructor's default
     default_lr: ClassVar[dict[str, float] | None] = None
+    #: the weight decay ``nnplug train`` uses when ``--weight-decay`` is not given, per
+    #: task; ``None``: nnplug's default L2 (``nnplug.training.DEFAULT_L2``)
+    default_weight_decay: ClassVar[dict[str, float] | None] = None
     #: compiled update (:class:`nnplug.kernels.OptimizerKernels`); ``None``: per op only
     kernels: ClassVar[OptimizerKernels | None] = None
 

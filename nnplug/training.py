@@ -16,14 +16,24 @@ from .schedules import SCHEDULES, Schedule
 from .solver import Solver
 from .spec import parse_spec, parse_token
 
+# Defaults chosen on validation data across seeds (README: "Defaults and their evidence").
 # What the kernel adds is named by qualified name (``PLUGIN/NAME``): a third-party plugin
 # that registers its own ``relu`` or ``mse`` cannot break or change a zero-option run.
-DEFAULT_LAYERS = "core/linear,core/batchnorm,core/relu,core/dropout:p=0.2"
-DEFAULT_OPTIMIZER = "core/momentum"
+#: the hidden stack by task when --layers is not given
+DEFAULT_LAYERS = {"classification": "core/linear,core/batchnorm,core/relu,core/dropout:p=0.3,"
+                                    "core/linear,core/batchnorm,core/relu,core/dropout:p=0.3",
+                  "regression": "core/linear,core/relu,core/linear,core/relu,core/linear,"
+                                "core/relu"}
+#: width of each ``linear`` without one (--hidden): wider for larger classification sets
+DEFAULT_HIDDEN, WIDE_HIDDEN, WIDE_FROM_ROWS = 256, 512, 5000
+#: the optimizer by task when --optimizer is not given
+DEFAULT_OPTIMIZER = {"classification": "core/momentum", "regression": "core/adamw"}
 DEFAULT_DATASET = "datasets/digits"
 #: the loss for each task when ``--loss`` is not given
 DEFAULT_LOSSES = {"classification": "core/softmax_ce", "regression": "core/mse"}
-DEFAULT_SCHEDULE = "exp"
+DEFAULT_SCHEDULE = "cosine"
+#: weight decay of an optimizer that sets no ``default_weight_decay`` (L2, as before)
+DEFAULT_L2 = 1e-4
 
 
 @dataclass
@@ -31,13 +41,14 @@ class TrainConfig:
     """Every option of ``nnplug train``; the defaults are the CLI's defaults."""
 
     dataset: str = DEFAULT_DATASET
-    layers: str = DEFAULT_LAYERS
-    hidden: int = 256
+    layers: str | None = None  # None: DEFAULT_LAYERS[task]
+    hidden: int | None = None  # None: default_hidden(task, training rows)
     loss: str | None = None
-    optimizer: str = DEFAULT_OPTIMIZER
+    optimizer: str | None = None  # None: DEFAULT_OPTIMIZER[task]
     lr: float | None = None  # None: the optimizer's default_lr for the task
     momentum: float = 0.9
-    weight_decay: float = 1e-4
+    #: None: the optimizer's default_weight_decay for the task, else DEFAULT_L2
+    weight_decay: float | None = None
     #: lr schedule (nnplug.schedules); None: "exp" when lr_decay is given, else "cosine"
     schedule: str | None = None
     #: fraction of all steps spent warming the lr up (None: the schedule's own default)
@@ -79,10 +90,11 @@ class TrainConfig:
                 raise NNPlugError(f"--{f.name.replace('_', '-')} must be {kind[1]}, got "
                                   f"{printable(repr(value), 40)}")
         checks = [
-            (self.hidden >= 1, "--hidden must be >= 1"),
+            (self.hidden is None or self.hidden >= 1, "--hidden must be >= 1"),
             (self.lr is None or self.lr > 0, "--lr must be > 0"),
             (0 <= self.momentum < 1, "--momentum must be in [0, 1)"),
-            (self.weight_decay >= 0, "--weight-decay must be >= 0"),
+            (self.weight_decay is None or self.weight_decay >= 0,
+             "--weight-decay must be >= 0"),
             (self.lr_decay is None or 0 < self.lr_decay <= 1, "--lr-decay must be in (0, 1]"),
             (self.schedule is None or self.schedule in SCHEDULES,
              f"--schedule must be one of {', '.join(SCHEDULES)}"),
@@ -102,11 +114,12 @@ class TrainConfig:
         for ok, message in checks:
             if not ok:
                 raise NNPlugError(message)
-        widths = [self.hidden]
+        hidden = self.hidden or WIDE_HIDDEN  # unset: at most the wider default
+        widths = [hidden]
         try:  # the widths of the spec (linear:N or --hidden); a bad spec is build()'s to report
             registry = get_registry()
-            widths = [int(item.positional or item.options.get("units") or self.hidden)
-                      for item in parse_spec(self.layers)
+            widths = [int(item.positional or item.options.get("units") or hidden)
+                      for item in parse_spec(self.layers or DEFAULT_LAYERS["classification"])
                       if getattr(registry.get("layer", item.name).cls, "positional",
                                  None) == "units"] or widths
         except (NNPlugError, TypeError, ValueError):
@@ -117,17 +130,21 @@ class TrainConfig:
                     f"(--layers, --hidden)")
 
 
-def make_optimizer(name: str, *, lr: float | None, momentum: float, weight_decay: float,
-                   task: str = "classification", registry: Any = None):
+def make_optimizer(name: str, *, lr: float | None, momentum: float,
+                   weight_decay: float | None, task: str = "classification",
+                   registry: Any = None):
     """Create optimizer ``name``, passing ``momentum`` only to those that take it.
 
-    ``lr=None`` picks the optimizer's ``default_lr`` for ``task``, else its own default.
+    ``lr=None`` picks the optimizer's ``default_lr`` for ``task``, else its own default;
+    ``weight_decay=None`` its ``default_weight_decay`` for ``task``, else ``DEFAULT_L2``.
     """
     spec = parse_token(name)
     registry = registry or get_registry()
     cls = registry.get("optimizer", spec.name).cls
+    if weight_decay is None:
+        weight_decay = (cls.default_weight_decay or {}).get(task, DEFAULT_L2)
     defaults: dict[str, Any] = {"weight_decay": weight_decay}
-    if lr is None and getattr(cls, "default_lr", None):
+    if lr is None and cls.default_lr:
         lr = cls.default_lr.get(task)
     if lr is not None:
         defaults["lr"] = lr
@@ -150,11 +167,19 @@ def standardise_targets(data) -> None:
     data.target_mean, data.target_std = mean, np.where(std > 0, std, 1.0)
 
 
+def default_hidden(task: str, n_train: int) -> int:
+    """``WIDE_HIDDEN`` for classification with at least ``WIDE_FROM_ROWS`` training rows,
+    else ``DEFAULT_HIDDEN``."""
+    wide = task == "classification" and n_train >= WIDE_FROM_ROWS
+    return WIDE_HIDDEN if wide else DEFAULT_HIDDEN
+
+
 def build(config: TrainConfig, data: Any = None, network: Sequential | None = None
           ) -> tuple[Any, Sequential, Any, Any]:
     """Build ``(data, model, loss, optimizer)`` for ``config``: the dataset plugin's data,
     or ``data`` given in its place (e.g. :func:`nnplug.arrays.array_data`); a new network,
-    or ``network`` to train further (its input and output widths must fit the data)."""
+    or ``network`` to train further (its input and output widths must fit the data).
+    Options left unset are resolved by task and size and recorded in ``config``."""
     config.validate()
     registry = get_registry()
     if data is None:
@@ -170,6 +195,10 @@ def build(config: TrainConfig, data: Any = None, network: Sequential | None = No
     if loss.task != data.task:
         raise SpecError(f"loss '{loss_name}' is for {loss.task} but dataset "
                         f"'{config.dataset}' is {data.task}")
+    # unset options resolved by task and size, and recorded (metrics, checkpoints)
+    config.layers = config.layers or DEFAULT_LAYERS[data.task]
+    config.hidden = config.hidden or default_hidden(data.task, len(data.X_train))
+    config.optimizer = config.optimizer or DEFAULT_OPTIMIZER[data.task]
     backend = resolve_backend(config, data)[0]
     if network is None:
         model = Sequential.from_spec(config.layers, data.n_features, data.n_outputs,
@@ -185,7 +214,8 @@ def build(config: TrainConfig, data: Any = None, network: Sequential | None = No
     model.threads = config.threads
     optimizer = make_optimizer(config.optimizer, lr=config.lr, momentum=config.momentum,
                                weight_decay=config.weight_decay, task=data.task)
-    config.lr = optimizer.lr  # record the resolved default (metrics, checkpoints)
+    # record the resolved defaults (metrics, checkpoints)
+    config.lr, config.weight_decay = optimizer.lr, optimizer.weight_decay
     return data, model, loss, optimizer
 
 
@@ -240,7 +270,8 @@ def train(config: TrainConfig, callbacks: list[Any] | None = None, *,
     except TrainingDiverged as exc:
         diverged, result = exc, exc.result  # type: ignore[attr-defined]
     t0 = time.perf_counter()
-    test_metric = solver.evaluate(data.X_test, data.y_test, data.scale)
+    with np.errstate(over="ignore", invalid="ignore"):  # a diverged run's best epoch
+        test_metric = solver.evaluate(data.X_test, data.y_test, data.scale)
     eval_seconds = time.perf_counter() - t0
     metrics: dict[str, Any] = {
         "dataset": config.dataset.split("/")[-1],

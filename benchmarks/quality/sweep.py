@@ -16,11 +16,14 @@ import tempfile
 import time
 from pathlib import Path
 
+import numpy as np
+
 sys.path.insert(0, str(Path(__file__).parent))
 
 from grids import GRIDS  # noqa: E402
 
 from nnplug.quality import ROWS, Skip, _own_data_paths  # noqa: E402
+from nnplug.errors import TrainingDiverged  # noqa: E402
 from nnplug.training import TrainConfig, train  # noqa: E402
 
 
@@ -50,15 +53,21 @@ def main() -> None:
                     **options.get("dataset_options", {}),
                     **overrides.get("dataset_options", {})}}
                 with _own_data_paths():
-                    m = train(TrainConfig(**merged, seed=seed)).metrics
+                    try:
+                        m = train(TrainConfig(**merged, seed=seed)).metrics
+                    except TrainingDiverged as exc:  # keep the best epoch before it
+                        m = exc.run.metrics  # type: ignore[attr-defined]
+                        print(f"  seed {seed} diverged: {exc}", flush=True)
                 vals.append(m["best_val_metric"])
                 secs.append(m["train_seconds"])
                 epochs.append(m["best_epoch"])
-                losses.append(m["history"][m["best_epoch"] - 1]["val_loss"])
+                losses.append(m["history"][m["best_epoch"] - 1]["val_loss"]
+                              if m["best_epoch"] else float("nan"))
             k = 100 if m["metric"] == "accuracy" else 1
-            mean, sd = statistics.fmean(vals) * k, statistics.stdev(vals) * k
+            mean = float(np.mean(vals)) * k  # nan when a seed diverged in its first epoch
+            sd = float(np.std(vals, ddof=1)) * k if len(vals) > 1 else 0.0
             line = (f"{row.name:<11} {name:<28} val {m['metric']} {mean:10.4f} +- {sd:8.4f}  "
-                    f"val loss {statistics.fmean(losses):.4f}  best epochs {epochs}  "
+                    f"val loss {np.mean(losses):.4f}  best epochs {epochs}  "
                     f"{statistics.fmean(secs):6.2f}s/run")
             print(line, flush=True)
             with open(args.out, "a") as fh:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from ..schedules import SCHEDULES
-from ..training import DEFAULT_LAYERS, TrainConfig
+from ..training import DEFAULT_L2, DEFAULT_LAYERS, TrainConfig
 from .dataset_options import TrainCommand, given_dataset_options
 
 D = TrainConfig()
@@ -16,22 +16,29 @@ D = TrainConfig()
 CONFIG_OPTIONS = (
     click.option("--dataset", default=D.dataset, show_default=True,
                  help="Dataset plugin name (see `nnplug datasets`); its own options follow."),
-    click.option("--layers", default=DEFAULT_LAYERS, show_default=True,
+    click.option("--layers", default=None,
                  help="Hidden stack, e.g. 'linear:512,batchnorm,relu,dropout:p=0.2'. The output "
-                      "linear and the loss are appended."),
-    click.option("--hidden", default=D.hidden, show_default=True, type=int,
-                 help="Width of each 'linear' written without a width."),
+                      "linear and the loss are appended. [default: classification "
+                      f"'{DEFAULT_LAYERS['classification']}', regression "
+                      f"'{DEFAULT_LAYERS['regression']}']"),
+    click.option("--hidden", default=None, type=int,
+                 help="Width of each 'linear' written without a width [default: 512 for "
+                      "classification with >= 5000 training rows, else 256]."),
     click.option("--loss", default=None,
                  help="Loss name [default: softmax_ce for classification, mse for regression]."),
-    click.option("--optimizer", default=D.optimizer, show_default=True,
-                 help="sgd, momentum, nesterov, adam or a plugin's optimizer."),
+    click.option("--optimizer", default=None,
+                 help="momentum, nesterov, sgd, adamw, adam or a plugin's optimizer [default: "
+                      "momentum for classification, adamw for regression]."),
     click.option("--lr", default=None, type=float,
-                 help="Learning rate [default: the optimizer's, by task: sgd/momentum/nesterov "
-                      "0.05 for classification, 0.01 for regression; adam 0.001]."),
+                 help="Peak learning rate [default: the optimizer's, by task: momentum/nesterov "
+                      "0.1 for classification, 0.01 for regression; sgd 0.05 / 0.01; adamw "
+                      "0.001 / 0.005; adam 0.001]."),
     click.option("--momentum", default=D.momentum, show_default=True, type=float,
                  help="Momentum coefficient (momentum/nesterov)."),
-    click.option("--weight-decay", default=D.weight_decay, show_default=True, type=float,
-                 help="L2 penalty on weights (not biases or BatchNorm parameters)."),
+    click.option("--weight-decay", default=None, type=float,
+                 help="Weight decay on weights (not biases or BatchNorm parameters): decoupled "
+                      "for adamw, else an L2 term [default: adamw 0.01 for classification, 0.1 "
+                      f"for regression; others {DEFAULT_L2:g}]."),
     click.option("--schedule", default=None, type=click.Choice(list(SCHEDULES)),
                  help="Learning-rate schedule [default: cosine; exp when --lr-decay is given]."),
     click.option("--warmup", default=None, type=float,

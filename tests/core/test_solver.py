@@ -205,8 +205,9 @@ def test_dropout_off_in_eval_and_scaled_in_train(registry, rng):
 
 
 @pytest.mark.parametrize("optimizer,task,lr", [
-    ("momentum", "classification", 0.05), ("momentum", "regression", 0.01),
+    ("momentum", "classification", 0.1), ("momentum", "regression", 0.01),
     ("nesterov", "regression", 0.01), ("sgd", "classification", 0.05), ("adam", "regression", 0.001),
+    ("adamw", "classification", 0.001), ("adamw", "regression", 0.005),
 ])
 def test_default_lr_depends_on_optimizer_and_task(optimizer, task, lr):
     opt = make_optimizer(optimizer, lr=None, momentum=0.9, weight_decay=0.0, task=task)
@@ -232,5 +233,5 @@ def test_regression_with_cli_defaults_learns_on_heavy_tailed_features(tmp_path):
     assert res.exit_code == 0, res.output
     import json
     m = json.loads(out.read_text())
-    assert m["config"]["lr"] == pytest.approx(0.01)
+    assert m["config"]["optimizer"] == "adamw" and m["config"]["lr"] == pytest.approx(0.005)
     assert m["test_rmse"] < 0.5 * float(np.std(y))

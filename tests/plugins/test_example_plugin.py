@@ -60,7 +60,7 @@ def test_trains_digits_with_the_example_layer(example_registry, use_registry):
     use_registry(example_registry)
     for extra in ([], ["--optimizer", "rmsprop", "--lr", "0.001"]):
         res = CliRunner().invoke(main, ["train", "--layers", "linear,leaky_relu", "--epochs",
-                                        "3", "--quiet", *extra])
+                                        "5", "--quiet", *extra])
         assert res.exit_code == 0, res.output
         accuracy = float(res.output.split("test_accuracy")[1].split()[0])
         assert accuracy > 0.9, (extra, res.output)
