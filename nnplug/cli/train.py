@@ -11,6 +11,11 @@ from .dataset_options import TrainCommand, given_dataset_options
 D = TrainConfig()
 
 
+def _bare(spec: str) -> str:
+    """A default spec as users write it (without the built-ins' ``core/`` prefix)."""
+    return spec.replace("core/", "")
+
+
 #: the options that become :class:`TrainConfig` fields, in ``--help`` order; shared with
 #: ``nnplug sweep`` (:func:`config_options`), which runs ``nnplug train`` per trial
 CONFIG_OPTIONS = (
@@ -19,8 +24,9 @@ CONFIG_OPTIONS = (
     click.option("--layers", default=None,
                  help="Hidden stack, e.g. 'linear:512,batchnorm,relu,dropout:p=0.2'. The output "
                       "linear and the loss are appended. [default: classification "
-                      f"'{DEFAULT_LAYERS['classification']}', regression "
-                      f"'{DEFAULT_LAYERS['regression']}']"),
+                      f"'{_bare(DEFAULT_LAYERS['classification'])}', regression "
+                      f"'{_bare(DEFAULT_LAYERS['regression'])}' (the built-ins: core/linear, "
+                      "...)]"),
     click.option("--hidden", default=None, type=int,
                  help="Width of each 'linear' written without a width [default: 512 for "
                       "classification with >= 5000 training rows, else 256]."),

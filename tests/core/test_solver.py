@@ -233,5 +233,5 @@ def test_regression_with_cli_defaults_learns_on_heavy_tailed_features(tmp_path):
     assert res.exit_code == 0, res.output
     import json
     m = json.loads(out.read_text())
-    assert m["config"]["optimizer"] == "adamw" and m["config"]["lr"] == pytest.approx(0.005)
+    assert m["config"]["optimizer"] == "core/adamw" and m["config"]["lr"] == pytest.approx(0.005)
     assert m["test_rmse"] < 0.5 * float(np.std(y))

@@ -34,7 +34,7 @@ def blas_threads_used(estimator, X, y):
 
 
 #: a model whose largest matrix product (256 x 512 x 512) is one the policy gives every core
-LARGE = dict(layers="linear,relu,linear,relu", hidden=512, batch_size=256, epochs=2)
+LARGE = dict(layers="linear,relu,linear,relu", hidden=512, batch_size=256, epochs=5)
 
 
 def test_grid_search_with_two_workers_uses_one_blas_thread_each(digits, monkeypatch):
@@ -45,13 +45,13 @@ def test_grid_search_with_two_workers_uses_one_blas_thread_each(digits, monkeypa
     alone = NNPlugClassifier(**LARGE, random_state=0).fit(X, y)
     assert alone.metrics_["blas_threads"] == cores  # in-process: every core, by the policy
     search = GridSearchCV(NNPlugClassifier(**LARGE, random_state=0),
-                          {"lr": [0.01, 0.05]}, cv=2, n_jobs=2, refit="accuracy",
+                          {"lr": [0.05, 0.1]}, cv=2, n_jobs=2, refit="accuracy",
                           scoring={"accuracy": "accuracy", "threads": blas_threads_used})
     search.fit(X, y)
     # joblib's workers get OMP_NUM_THREADS etc. = cores // n_jobs; the policy keeps to it
     assert set(search.cv_results_["mean_test_threads"]) == {max(1, cores // 2)}
-    assert search.best_params_["lr"] in (0.01, 0.05)
-    assert search.best_score_ > 0.5  # two epochs of batch 256: learning, not converged
+    assert search.best_params_["lr"] in (0.05, 0.1)
+    assert search.best_score_ > 0.5  # five epochs of batch 256: learning, not converged
     assert search.best_estimator_.metrics_["blas_threads"] == cores  # refit: in-process
 
 

@@ -18,7 +18,7 @@ def npz(tmp_path, n, task):
 def test_classification_defaults():
     config = TrainConfig()
     data, model, _, optimizer = build(config)
-    assert (config.optimizer, config.lr, config.weight_decay) == ("momentum", 0.1, 1e-4)
+    assert (config.optimizer, config.lr, config.weight_decay) == ("core/momentum", 0.1, 1e-4)
     assert config.layers == DEFAULT_LAYERS["classification"] and config.hidden == 256
     assert model.layers[0].out_features == 256 and len(data.X_train) < 5000
     assert config.epochs == 30 and config.batch_size == 32 and config.patience is None
@@ -27,8 +27,8 @@ def test_classification_defaults():
 def test_regression_defaults(tmp_path):
     config = npz(tmp_path, 300, "regression")
     _, model, _, optimizer = build(config)
-    assert (config.optimizer, config.lr, config.weight_decay) == ("adamw", 0.005, 0.1)
-    assert config.layers == "linear,relu,linear,relu,linear,relu" and config.hidden == 256
+    assert (config.optimizer, config.lr, config.weight_decay) == ("core/adamw", 0.005, 0.1)
+    assert config.layers == DEFAULT_LAYERS["regression"] and config.hidden == 256
     assert type(optimizer).__name__ == "AdamW" and optimizer.weight_decay == 0.1
 
 
