@@ -8,17 +8,18 @@ from nnplug.sklearn import NNPlugClassifier, NNPlugRegressor
 ESTIMATORS = [NNPlugClassifier(), NNPlugRegressor(),
               NNPlugClassifier(dtype="float64"), NNPlugRegressor(dtype="float64")]
 
-#: the only expected failure, float32 classifiers only (the float64 instances pass it)
+#: the only expected failure, float32 instances only (the float64 instances pass it)
 FLOAT32_ROUNDING = {
     "check_methods_subset_invariance": (
         "float32: a row predicted alone goes through NumPy's matrix-vector product (gemv), "
-        "which rounds differently from the matrix product of a batch of rows: one "
-        "probability differs by 1.3e-7, the check allows 1e-7 (the float64 instances pass)"),
+        "which rounds differently from the matrix product of a batch of rows: a "
+        "probability differs by ~1e-7, a regression value (3 hidden layers, times the "
+        "target's std) by ~6e-7; the check allows 1e-7 (the float64 instances pass)"),
 }
 
 
 def expected_failed_checks(estimator):
-    if isinstance(estimator, NNPlugClassifier) and estimator.dtype == "float32":
+    if estimator.dtype == "float32":
         return FLOAT32_ROUNDING
     return {}
 
