@@ -6,6 +6,7 @@ A unit ``i`` of training step ``step`` is kept when
 wrapping). Kernels written for the compiled path use the same three functions
 (``nnplug_numba.toolkit`` has jitted twins).
 """
+
 from __future__ import annotations
 
 import numpy as np

@@ -4,6 +4,7 @@ The relative error of an analytic gradient ``a`` against the numerical ``n`` is
 ``||a - n|| / max(||a|| + ||n||, tiny)``; a correct float64 backward reaches
 ~1e-9 on these sizes, and anything above ``tolerance`` (1e-6) fails.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -55,9 +56,16 @@ class GradCheckResult:
         return bool(np.isfinite(self.max_error)) and self.max_error < self.tolerance
 
 
-def check_layer(layer: Layer, *, in_features: int = 5, batch: int = 4, seed: int = 0,
-                training: bool = True, eps: float = 1e-6,
-                tolerance: float = TOLERANCE) -> GradCheckResult:
+def check_layer(
+    layer: Layer,
+    *,
+    in_features: int = 5,
+    batch: int = 4,
+    seed: int = 0,
+    training: bool = True,
+    eps: float = 1e-6,
+    tolerance: float = TOLERANCE,
+) -> GradCheckResult:
     """Check d(sum(forward(x) * dy))/dx and /dparams against ``layer.backward``.
 
     ``training=False`` checks eval mode, after three training-mode forwards of shifted
@@ -105,8 +113,15 @@ def check_layer_modes(layer: Layer, **kw: Any) -> GradCheckResult:
     return result
 
 
-def check_loss(loss: Loss, *, n_outputs: int = 4, batch: int = 5, seed: int = 0,
-               eps: float = 1e-6, tolerance: float = TOLERANCE) -> GradCheckResult:
+def check_loss(
+    loss: Loss,
+    *,
+    n_outputs: int = 4,
+    batch: int = 5,
+    seed: int = 0,
+    eps: float = 1e-6,
+    tolerance: float = TOLERANCE,
+) -> GradCheckResult:
     """Check ``loss.backward()`` against central differences of ``loss.forward``."""
     rng = np.random.default_rng(seed)
     out = rng.standard_normal((batch, n_outputs)) * 2

@@ -6,6 +6,7 @@ component's own ``forward``/``backward``/``update`` on the NumPy reference backe
 float64 to rtol 1e-10, float32 to rtol 1e-4 / atol 1e-5 x scale (rounding differs where
 sums run in another order). Needs numba; without it the report says so and fails.
 """
+
 from __future__ import annotations
 
 import importlib
@@ -23,8 +24,11 @@ STEP = 5  # a training-step index (dropout masks depend on it)
 
 def _close(got: np.ndarray, want: np.ndarray, dtype: Any, what: str) -> None:
     scale = float(np.max(np.abs(want))) if np.size(want) else 1.0
-    rtol, atol = (1e-10, 1e-12 * max(scale, 1e-300)) if dtype == np.float64 else \
-        (1e-4, 1e-5 * max(scale, 1e-30))
+    rtol, atol = (
+        (1e-10, 1e-12 * max(scale, 1e-300))
+        if dtype == np.float64
+        else (1e-4, 1e-5 * max(scale, 1e-30))
+    )
     ok = np.allclose(got, want, rtol=rtol, atol=atol)
     err = float(np.max(np.abs(np.asarray(got, np.float64) - want))) if np.size(want) else 0.0
     expect(ok, f"{what} differs from the NumPy code by up to {err:.3g} ({np.dtype(dtype)})")
@@ -50,8 +54,14 @@ def _array(store: dict, name: str, like_dtype: Any, ndim: int = 1) -> np.ndarray
     return np.zeros((0,) * ndim, like_dtype) if a is None else a
 
 
-def layer_kernel_report(cls: type, options: dict[str, Any] | None = None, *,
-                        in_features: int = 6, batch: int = 7, seed: int = 0) -> Report:
+def layer_kernel_report(
+    cls: type,
+    options: dict[str, Any] | None = None,
+    *,
+    in_features: int = 6,
+    batch: int = 7,
+    seed: int = 0,
+) -> Report:
     """Compare the layer's kernels with its ``forward``/``backward`` (training and eval)."""
     options = example_options(cls) if options is None else dict(options)
     report = Report(f"{getattr(cls, 'name', cls.__name__)} kernels")
@@ -61,9 +71,12 @@ def layer_kernel_report(cls: type, options: dict[str, Any] | None = None, *,
     k = cls.kernels
     for dtype in DTYPES:
         for training in (True, False):
-            report.run(f"{'train' if training else 'eval'} {np.dtype(dtype)}",
-                       lambda d=dtype, t=training: _check_layer(
-                           cls, options, module, k, d, t, in_features, batch, seed))
+            report.run(
+                f"{'train' if training else 'eval'} {np.dtype(dtype)}",
+                lambda d=dtype, t=training: _check_layer(
+                    cls, options, module, k, d, t, in_features, batch, seed
+                ),
+            )
     return report
 
 
@@ -83,13 +96,13 @@ def _check_layer(cls, options, module, k, dtype, training, in_features, batch, s
     y_ref = np.array(ref.forward(x.copy()), copy=True)
     dy = rng.standard_normal(y_ref.shape).astype(dtype)
     dx_ref = np.array(ref.backward(dy.copy()), copy=True) if training else None
-    params = tuple(_array(ker.params, n, dtype, np.ndim(ref.params.get(n, 0)) or 1)
-                   for n in k.params)
+    params = tuple(
+        _array(ker.params, n, dtype, np.ndim(ref.params.get(n, 0)) or 1) for n in k.params
+    )
     grads = tuple(np.zeros_like(p) for p in params)
     state = tuple(_array(ker.buffers, n, dtype) for n in k.state)
     shapes = ker.kernel_work()
-    work = tuple(np.zeros(tuple(batch if d < 0 else d for d in shapes[n]), dtype)
-                 for n in k.work)
+    work = tuple(np.zeros(tuple(batch if d < 0 else d for d in shapes[n]), dtype) for n in k.work)
     scalars = np.array([float(v) for v in ker.kernel_scalars()] or [0.0])
     y = np.zeros_like(y_ref)
     getattr(module, k.forward)(x.copy(), y, params, state, work, scalars, 0, training, STEP)
@@ -99,16 +112,23 @@ def _check_layer(cls, options, module, k, dtype, training, in_features, batch, s
     if not training:
         return  # the compiled path differentiates training steps only
     dx = np.zeros_like(x)
-    getattr(module, k.backward)(x, y, dy.copy(), dx, params, grads, state, work, scalars, 0,
-                                training, True, STEP)
+    getattr(module, k.backward)(
+        x, y, dy.copy(), dx, params, grads, state, work, scalars, 0, training, True, STEP
+    )
     _close(dx, dx_ref, dtype, "input gradient")
     for n, g in zip(k.params, grads):
         if n in ref.grads:
             _close(g, ref.grads[n], dtype, f"gradient of '{n}'")
 
 
-def loss_kernel_report(cls: type, options: dict[str, Any] | None = None, *, batch: int = 9,
-                       outputs: int = 4, seed: int = 0) -> Report:
+def loss_kernel_report(
+    cls: type,
+    options: dict[str, Any] | None = None,
+    *,
+    batch: int = 9,
+    outputs: int = 4,
+    seed: int = 0,
+) -> Report:
     """Compare the loss kernel's value and gradient with ``forward``/``backward``."""
     options = example_options(cls) if options is None else dict(options)
     report = Report(f"{getattr(cls, 'name', cls.__name__)} kernel")
@@ -138,8 +158,9 @@ def loss_kernel_report(cls: type, options: dict[str, Any] | None = None, *, batc
     return report
 
 
-def optimizer_kernel_report(cls: type, options: dict[str, Any] | None = None, *,
-                            steps: int = 3, seed: int = 0) -> Report:
+def optimizer_kernel_report(
+    cls: type, options: dict[str, Any] | None = None, *, steps: int = 3, seed: int = 0
+) -> Report:
     """Compare ``steps`` kernel updates (with and without weight decay) with ``update``."""
     options = {"lr": 0.05, **example_options(cls), **(options or {})}
     report = Report(f"{getattr(cls, 'name', cls.__name__)} kernel")
@@ -171,21 +192,29 @@ def optimizer_kernel_report(cls: type, options: dict[str, Any] | None = None, *,
     return report
 
 
-def assert_layer_kernels_conform(cls: type, options: dict[str, Any] | None = None,
-                                 **kw: Any) -> Report:
+def assert_layer_kernels_conform(
+    cls: type, options: dict[str, Any] | None = None, **kw: Any
+) -> Report:
     return layer_kernel_report(cls, options, **kw).raise_for_failures()
 
 
-def assert_loss_kernel_conforms(cls: type, options: dict[str, Any] | None = None,
-                                **kw: Any) -> Report:
+def assert_loss_kernel_conforms(
+    cls: type, options: dict[str, Any] | None = None, **kw: Any
+) -> Report:
     return loss_kernel_report(cls, options, **kw).raise_for_failures()
 
 
-def assert_optimizer_kernel_conforms(cls: type, options: dict[str, Any] | None = None,
-                                     **kw: Any) -> Report:
+def assert_optimizer_kernel_conforms(
+    cls: type, options: dict[str, Any] | None = None, **kw: Any
+) -> Report:
     return optimizer_kernel_report(cls, options, **kw).raise_for_failures()
 
 
-__all__ = ["layer_kernel_report", "loss_kernel_report", "optimizer_kernel_report",
-           "assert_layer_kernels_conform", "assert_loss_kernel_conforms",
-           "assert_optimizer_kernel_conforms"]
+__all__ = [
+    "layer_kernel_report",
+    "loss_kernel_report",
+    "optimizer_kernel_report",
+    "assert_layer_kernels_conform",
+    "assert_loss_kernel_conforms",
+    "assert_optimizer_kernel_conforms",
+]

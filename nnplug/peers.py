@@ -13,6 +13,7 @@ resolved configuration).
 Regression peers learn the targets standardised like nnplug's (training split's mean and
 standard deviation) and are scored in the target's units.
 """
+
 from __future__ import annotations
 
 from typing import Any, Callable
@@ -110,9 +111,14 @@ def torch_peer(run: Any, seed: int) -> float:
     config = TrainConfig(**cfg)
     data = run.data
     torch.manual_seed(seed)
-    spec = Sequential.from_spec(config.layers, data.n_features, data.n_outputs,
-                                hidden=config.hidden, rng=np.random.default_rng(seed),
-                                dtype=np.float32)  # nnplug's initial weights for this seed
+    spec = Sequential.from_spec(
+        config.layers,
+        data.n_features,
+        data.n_outputs,
+        hidden=config.hidden,
+        rng=np.random.default_rng(seed),
+        dtype=np.float32,
+    )  # nnplug's initial weights for this seed
     model = torch_network(spec, torch.nn)
     opt = torch_optimizer(torch, model, cfg)
     schedule = make_schedule(config)
@@ -124,8 +130,11 @@ def torch_peer(run: Any, seed: int) -> float:
         loss_fn: Callable = torch.nn.CrossEntropyLoss()
     else:
         mean, std = _target_stats(data)
-        y = torch.tensor(((np.asarray(data.y_train, np.float64).reshape(len(X), -1) - mean)
-                          / std).astype(np.float32))
+        y = torch.tensor(
+            ((np.asarray(data.y_train, np.float64).reshape(len(X), -1) - mean) / std).astype(
+                np.float32
+            )
+        )
         loss_fn = torch.nn.MSELoss()
 
     def predict(inputs: Any) -> np.ndarray:
@@ -154,8 +163,7 @@ def torch_peer(run: Any, seed: int) -> float:
             step += 1
         value = score(predict(X_val), data.y_val) if len(X_val) else -step
         if value > best:
-            best, best_state, bad = value, {k: v.clone() for k, v in
-                                            model.state_dict().items()}, 0
+            best, best_state, bad = value, {k: v.clone() for k, v in model.state_dict().items()}, 0
         else:
             bad += 1
             if config.patience is not None and bad >= config.patience:

@@ -3,6 +3,7 @@
 The bar is drawn only on a terminal; when stdout is a file or a CI log, only the
 one-line epoch summaries appear, so logs stay readable.
 """
+
 from __future__ import annotations
 
 import logging
@@ -36,13 +37,18 @@ class ProgressBar:
             return
         self._t0 = self._drawn = time.perf_counter()
         self._loss_sum, self._steps, self._pending = 0.0, 0, 0
-        self._bar = click.progressbar(length=steps, label=f"epoch {epoch}/{epochs}",
-                                      file=self.file, show_eta=True, show_percent=False,
-                                      show_pos=True, item_show_func=lambda text: text)
+        self._bar = click.progressbar(
+            length=steps,
+            label=f"epoch {epoch}/{epochs}",
+            file=self.file,
+            show_eta=True,
+            show_percent=False,
+            show_pos=True,
+            item_show_func=lambda text: text,
+        )
         self._bar.__enter__()
 
-    def on_batch_end(self, solver, step: int, steps: int, loss: float,
-                     n_steps: int = 1) -> None:
+    def on_batch_end(self, solver, step: int, steps: int, loss: float, n_steps: int = 1) -> None:
         """``n_steps`` steps ended at ``step`` with mean loss ``loss`` (the compiled path
         reports several steps per call)."""
         if self._bar is None:
@@ -55,8 +61,9 @@ class ProgressBar:
             return
         elapsed = now - self._t0
         rate = self._steps * solver.batch_size / elapsed if elapsed > 0 else 0.0
-        self._bar.update(self._pending,
-                         f"loss {self._loss_sum / self._steps:.4f}  {rate:,.0f} samples/s")
+        self._bar.update(
+            self._pending, f"loss {self._loss_sum / self._steps:.4f}  {rate:,.0f} samples/s"
+        )
         self._pending, self._drawn = 0, now
 
     def close(self) -> None:
@@ -87,10 +94,12 @@ class EpochPrinter:
 
     def on_epoch_end(self, solver, record) -> None:
         name = solver.metric_name
-        line = (f"epoch {record.epoch:3d}  loss {record.loss:.4f}  train {name} "
-                f"{record.train_metric:.4f}  val {name} {record.val_metric:.4f}  "
-                f"lr {record.lr:.4g}  {record.seconds:.2f}s  "
-                f"{record.samples_per_second:,.0f} samples/s")
+        line = (
+            f"epoch {record.epoch:3d}  loss {record.loss:.4f}  train {name} "
+            f"{record.train_metric:.4f}  val {name} {record.val_metric:.4f}  "
+            f"lr {record.lr:.4g}  {record.seconds:.2f}s  "
+            f"{record.samples_per_second:,.0f} samples/s"
+        )
         self.logger.info(line)
         if not self.quiet:
             click.echo(line)

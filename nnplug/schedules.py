@@ -16,6 +16,7 @@ continues on the same curve.
 Every schedule may start with a linear warm-up over the first ``warmup`` fraction of all
 steps (from ``start`` up to the schedule's value).
 """
+
 from __future__ import annotations
 
 import math
@@ -48,8 +49,7 @@ class Schedule:
     def __call__(self, step: int, steps_per_epoch: int, epochs: int) -> float:
         total = max(1, steps_per_epoch * epochs)
         onecycle = self.name == "onecycle"
-        share = self.warmup if self.warmup is not None else (
-            ONECYCLE_WARMUP if onecycle else 0.0)
+        share = self.warmup if self.warmup is not None else (ONECYCLE_WARMUP if onecycle else 0.0)
         warm = int(round(share * total))
         if step < warm:
             start = ONECYCLE_START if onecycle else 0.0

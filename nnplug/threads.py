@@ -15,6 +15,7 @@ The count is a function of the model and the batch only, never of the machine's 
 OpenBLAS sums some products in a thread-dependent order, and a given seed must give the
 same weights every time on the same machine.
 """
+
 from __future__ import annotations
 
 import contextlib

@@ -2,6 +2,7 @@
 :class:`~nnplug.solver.Solver`, or a peer library (:mod:`.peers`) -- behind one small
 interface that the timing loop (:mod:`.rounds`) drives.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -43,9 +44,13 @@ class Engine:
         return contextlib.nullcontext()
 
     def describe(self) -> dict[str, Any]:
-        return {"path": self.path, "threads": self.threads,
-                "compile_seconds": self.compile_seconds,
-                "warmup_seconds": self.warmup_seconds, "note": self.note}
+        return {
+            "path": self.path,
+            "threads": self.threads,
+            "compile_seconds": self.compile_seconds,
+            "warmup_seconds": self.warmup_seconds,
+            "note": self.note,
+        }
 
 
 def build_solver(wl: Workload, backend: Any, threads: int | None):
@@ -56,15 +61,16 @@ def build_solver(wl: Workload, backend: Any, threads: int | None):
     from ..spec import parse_token
     from ..training import DEFAULT_LOSSES, make_optimizer
 
-    model = Sequential.from_spec(wl.qualified_layers(), wl.n_features, wl.n_outputs, rng=0,
-                                 dtype=np.float32, backend=backend)
+    model = Sequential.from_spec(
+        wl.qualified_layers(), wl.n_features, wl.n_outputs, rng=0, dtype=np.float32, backend=backend
+    )
     model.input_grad = False
     model.threads = threads
     loss = make_component("loss", parse_token(DEFAULT_LOSSES[wl.task]))
-    opt = make_optimizer(f"core/{wl.optimizer}", lr=wl.lr, momentum=0.9,
-                         weight_decay=wl.weight_decay, task=wl.task)
-    return Solver(model, loss, opt, epochs=1, batch_size=wl.batch, seed=0,
-                  handle_sigint=False)
+    opt = make_optimizer(
+        f"core/{wl.optimizer}", lr=wl.lr, momentum=0.9, weight_decay=wl.weight_decay, task=wl.task
+    )
+    return Solver(model, loss, opt, epochs=1, batch_size=wl.batch, seed=0, handle_sigint=False)
 
 
 class NNPlugEngine(Engine):
@@ -100,8 +106,9 @@ def nnplug_threads(workload: str, threads: int | None = None) -> int:
     from ..model import Sequential
 
     wl = WORKLOADS[workload]
-    model = Sequential.from_spec(wl.qualified_layers(), wl.n_features, wl.n_outputs,
-                                 rng=0, backend="numpy")
+    model = Sequential.from_spec(
+        wl.qualified_layers(), wl.n_features, wl.n_outputs, rng=0, backend="numpy"
+    )
     model.threads = threads
     return model.blas_threads(wl.batch)
 
@@ -141,8 +148,7 @@ def backend_names(spec: str) -> list[str]:
     from ..registry import get_registry
 
     if spec.strip() == "all":
-        return [c.name for c in get_registry().components("backend")
-                if c.cls.availability()[0]]
+        return [c.name for c in get_registry().components("backend") if c.cls.availability()[0]]
     names = list(dict.fromkeys(b.strip() for b in spec.split(",") if b.strip()))
     for name in names:
         get_backend(name)

@@ -12,6 +12,7 @@ and scaling), so a run needs no download and every engine gets identical arrays:
 * **R1** -- 8-128-ReLU-128-ReLU-1 regression, Adam lr 1e-3, batch 32, on California-shaped
   standardised float32 features (14711 rows, the split of ``--dataset california``).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -67,31 +68,85 @@ class Workload:
 
     def describe(self) -> str:
         opt = f"{self.optimizer} lr {self.lr:g}" + (
-            f" wd {self.weight_decay:g}" if self.weight_decay else "")
-        return (f"{self.shape}; {self.n_features}->{self.layers}->{self.n_outputs}, "
-                f"batch {self.batch}, {opt}")
+            f" wd {self.weight_decay:g}" if self.weight_decay else ""
+        )
+        return (
+            f"{self.shape}; {self.n_features}->{self.layers}->{self.n_outputs}, "
+            f"batch {self.batch}, {opt}"
+        )
 
 
-WORKLOADS: dict[str, Workload] = {w.name: w for w in (
-    Workload("S0", "linear:256,batchnorm,relu,dropout:p=0.2", 32, "momentum", 0.05, 1e-4,
-             "classification", "digits-shaped 1293x64 uint8/16", 1293, 64, 10),
-    Workload("W1", "linear:256,batchnorm,relu,linear:256,batchnorm,relu", 128, "momentum",
-             0.01, 0.0, "classification", "MNIST-shaped 8192x784 float32", 8192, 784, 10),
-    Workload("W2", "linear:1024,batchnorm,relu,linear:1024,batchnorm,relu", 256, "momentum",
-             0.01, 0.0, "classification", "MNIST-shaped 8192x784 float32", 8192, 784, 10),
-    Workload("R1", "linear:128,relu,linear:128,relu", 32, "adam", 1e-3, 0.0,
-             "regression", "California-shaped 14711x8 standardised float32", 14711, 8, 1),
-)}
+WORKLOADS: dict[str, Workload] = {
+    w.name: w
+    for w in (
+        Workload(
+            "S0",
+            "linear:256,batchnorm,relu,dropout:p=0.2",
+            32,
+            "momentum",
+            0.05,
+            1e-4,
+            "classification",
+            "digits-shaped 1293x64 uint8/16",
+            1293,
+            64,
+            10,
+        ),
+        Workload(
+            "W1",
+            "linear:256,batchnorm,relu,linear:256,batchnorm,relu",
+            128,
+            "momentum",
+            0.01,
+            0.0,
+            "classification",
+            "MNIST-shaped 8192x784 float32",
+            8192,
+            784,
+            10,
+        ),
+        Workload(
+            "W2",
+            "linear:1024,batchnorm,relu,linear:1024,batchnorm,relu",
+            256,
+            "momentum",
+            0.01,
+            0.0,
+            "classification",
+            "MNIST-shaped 8192x784 float32",
+            8192,
+            784,
+            10,
+        ),
+        Workload(
+            "R1",
+            "linear:128,relu,linear:128,relu",
+            32,
+            "adam",
+            1e-3,
+            0.0,
+            "regression",
+            "California-shaped 14711x8 standardised float32",
+            14711,
+            8,
+            1,
+        ),
+    )
+}
 
 
 def parse_workloads(text: str) -> list[str]:
     """``"S0,W1"`` or ``"all"`` -> workload names; ValueError naming an unknown one."""
-    names = list(WORKLOADS) if text.strip() == "all" else [
-        t.strip().upper() for t in text.split(",") if t.strip()]
+    names = (
+        list(WORKLOADS)
+        if text.strip() == "all"
+        else [t.strip().upper() for t in text.split(",") if t.strip()]
+    )
     for name in names:
         if name not in WORKLOADS:
-            raise ValueError(f"unknown workload {name!r} (choose from "
-                             f"{', '.join(WORKLOADS)} or all)")
+            raise ValueError(
+                f"unknown workload {name!r} (choose from {', '.join(WORKLOADS)} or all)"
+            )
     if not names:
         raise ValueError("no workload given")
     return list(dict.fromkeys(names))

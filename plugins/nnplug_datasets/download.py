@@ -5,6 +5,7 @@ that is renamed to ``NAME`` only after the transfer is complete and the SHA-256 
 on any failure (or a kill) the final name never appears, so a later run cannot trust a
 partial or wrong file. Parts left by killed runs are swept by the next one.
 """
+
 from __future__ import annotations
 
 import os
@@ -25,9 +26,16 @@ class MirrorFailed(Exception):
     """One mirror could not deliver a verified file (the next one is tried)."""
 
 
-def download(filename: str, mirrors: list[str] | tuple[str, ...], directory: Path, *,
-             sha256: str | None, verify: Callable[[Path], str] = payload_sha256,
-             progress: Progress | None = None, timeout: float = 30.0) -> Path:
+def download(
+    filename: str,
+    mirrors: list[str] | tuple[str, ...],
+    directory: Path,
+    *,
+    sha256: str | None,
+    verify: Callable[[Path], str] = payload_sha256,
+    progress: Progress | None = None,
+    timeout: float = 30.0,
+) -> Path:
     """Fetch ``filename`` from the first of ``mirrors`` (base URLs) whose copy verifies.
 
     ``verify(path)`` computes the digest compared with ``sha256`` (by default the SHA-256
@@ -47,8 +55,14 @@ def download(filename: str, mirrors: list[str] | tuple[str, ...], directory: Pat
     raise DataError(f"cannot download {filename} ({'; '.join(errors) or 'no mirrors'})")
 
 
-def _fetch(url: str, dest: Path, sha256: str | None, verify: Callable[[Path], str],
-           progress: Progress | None, timeout: float) -> Path:
+def _fetch(
+    url: str,
+    dest: Path,
+    sha256: str | None,
+    verify: Callable[[Path], str],
+    progress: Progress | None,
+    timeout: float,
+) -> Path:
     from nnplug.outputs import part_file
 
     try:
@@ -61,8 +75,9 @@ def _fetch(url: str, dest: Path, sha256: str | None, verify: Callable[[Path], st
                 except DataError:
                     raise MirrorFailed("corrupt or truncated gzip data") from None
                 if digest != sha256:
-                    raise MirrorFailed(f"checksum mismatch (sha256 {digest[:12]}..., "
-                                       f"expected {sha256[:12]}...)")
+                    raise MirrorFailed(
+                        f"checksum mismatch (sha256 {digest[:12]}..., expected {sha256[:12]}...)"
+                    )
             os.replace(tmp, dest)
             return dest
     except DataError:

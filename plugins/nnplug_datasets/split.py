@@ -1,11 +1,13 @@
 """Seeded, stratified train/val/test splitting shared by the dataset plugins."""
+
 from __future__ import annotations
 
 import numpy as np
 
 
-def stratified_split(X, y, *, test_fraction: float, val_fraction: float, seed: int,
-                     stratify: bool = True):
+def stratified_split(
+    X, y, *, test_fraction: float, val_fraction: float, seed: int, stratify: bool = True
+):
     """Split into ``(X_tr, y_tr, X_val, y_val, X_te, y_te)``.
 
     ``test_fraction`` of all rows go to test (seed ``seed``); ``val_fraction`` of the
@@ -20,15 +22,18 @@ def stratified_split(X, y, *, test_fraction: float, val_fraction: float, seed: i
     return X[train], y[train], X[val], y[val], X[test], y[test]
 
 
-def holdout(y: np.ndarray, fraction: float, seed: int, stratify: bool
-            ) -> tuple[np.ndarray, np.ndarray]:
+def holdout(
+    y: np.ndarray, fraction: float, seed: int, stratify: bool
+) -> tuple[np.ndarray, np.ndarray]:
     """:func:`stratified_holdout` of the labels ``y``, or :func:`random_holdout` of its rows."""
-    return stratified_holdout(y, fraction, seed) if stratify else \
-        random_holdout(len(y), fraction, seed)
+    return (
+        stratified_holdout(y, fraction, seed)
+        if stratify
+        else random_holdout(len(y), fraction, seed)
+    )
 
 
-def stratified_holdout(y: np.ndarray, fraction: float, seed: int
-                       ) -> tuple[np.ndarray, np.ndarray]:
+def stratified_holdout(y: np.ndarray, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """Seeded stratified split of ``range(len(y))`` into sorted ``(keep, held_out)`` indices.
 
     Each class gives ``floor(fraction * n_class)`` rows; the rest of the
@@ -40,7 +45,7 @@ def stratified_holdout(y: np.ndarray, fraction: float, seed: int
     held = [np.zeros(0, np.int64)]
     for label in np.unique(y):
         rows = np.flatnonzero(y == label)
-        held.append(rng.permutation(rows)[:int(fraction * len(rows))])
+        held.append(rng.permutation(rows)[: int(fraction * len(rows))])
     mask = np.zeros(len(y), bool)
     mask[np.concatenate(held)] = True
     short = int(round(fraction * len(y))) - int(mask.sum())

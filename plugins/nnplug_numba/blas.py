@@ -10,6 +10,7 @@ takes transposes and ``beta`` (accumulate) for free.
 
 Import this module only after numba is configured (:mod:`nnplug_numba.jit`).
 """
+
 from __future__ import annotations
 
 import llvmlite.binding as ll
@@ -26,8 +27,7 @@ def register_symbols() -> None:
     for dtype, symbol in _SYMBOLS.items():
         if not ll.address_of_symbol(symbol):
             name = "sgemm" if dtype == "float32" else "dgemm"
-            ll.add_symbol(symbol, get_cython_function_address("scipy.linalg.cython_blas",
-                                                              name))
+            ll.add_symbol(symbol, get_cython_function_address("scipy.linalg.cython_blas", name))
 
 
 register_symbols()
@@ -37,8 +37,9 @@ register_symbols()
 def _fortran_gemm(typingctx, transa, transb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc):
     """?gemm on column-major data: C = alpha op(A) op(B) + beta C (Fortran ABI: every
     argument by pointer, 32-bit integers)."""
-    if not (isinstance(c, types.Array) and str(c.dtype) in _SYMBOLS
-            and a.dtype == c.dtype == b.dtype):
+    if not (
+        isinstance(c, types.Array) and str(c.dtype) in _SYMBOLS and a.dtype == c.dtype == b.dtype
+    ):
         return None
     sig = types.void(transa, transb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
     dtype = c.dtype
@@ -47,11 +48,24 @@ def _fortran_gemm(typingctx, transa, transb, m, n, k, alpha, a, lda, b, ldb, bet
         ta, tb, m_, n_, k_, alpha_, a_, lda_, b_, ldb_, beta_, c_, ldc_ = args
         i8, i32 = ir.IntType(8), ir.IntType(32)
         fl = context.get_value_type(dtype)
-        fnty = ir.FunctionType(ir.VoidType(), [
-            i8.as_pointer(), i8.as_pointer(), i32.as_pointer(), i32.as_pointer(),
-            i32.as_pointer(), fl.as_pointer(), fl.as_pointer(), i32.as_pointer(),
-            fl.as_pointer(), i32.as_pointer(), fl.as_pointer(), fl.as_pointer(),
-            i32.as_pointer()])
+        fnty = ir.FunctionType(
+            ir.VoidType(),
+            [
+                i8.as_pointer(),
+                i8.as_pointer(),
+                i32.as_pointer(),
+                i32.as_pointer(),
+                i32.as_pointer(),
+                fl.as_pointer(),
+                fl.as_pointer(),
+                i32.as_pointer(),
+                fl.as_pointer(),
+                i32.as_pointer(),
+                fl.as_pointer(),
+                fl.as_pointer(),
+                i32.as_pointer(),
+            ],
+        )
         fn = cgutils.get_or_insert_function(builder.module, fnty, _SYMBOLS[str(dtype)])
 
         def by_ref(value, typ):
@@ -68,12 +82,24 @@ def _fortran_gemm(typingctx, transa, transb, m, n, k, alpha, a, lda, b, ldb, bet
         def data(value, array_type):
             return context.make_array(array_type)(context, builder, value).data
 
-        builder.call(fn, [
-            by_ref(builder.trunc(ta, i8), i8), by_ref(builder.trunc(tb, i8), i8),
-            integer(m_), integer(n_), integer(k_), scalar(alpha_, signature.args[5]),
-            data(a_, signature.args[6]), integer(lda_), data(b_, signature.args[8]),
-            integer(ldb_), scalar(beta_, signature.args[10]), data(c_, signature.args[11]),
-            integer(ldc_)])
+        builder.call(
+            fn,
+            [
+                by_ref(builder.trunc(ta, i8), i8),
+                by_ref(builder.trunc(tb, i8), i8),
+                integer(m_),
+                integer(n_),
+                integer(k_),
+                scalar(alpha_, signature.args[5]),
+                data(a_, signature.args[6]),
+                integer(lda_),
+                data(b_, signature.args[8]),
+                integer(ldb_),
+                scalar(beta_, signature.args[10]),
+                data(c_, signature.args[11]),
+                integer(ldc_),
+            ],
+        )
         return context.get_dummy_value()
 
     return sig, codegen
@@ -94,8 +120,21 @@ def gemm(a, b, c, trans_a=False, trans_b=False, beta=0.0):
     if k == 0:
         c[:, :] = c * beta if beta != 0.0 else 0.0
         return
-    _fortran_gemm(_T if trans_b else _N, _T if trans_a else _N, n, m, k, 1.0,
-                  b, b.shape[1], a, a.shape[1], beta, c, n)
+    _fortran_gemm(
+        _T if trans_b else _N,
+        _T if trans_a else _N,
+        n,
+        m,
+        k,
+        1.0,
+        b,
+        b.shape[1],
+        a,
+        a.shape[1],
+        beta,
+        c,
+        n,
+    )
 
 
 if config.DISABLE_JIT:  # NUMBA_DISABLE_JIT=1: kernels run as Python; so does this

@@ -5,6 +5,7 @@ the component class (``nnplug.testing.example_options``), so the layout of a cla
 fixed and one driver branch serves every instance; an instance whose arrays do not match
 its class's layout is refused with a one-line reason (it then trains per op).
 """
+
 from __future__ import annotations
 
 import functools
@@ -44,8 +45,9 @@ def layer_group(cls: type) -> LayerGroup:
         state = tuple(np.ndim(layer.buffers[n]) for n in k.state)
         work_nd = tuple(len(work[n]) for n in k.work)
     except Exception as exc:  # noqa: BLE001 - reported as the reason, one line
-        raise NotCompiled(f"cannot lay out the kernels of {cls.__name__} "
-                          f"({type(exc).__name__}: {exc})") from None
+        raise NotCompiled(
+            f"cannot lay out the kernels of {cls.__name__} ({type(exc).__name__}: {exc})"
+        ) from None
     if any(nd not in (1, 2) for nd in (*params, *state, *work_nd)):
         raise NotCompiled(f"{cls.__name__}: kernel arrays must be 1-d or 2-d")
     return LayerGroup(k.module, k.forward, k.backward, params, state, work_nd)
@@ -68,8 +70,11 @@ def base_groups() -> tuple[list[LayerGroup], list[LossGroup], list[OptimizerGrou
     reg = get_registry()
 
     def ours(kind: str) -> list[type]:
-        return [c.cls for c in reg.components(kind)
-                if c.dist.lower() == "nnplug" and c.cls.kernels is not None]
+        return [
+            c.cls
+            for c in reg.components(kind)
+            if c.dist.lower() == "nnplug" and c.cls.kernels is not None
+        ]
 
     layers = sorted({layer_group(c) for c in ours("layer")}, key=repr)
     losses = sorted({loss_group(c) for c in ours("loss")}, key=repr)
@@ -80,15 +85,19 @@ def base_groups() -> tuple[list[LayerGroup], list[LossGroup], list[OptimizerGrou
 def check_arrays(layer: Any, group: LayerGroup, dtype: np.dtype) -> None:
     """The instance's declared arrays fit its class's layout and the model dtype."""
     k = type(layer).kernels
-    for names, ndims, store, what in ((k.params, group.params, layer.params, "parameter"),
-                                      (k.state, group.state, layer.buffers, "state")):
+    for names, ndims, store, what in (
+        (k.params, group.params, layer.params, "parameter"),
+        (k.state, group.state, layer.buffers, "state"),
+    ):
         for name, nd in zip(names, ndims):
             a = store.get(name)
             if a is None:
                 continue  # an optional array this instance has not: passed empty
             if a.ndim != nd or a.dtype != dtype or not a.flags.c_contiguous:
-                raise NotCompiled(f"{provider('layer', layer)}: {what} '{name}' is "
-                                  f"{a.dtype} {a.ndim}-d, its kernels take {dtype} {nd}-d")
+                raise NotCompiled(
+                    f"{provider('layer', layer)}: {what} '{name}' is "
+                    f"{a.dtype} {a.ndim}-d, its kernels take {dtype} {nd}-d"
+                )
 
 
 def missing_kernels(model: Any, loss: Any, optimizer: Any) -> None:

@@ -16,6 +16,7 @@ a Python ``1`` would promote every float32 element to float64, 2-3x slower); sum
 the batch add blocks of :data:`BLOCK` rows in the dtype and join them in float64.
 No ``parallel=True``: BLAS owns the threads (the README's thread policy).
 """
+
 from __future__ import annotations
 
 import math
@@ -43,9 +44,26 @@ cached_exact_kernel = njit(cache=CACHE, nogil=True, error_model="numpy")
 #: rows summed in the array dtype before joining the float64 totals
 BLOCK = 8
 
-__all__ = ["kernel", "exact_kernel", "cached_kernel", "cached_exact_kernel", "gemm", "flat", "as_dtype", "copy", "apply_activation",
-           "bias_activation", "activation_grad", "column_sum", "column_dot", "hash32", "dropout_key", "dropout_threshold",
-           "BLOCK", "FLAGS"]
+__all__ = [
+    "kernel",
+    "exact_kernel",
+    "cached_kernel",
+    "cached_exact_kernel",
+    "gemm",
+    "flat",
+    "as_dtype",
+    "copy",
+    "apply_activation",
+    "bias_activation",
+    "activation_grad",
+    "column_sum",
+    "column_dot",
+    "hash32",
+    "dropout_key",
+    "dropout_threshold",
+    "BLOCK",
+    "FLAGS",
+]
 
 
 @intrinsic
@@ -199,5 +217,6 @@ def dropout_threshold(p):
 
 
 if config.DISABLE_JIT:  # NUMBA_DISABLE_JIT=1: kernels run as Python; so does this
+
     def as_dtype(like, v):  # type: ignore[no-redef]  # noqa: F811
         return like.dtype.type(v)

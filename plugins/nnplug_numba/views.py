@@ -7,6 +7,7 @@ site. These intrinsics build the view directly (the caller guarantees the bounds
 offsets come from :mod:`nnplug_numba.trainer`, which sized the arenas) and share the
 arena's memory reference, so the view keeps it alive like any NumPy view.
 """
+
 from __future__ import annotations
 
 from numba import config, types
@@ -20,18 +21,27 @@ def _window(context, builder, src_type, src, offset, shape, dst_type):
     arr = context.make_array(src_type)(context, builder, src)
     out = context.make_array(dst_type)(context, builder)
     intp = context.get_value_type(types.intp)
-    itemsize = context.get_constant(types.intp, context.get_abi_sizeof(
-        context.get_data_type(dst_type.dtype)))
-    data = builder.gep(arr.data, [builder.sext(offset, intp)
-                                  if offset.type.width < intp.width else offset])
+    itemsize = context.get_constant(
+        types.intp, context.get_abi_sizeof(context.get_data_type(dst_type.dtype))
+    )
+    data = builder.gep(
+        arr.data, [builder.sext(offset, intp) if offset.type.width < intp.width else offset]
+    )
     data = builder.bitcast(data, context.get_data_type(dst_type.dtype).as_pointer())
     dims = [builder.sext(d, intp) if d.type.width < intp.width else d for d in shape]
     strides, step = [], itemsize
     for d in reversed(dims):
         strides.insert(0, step)
         step = builder.mul(step, d)
-    populate_array(out, data=data, shape=dims, strides=strides, itemsize=itemsize,
-                   meminfo=arr.meminfo, parent=None)
+    populate_array(
+        out,
+        data=data,
+        shape=dims,
+        strides=strides,
+        itemsize=itemsize,
+        meminfo=arr.meminfo,
+        parent=None,
+    )
     return impl_ret_borrowed(context, builder, dst_type, out._getvalue())
 
 
@@ -71,11 +81,22 @@ def _typed_rows(dtype):
 
         def codegen(context, builder, sig, args):
             arr = context.make_array(sig.args[0])(context, builder, args[0])
-            shape = [builder.extract_value(arr.shape, 0), builder.udiv(
-                builder.extract_value(arr.shape, 1),
-                context.get_constant(types.intp, dtype.bitwidth // 8))]
-            return _window(context, builder, sig.args[0], args[0],
-                           context.get_constant(types.intp, 0), shape, ret)
+            shape = [
+                builder.extract_value(arr.shape, 0),
+                builder.udiv(
+                    builder.extract_value(arr.shape, 1),
+                    context.get_constant(types.intp, dtype.bitwidth // 8),
+                ),
+            ]
+            return _window(
+                context,
+                builder,
+                sig.args[0],
+                args[0],
+                context.get_constant(types.intp, 0),
+                shape,
+                ret,
+            )
 
         return ret(raw), codegen
 
@@ -95,8 +116,15 @@ def flat(typingctx, a):
 
     def codegen(context, builder, sig, args):
         arr = context.make_array(sig.args[0])(context, builder, args[0])
-        return _window(context, builder, sig.args[0], args[0],
-                       context.get_constant(types.intp, 0), [arr.nitems], ret)
+        return _window(
+            context,
+            builder,
+            sig.args[0],
+            args[0],
+            context.get_constant(types.intp, 0),
+            [arr.nitems],
+            ret,
+        )
 
     return ret(a), codegen
 
@@ -105,10 +133,10 @@ if config.DISABLE_JIT:  # NUMBA_DISABLE_JIT=1: kernels run as Python; so do thes
     import numpy as _np
 
     def view1(arena, offset, n):  # type: ignore[no-redef]  # noqa: F811
-        return arena[offset:offset + n]
+        return arena[offset : offset + n]
 
     def view2(arena, offset, n, m):  # type: ignore[no-redef]  # noqa: F811
-        return arena[offset:offset + n * m].reshape(n, m)
+        return arena[offset : offset + n * m].reshape(n, m)
 
     def flat(a):  # type: ignore[no-redef]  # noqa: F811
         return a.reshape(-1)
