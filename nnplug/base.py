@@ -303,4 +303,4 @@ class Dataset(Component):
         return None
 
 
-__all__ = ["Component", "Layer", "Loss", "Optimizer", "Param", "Data", "Dataset", "Workspace"]
+__all__ = ["Component", "Data", "Dataset", "Layer", "Loss", "Optimizer", "Param", "Workspace"]

@@ -50,7 +50,7 @@ class DirLock:
             raise NNPlugError(f"cannot create {self.what} {d}: {exc.strerror or exc}") from None
         self._created = True
 
-    def acquire(self) -> "DirLock":
+    def acquire(self) -> DirLock:
         self._prepare()
         for _ in range(100):  # retried only when the lock file is replaced under us
             try:
@@ -96,7 +96,7 @@ class DirLock:
         self._fd = None
         self._undo()  # rmdir fails (and is skipped) when the run wrote something
 
-    def __enter__(self) -> "DirLock":
+    def __enter__(self) -> DirLock:
         return self.acquire()
 
     def __exit__(self, *exc) -> None:

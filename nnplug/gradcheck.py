@@ -7,8 +7,9 @@ The relative error of an analytic gradient ``a`` against the numerical ``n`` is
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 

@@ -211,10 +211,10 @@ def assert_optimizer_kernel_conforms(
 
 
 __all__ = [
-    "layer_kernel_report",
-    "loss_kernel_report",
-    "optimizer_kernel_report",
     "assert_layer_kernels_conform",
     "assert_loss_kernel_conforms",
     "assert_optimizer_kernel_conforms",
+    "layer_kernel_report",
+    "loss_kernel_report",
+    "optimizer_kernel_report",
 ]

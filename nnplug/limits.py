@@ -16,7 +16,8 @@ import math
 import os
 import re
 import stat
-from typing import IO, Callable
+from collections.abc import Callable
+from typing import IO
 
 from .errors import NNPlugError
 

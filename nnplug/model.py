@@ -4,7 +4,8 @@ the backend its layers compute on."""
 from __future__ import annotations
 
 import inspect
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 import numpy as np
 
@@ -144,7 +145,7 @@ class Sequential:
         self.flat: FlatState | None = None
         self.to(backend if backend is not None else self.backend)
 
-    def to(self, backend: str | Backend) -> "Sequential":
+    def to(self, backend: str | Backend) -> Sequential:
         """Compute on ``backend`` from now on (a name or an instance)."""
         self.backend = get_backend(backend)
         for layer in self.layers:
@@ -203,7 +204,7 @@ class Sequential:
         dtype: Any = np.float32,
         registry: Registry | None = None,
         backend: str | Backend | None = None,
-    ) -> "Sequential":
+    ) -> Sequential:
         """Build ``spec`` (the hidden stack) and append the output layer
         (``linear:n_outputs``, see :data:`OUTPUT_LAYER`) if ``n_outputs`` is given.
 
@@ -234,7 +235,7 @@ class Sequential:
         *,
         rng: np.random.Generator | int | None = 0,
         dtype: Any = np.float32,
-    ) -> "Sequential":
+    ) -> Sequential:
         """Infer every layer's shape from ``in_features``; choose each init from the
         first non-transparent layer after it (He before ReLU, Xavier otherwise)."""
         rng = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
@@ -249,7 +250,7 @@ class Sequential:
         self.pack()
         return self
 
-    def pack(self) -> "Sequential":
+    def pack(self) -> Sequential:
         """Lay every parameter, its gradient and every buffer of the model dtype out in
         three flat arrays (:attr:`flat`) and make the layers' arrays views of them.
 
@@ -291,7 +292,7 @@ class Sequential:
         self.flat = FlatState(theta, grad, bufs, views)
         return self
 
-    def packed(self) -> "FlatState":
+    def packed(self) -> FlatState:
         """:attr:`flat`, packed again first if a layer replaced one of its arrays."""
         if self.flat is None or not self.flat.fresh():
             self.pack()
@@ -361,12 +362,12 @@ class Sequential:
             dy = dx
         return dy
 
-    def train(self, mode: bool = True) -> "Sequential":
+    def train(self, mode: bool = True) -> Sequential:
         for layer in self.layers:
             layer.train(mode)
         return self
 
-    def eval(self) -> "Sequential":
+    def eval(self) -> Sequential:
         return self.train(False)
 
     def predict_raw(

@@ -19,7 +19,8 @@ from __future__ import annotations
 import struct
 import zipfile
 import zlib
-from typing import IO, Iterable
+from collections.abc import Iterable
+from typing import IO
 
 import numpy as np
 

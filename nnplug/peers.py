@@ -16,7 +16,8 @@ standard deviation) and are scored in the target's units.
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 

@@ -6,8 +6,9 @@ the :class:`Report`). Gradients: float64 central differences, relative error < 1
 from __future__ import annotations
 
 import inspect
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
@@ -42,7 +43,7 @@ class Report:
     def failures(self) -> list[Check]:
         return [c for c in self.checks if not c.passed]
 
-    def raise_for_failures(self) -> "Report":
+    def raise_for_failures(self) -> Report:
         if self.failures:
             lines = [f"  {c.name}: {c.detail}" for c in self.failures]
             raise AssertionError(
@@ -404,12 +405,12 @@ def assert_optimizer_conforms(
 __all__ = [
     "Check",
     "Report",
-    "example_options",
-    "layer_report",
-    "loss_report",
-    "optimizer_report",
     "assert_layer_conforms",
     "assert_loss_conforms",
     "assert_optimizer_conforms",
+    "example_options",
     "expect",
+    "layer_report",
+    "loss_report",
+    "optimizer_report",
 ]

@@ -13,7 +13,8 @@ import json
 import subprocess
 import sys
 import tempfile
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from ..errors import NNPlugError
 from . import stats

@@ -99,7 +99,7 @@ class NNPlugEngine(Engine):
         return result.samples_seen
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def nnplug_threads(workload: str, threads: int | None = None) -> int:
     """The BLAS threads nnplug uses for ``workload`` (the request, else the policy of
     :mod:`nnplug.threads`): what peers and sgemm are given so every engine gets the same."""

@@ -4,7 +4,8 @@ Every function takes the JSON-ready dicts of :mod:`.suite`, :mod:`.concurrent` a
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from .suite import RATIO_COLUMNS
 

@@ -10,8 +10,8 @@ first touch of every buffer -- happened before, in :meth:`Engine.prepare`.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Callable, Mapping
 
 from .engines import Engine
 

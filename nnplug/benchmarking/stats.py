@@ -11,8 +11,8 @@ are tested on fake timings.
 from __future__ import annotations
 
 import statistics
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
-from typing import Iterable, Mapping, Sequence
 
 #: spread (max/min over rounds) above which a rate gets a warning
 SPREAD_WARNING = 1.25
@@ -36,7 +36,7 @@ class Spread:
         return {**asdict(self), "spread": self.ratio}
 
     @classmethod
-    def from_dict(cls, d: Mapping[str, float]) -> "Spread":
+    def from_dict(cls, d: Mapping[str, float]) -> Spread:
         """Back from :meth:`as_dict` (extra keys ignored)."""
         return cls(d["median"], d["min"], d["max"], int(d["n"]))
 

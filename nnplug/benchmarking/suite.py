@@ -7,7 +7,8 @@ from __future__ import annotations
 import os
 import platform
 import time
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from . import stats
 from .engines import make_engine

@@ -202,7 +202,7 @@ class BatchNorm(FusingLayer):
         rv += (m * n / (n - 1)) * var  # unbiased estimate, as PyTorch does
         return self._y
 
-    def backward_fused(self, dy, act, need_dx=True):  # noqa: ARG002 - dx is the cheap part
+    def backward_fused(self, dy, act, need_dx=True):
         p, g = self.params, self.grads
         if not self._training_forward:  # eval mode: the statistics are constants
             b = self.buffers

@@ -9,8 +9,8 @@ partial or wrong file. Parts left by killed runs are swept by the next one.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 from urllib.parse import urlsplit
 
 from nnplug.errors import DataError, NNPlugError

@@ -138,7 +138,6 @@ def gemm(a, b, c, trans_a=False, trans_b=False, beta=0.0):
 
 
 if config.DISABLE_JIT:  # NUMBA_DISABLE_JIT=1: kernels run as Python; so does this
-    import numpy as _np
 
-    def gemm(a, b, c, trans_a=False, trans_b=False, beta=0.0):  # type: ignore[no-redef]  # noqa: F811
+    def gemm(a, b, c, trans_a=False, trans_b=False, beta=0.0):  # type: ignore[no-redef]
         c[...] = (a.T if trans_a else a) @ (b.T if trans_b else b) + (beta * c if beta else 0)

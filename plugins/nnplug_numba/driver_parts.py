@@ -3,7 +3,6 @@ views, the minibatch gather, targets and metrics. Inlined into the driver."""
 
 from __future__ import annotations
 
-import numpy as np
 from numba import njit
 
 from .toolkit import as_dtype

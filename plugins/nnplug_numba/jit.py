@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
-from typing import Callable
+from collections.abc import Callable
 
 _availability: tuple[bool, str] | None = None
 #: whether kernels are compiled with ``cache=True`` (set by :func:`configure_cache`)

@@ -31,7 +31,7 @@ def provider(kind: str, obj: Any) -> str:
     return f"{kind} '{name.split('/')[-1]}'{where}"
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def layer_group(cls: type) -> LayerGroup:
     """The group of a layer class with kernels, from an example instance's arrays."""
     from nnplug.testing import example_options

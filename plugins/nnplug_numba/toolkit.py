@@ -45,24 +45,24 @@ cached_exact_kernel = njit(cache=CACHE, nogil=True, error_model="numpy")
 BLOCK = 8
 
 __all__ = [
-    "kernel",
-    "exact_kernel",
-    "cached_kernel",
-    "cached_exact_kernel",
-    "gemm",
-    "flat",
-    "as_dtype",
-    "copy",
-    "apply_activation",
-    "bias_activation",
-    "activation_grad",
-    "column_sum",
-    "column_dot",
-    "hash32",
-    "dropout_key",
-    "dropout_threshold",
     "BLOCK",
     "FLAGS",
+    "activation_grad",
+    "apply_activation",
+    "as_dtype",
+    "bias_activation",
+    "cached_exact_kernel",
+    "cached_kernel",
+    "column_dot",
+    "column_sum",
+    "copy",
+    "dropout_key",
+    "dropout_threshold",
+    "exact_kernel",
+    "flat",
+    "gemm",
+    "hash32",
+    "kernel",
 ]
 
 
@@ -218,5 +218,5 @@ def dropout_threshold(p):
 
 if config.DISABLE_JIT:  # NUMBA_DISABLE_JIT=1: kernels run as Python; so does this
 
-    def as_dtype(like, v):  # type: ignore[no-redef]  # noqa: F811
+    def as_dtype(like, v):  # type: ignore[no-redef]
         return like.dtype.type(v)

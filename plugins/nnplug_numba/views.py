@@ -132,17 +132,17 @@ def flat(typingctx, a):
 if config.DISABLE_JIT:  # NUMBA_DISABLE_JIT=1: kernels run as Python; so do these
     import numpy as _np
 
-    def view1(arena, offset, n):  # type: ignore[no-redef]  # noqa: F811
+    def view1(arena, offset, n):  # type: ignore[no-redef]
         return arena[offset : offset + n]
 
-    def view2(arena, offset, n, m):  # type: ignore[no-redef]  # noqa: F811
+    def view2(arena, offset, n, m):  # type: ignore[no-redef]
         return arena[offset : offset + n * m].reshape(n, m)
 
-    def flat(a):  # type: ignore[no-redef]  # noqa: F811
+    def flat(a):  # type: ignore[no-redef]
         return a.reshape(-1)
 
-    def as_float32_rows(raw):  # type: ignore[no-redef]  # noqa: F811
+    def as_float32_rows(raw):  # type: ignore[no-redef]
         return raw.view(_np.float32)
 
-    def as_float64_rows(raw):  # type: ignore[no-redef]  # noqa: F811
+    def as_float64_rows(raw):  # type: ignore[no-redef]
         return raw.view(_np.float64)

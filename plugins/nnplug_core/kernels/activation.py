@@ -1,6 +1,6 @@
 """``relu``/``sigmoid``/``tanh`` on their own (not fused): the code is ``scalars[0]``."""
 
-from nnplug_numba.toolkit import activation_grad, apply_activation, copy, cached_kernel, kernel
+from nnplug_numba.toolkit import activation_grad, apply_activation, cached_kernel, copy, kernel
 
 
 @kernel

@@ -6,11 +6,11 @@ import numpy as np
 
 from nnplug_numba.toolkit import (
     as_dtype,
+    cached_kernel,
     copy,
     dropout_key,
     dropout_threshold,
     hash32,
-    cached_kernel,
     kernel,
 )
 

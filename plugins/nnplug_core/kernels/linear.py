@@ -3,9 +3,9 @@
 from nnplug_numba.toolkit import (
     activation_grad,
     bias_activation,
+    cached_kernel,
     column_sum,
     gemm,
-    cached_kernel,
     kernel,
 )
 
