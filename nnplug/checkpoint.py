@@ -168,7 +168,9 @@ class Checkpoint:
                 f"{self.path} holds {len(meta['rng'])} random generator states, "
                 f"this run has {len(gens)}"
             )
-        for gen, rng_state in zip(gens, meta["rng"]):  # check on a scratch generator first
+        for gen, rng_state in zip(
+            gens, meta["rng"], strict=True
+        ):  # check on a scratch generator first
             type(gen.bit_generator)().state = rng_state
         own, best, best_state = solver.model.state_arrays(), self._part("best/"), None
         current = self._part("model/")
@@ -181,7 +183,7 @@ class Checkpoint:
             best_state = {k: best[k].astype(v.dtype) for k, v in own.items()}
         solver.model.load_state_arrays(current)
         solver.model.training_steps = training_steps
-        for gen, rng_state in zip(gens, meta["rng"]):
+        for gen, rng_state in zip(gens, meta["rng"], strict=True):
             gen.bit_generator.state = rng_state
         opt.state = state
         for name, value in scalars.items():

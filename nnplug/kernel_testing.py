@@ -45,7 +45,8 @@ def _module(cls: type, report: Report) -> Any:
         jit.load()
         return importlib.import_module(kernels.module)
     except Exception as exc:  # noqa: BLE001 - reported as a failed check
-        report.run("kernels import", lambda: expect(False, f"{type(exc).__name__}: {exc}"))
+        reason = f"{type(exc).__name__}: {exc}"
+        report.run("kernels import", lambda: expect(False, reason))
         return None
 
 
@@ -107,7 +108,7 @@ def _check_layer(cls, options, module, k, dtype, training, in_features, batch, s
     y = np.zeros_like(y_ref)
     getattr(module, k.forward)(x.copy(), y, params, state, work, scalars, 0, training, STEP)
     _close(y, y_ref, dtype, "forward output")
-    for n, a in zip(k.state, state):
+    for n, a in zip(k.state, state, strict=True):
         _close(a, ref.buffers[n], dtype, f"state '{n}' after forward")
     if not training:
         return  # the compiled path differentiates training steps only
@@ -116,7 +117,7 @@ def _check_layer(cls, options, module, k, dtype, training, in_features, batch, s
         x, y, dy.copy(), dx, params, grads, state, work, scalars, 0, training, True, STEP
     )
     _close(dx, dx_ref, dtype, "input gradient")
-    for n, g in zip(k.params, grads):
+    for n, g in zip(k.params, grads, strict=True):
         if n in ref.grads:
             _close(g, ref.grads[n], dtype, f"gradient of '{n}'")
 
@@ -183,7 +184,7 @@ def optimizer_kernel_report(
             opt.step([ref])
             getattr(module, cls.kernels.update)(mine, g, slots, scalars, opt.lr, wd, t)
         _close(mine, ref.value, dtype, f"parameters after {steps} updates (wd {wd})")
-        for name, a in zip(cls.kernels.slots, slots):
+        for name, a in zip(cls.kernels.slots, slots, strict=True):
             _close(a, opt.state[ref.key][name], dtype, f"state '{name}'")
 
     for dtype in DTYPES:

@@ -404,7 +404,7 @@ class Sequential:
                 outs.append(self.forward(xb))
             return np.concatenate(outs) if outs else np.zeros((0, self.out_features), self.dtype)
         finally:
-            for layer, mode in zip(self.layers, was_training):
+            for layer, mode in zip(self.layers, was_training, strict=True):
                 layer.train(mode)
 
     # -- parameters and state -------------------------------------------------------------

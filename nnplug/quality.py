@@ -142,7 +142,7 @@ def _ocean(root: Path, work: Path) -> dict[str, Any]:
             "data": str(src),
             "target": "ocean_proximity",
             "drop_missing": True,
-            "features": ",".join(HOUSING_NUMERIC + [HOUSING_TARGET]),
+            "features": ",".join([*HOUSING_NUMERIC, HOUSING_TARGET]),
         },
     }
 

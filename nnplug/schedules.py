@@ -50,7 +50,7 @@ class Schedule:
         total = max(1, steps_per_epoch * epochs)
         onecycle = self.name == "onecycle"
         share = self.warmup if self.warmup is not None else (ONECYCLE_WARMUP if onecycle else 0.0)
-        warm = int(round(share * total))
+        warm = round(share * total)
         if step < warm:
             start = ONECYCLE_START if onecycle else 0.0
             return start + (1.0 - start) * (step + 1) / warm

@@ -235,7 +235,7 @@ class Solver:
         try:
             yield
         finally:
-            for sig, old in zip(signals, previous):
+            for sig, old in zip(signals, previous, strict=True):
                 signal.signal(sig, old)
 
     # -- training ----------------------------------------------------------------------

@@ -43,7 +43,7 @@ class Worker:
         if threads is not None:
             cmd += ["--threads", str(threads)]
         self.what = f"{workload} {engine} worker"
-        self.err = tempfile.TemporaryFile(mode="w+")
+        self.err = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115 - closed by close()
         self.proc = subprocess.Popen(
             cmd,
             stdin=subprocess.PIPE,
@@ -104,7 +104,7 @@ def two_at_once(
     finally:
         a.close()
         b.close()
-    runs = [[t[i] / x for t, x in zip(together, alone)] for i in (0, 1)]
+    runs = [[t[i] / x for t, x in zip(together, alone, strict=True)] for i in (0, 1)]
     return {
         "workload": workload,
         "engine": engine,

@@ -8,7 +8,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import time
-from typing import Any, ContextManager
+from typing import Any
 
 import numpy as np
 
@@ -39,7 +39,7 @@ class Engine:
     def epoch(self) -> int:
         raise NotImplementedError
 
-    def running(self) -> ContextManager[Any]:
+    def running(self) -> contextlib.AbstractContextManager[Any]:
         """The context a measurement runs in (e.g. a thread limit)."""
         return contextlib.nullcontext()
 
@@ -129,7 +129,7 @@ class SgemmEngine(Engine):
         self.out = np.empty((m, n), np.float32)
         self.threads = nnplug_threads(workload, threads)
 
-    def running(self) -> ContextManager[Any]:
+    def running(self) -> contextlib.AbstractContextManager[Any]:
         from .. import threads
 
         return threads.limit(self.threads)

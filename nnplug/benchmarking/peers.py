@@ -5,9 +5,10 @@ hidden sizes, and the BLAS threads nnplug uses for that workload.
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import warnings
-from typing import Any, ContextManager
+from typing import Any
 
 import numpy as np
 
@@ -156,7 +157,7 @@ class SklearnEngine(Engine):
         )
         self.version = sklearn.__version__
 
-    def running(self) -> ContextManager[Any]:
+    def running(self) -> contextlib.AbstractContextManager[Any]:
         from .. import threads
 
         return threads.limit(self.threads)

@@ -21,7 +21,7 @@ def table(
             indent
             + "  ".join(
                 str(c).ljust(w) if i < left else str(c).rjust(w)
-                for i, (c, w) in enumerate(zip(cells, widths))
+                for i, (c, w) in enumerate(zip(cells, widths, strict=True))
             ).rstrip()
         )
 
@@ -124,8 +124,8 @@ def summary(
 ) -> list[str]:
     out = header(meta, rounds, seconds)
     for wl in results:
-        out += [""] + workload_block(wl)
-    out += [""] + footnotes(results)
+        out += ["", *workload_block(wl)]
+    out += ["", *footnotes(results)]
     return out + [f"Warning: {w}" for w in warnings]
 
 
@@ -147,20 +147,21 @@ def concurrent_block(runs: list[dict[str, Any]]) -> list[str]:
         "",
         "Two runs at once: each rate as a ratio of the same round's alone rate "
         "(median (min-max) over rounds; one subprocess per run)",
-    ] + table(
-        [
-            "workload",
-            "engine",
-            "path",
-            "thr",
-            "alone samples/s",
-            "run 1 / alone",
-            "run 2 / alone",
-            "worst",
-        ],
-        rows,
-        left=3,
-    )
+        *table(
+            [
+                "workload",
+                "engine",
+                "path",
+                "thr",
+                "alone samples/s",
+                "run 1 / alone",
+                "run 2 / alone",
+                "worst",
+            ],
+            rows,
+            left=3,
+        ),
+    ]
 
 
 def profile_block(p: dict[str, Any]) -> list[str]:
@@ -176,8 +177,9 @@ def profile_block(p: dict[str, Any]) -> list[str]:
     return [
         f"{p['workload']} {p['backend']}, per op, {p['threads']} BLAS thread"
         f"{'s' * (p['threads'] > 1)}: epoch "
-        f"{total * 1e3:.1f} ms = {p['samples'] / total:,.0f} samples/s (profiled)"
-    ] + table(["op", "calls", "ms/epoch", "share"], rows)
+        f"{total * 1e3:.1f} ms = {p['samples'] / total:,.0f} samples/s (profiled)",
+        *table(["op", "calls", "ms/epoch", "share"], rows),
+    ]
 
 
 def profile_section(profiles: list[dict[str, Any]]) -> list[str]:
@@ -188,5 +190,5 @@ def profile_section(profiles: list[dict[str, Any]]) -> list[str]:
         "these epochs are per op (slower than above) and the timer adds ~1 us per op",
     ]
     for p in profiles:
-        out += [""] + profile_block(p)
+        out += ["", *profile_block(p)]
     return out

@@ -52,7 +52,7 @@ def paired_ratios(a: Sequence[float], b: Sequence[float]) -> Spread:
     """``a[i] / b[i]`` for every round ``i`` (both measured in the same round)."""
     if len(a) != len(b):
         raise ValueError(f"unpaired: {len(a)} and {len(b)} rounds")
-    return spread(x / y if y > 0 else float("inf") for x, y in zip(a, b))
+    return spread(x / y if y > 0 else float("inf") for x, y in zip(a, b, strict=True))
 
 
 def gemm_limit(gflops: float, flops_per_sample: float) -> float:

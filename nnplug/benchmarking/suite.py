@@ -4,6 +4,7 @@ interleaved rounds (sgemm included), and summarise -- JSON-ready dicts that
 
 from __future__ import annotations
 
+import contextlib
 import os
 import platform
 import time
@@ -36,10 +37,8 @@ def machine() -> dict[str, Any]:
 
     versions = {}
     for dist in ("nnplug", "numpy", "numba", "scipy", "scikit-learn", "torch", "threadpoolctl"):
-        try:
+        with contextlib.suppress(metadata.PackageNotFoundError):
             versions[dist] = metadata.version(dist)
-        except metadata.PackageNotFoundError:
-            pass
     return {
         "cores": cores(),
         "load_average": load_average(),
@@ -92,7 +91,7 @@ def bench_workload(
         },
         "ratios": {
             f"{a}/{b}": {
-                "per_round": [x / y for x, y in zip(trainers[a], trainers[b])],
+                "per_round": [x / y for x, y in zip(trainers[a], trainers[b], strict=True)],
                 **stats.paired_ratios(trainers[a], trainers[b]).as_dict(),
             }
             for a in trainers

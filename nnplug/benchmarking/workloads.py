@@ -15,6 +15,7 @@ and scaling), so a run needs no download and every engine gets identical arrays:
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -52,7 +53,7 @@ class Workload:
     def weights(self) -> int:
         """Weights per sample (multiply-accumulates of one forward pass)."""
         w = self.widths()
-        return sum(a * b for a, b in zip(w, w[1:]))
+        return sum(a * b for a, b in itertools.pairwise(w))
 
     def flops_per_sample(self) -> int:
         """Training FLOPs per sample in GEMMs: 6 x weights (forward, d/d weights,
@@ -63,7 +64,7 @@ class Workload:
     def largest_gemm(self) -> tuple[int, int, int]:
         """``(m, k, n)`` of the largest GEMM of a step: batch x in x out of the widest layer."""
         w = self.widths()
-        k, n = max(zip(w, w[1:]), key=lambda kn: kn[0] * kn[1])
+        k, n = max(itertools.pairwise(w), key=lambda kn: kn[0] * kn[1])
         return self.batch, k, n
 
     def describe(self) -> str:

@@ -38,7 +38,7 @@ def read_csv(path: Path) -> tuple[np.ndarray, list[str] | None]:
                     raise NNPlugError(
                         f"{path} line {reader.line_num}: {len(row)} columns, expected {width}"
                     )
-                for col, (cell, value) in enumerate(zip(row, numbers), start=1):
+                for col, (cell, value) in enumerate(zip(row, numbers, strict=True), start=1):
                     if value is None:
                         raise NNPlugError(
                             f"{path} line {reader.line_num}, column {col}: "
@@ -106,7 +106,9 @@ def format_rows(model: Any, X: Any) -> tuple[list[str], list[list[str]]]:
         names = model.classes or [str(k) for k in range(proba.shape[1])]
         header = ["class", *[f"p_{name}" for name in names]]
         labels = proba.argmax(axis=1)
-        return header, [[names[k], *(f"{p:.6g}" for p in row)] for k, row in zip(labels, proba)]
+        return header, [
+            [names[k], *(f"{p:.6g}" for p in row)] for k, row in zip(labels, proba, strict=True)
+        ]
     values = model.predict(X).reshape(len(X), -1)
     header = ["value"] if values.shape[1] == 1 else [f"value_{i}" for i in range(values.shape[1])]
     return header, [[f"{v:.8g}" for v in row] for row in values]

@@ -279,7 +279,7 @@ def _run(
             logger,
             quiet=quiet,
             checkpointer=checkpointer,
-            keep=dict(save=save, metrics_out=metrics_out, plot=plot, logger=logger),
+            keep={"save": save, "metrics_out": metrics_out, "plot": plot, "logger": logger},
         )
     finally:
         for handler in list(logger.handlers):

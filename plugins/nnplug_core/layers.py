@@ -17,10 +17,7 @@ def init_weights(
 ) -> np.ndarray:
     """He (``std = sqrt(2/fan_in)``) before ReLU-like units, else Xavier/Glorot
     (``std = sqrt(2/(fan_in+fan_out))``)."""
-    if scheme == "he":
-        std = np.sqrt(2.0 / fan_in)
-    else:
-        std = np.sqrt(2.0 / (fan_in + fan_out))
+    std = np.sqrt(2.0 / fan_in) if scheme == "he" else np.sqrt(2.0 / (fan_in + fan_out))
     return (rng.standard_normal((fan_in, fan_out)) * std).astype(dtype)
 
 

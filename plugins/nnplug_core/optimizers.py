@@ -3,6 +3,8 @@ weights only (not biases or BatchNorm parameters)."""
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from nnplug.base import Optimizer
 from nnplug.kernels import OptimizerKernels
 
@@ -13,7 +15,7 @@ class SGD(Optimizer):
     """Plain SGD: p -= lr (g + wd p)."""
 
     name = "sgd"
-    default_lr = {"classification": 0.05, "regression": 0.01}
+    default_lr: ClassVar[dict[str, float]] = {"classification": 0.05, "regression": 0.01}
     kernels = OptimizerKernels(_KERNELS, update="sgd")
 
     def update(self, p, state):
@@ -27,7 +29,7 @@ class Momentum(Optimizer):
     nesterov = False
     # regression inputs (e.g. California's standardised features) have long tails: 0.05
     # diverges; classification: 0.1 chosen on validation data (README)
-    default_lr = {"classification": 0.1, "regression": 0.01}
+    default_lr: ClassVar[dict[str, float]] = {"classification": 0.1, "regression": 0.01}
     kernels = OptimizerKernels(_KERNELS, slots=("v",), update="momentum")
 
     def __init__(self, lr=0.01, weight_decay=0.0, momentum: float = 0.9):
@@ -104,8 +106,8 @@ class AdamW(Adam):
     name = "adamw"
     decoupled = True
     # chosen on validation data (README: "Defaults and their evidence")
-    default_lr = {"classification": 1e-3, "regression": 5e-3}
-    default_weight_decay = {"classification": 0.01, "regression": 0.1}
+    default_lr: ClassVar[dict[str, float]] = {"classification": 1e-3, "regression": 5e-3}
+    default_weight_decay: ClassVar[dict[str, float]] = {"classification": 0.01, "regression": 0.1}
 
     def __init__(
         self,

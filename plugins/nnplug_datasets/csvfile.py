@@ -92,7 +92,7 @@ def read_csv(
                     )
                 problem = ""
                 row_values = []
-                for name, c in zip(names, cols):
+                for name, c in zip(names, cols, strict=True):
                     number, why = _cell(row[c])
                     if number is None:
                         bad_count[name] += 1
@@ -126,8 +126,8 @@ def read_csv(
     if not labels:
         always_bad = [n for n, k in bad_count.items() if k and k == dropped]
         hint = (
-            f": column '{textcheck.printable(always_bad[0], 60)}' is not numeric in any row; leave it out with "
-            f"--features"
+            f": column '{textcheck.printable(always_bad[0], 60)}' is not numeric in any row; "
+            f"leave it out with --features"
             if always_bad
             else ""
         )

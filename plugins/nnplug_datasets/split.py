@@ -48,7 +48,7 @@ def stratified_holdout(y: np.ndarray, fraction: float, seed: int) -> tuple[np.nd
         held.append(rng.permutation(rows)[: int(fraction * len(rows))])
     mask = np.zeros(len(y), bool)
     mask[np.concatenate(held)] = True
-    short = int(round(fraction * len(y))) - int(mask.sum())
+    short = round(fraction * len(y)) - int(mask.sum())
     if short > 0:
         mask[rng.choice(np.flatnonzero(~mask), short, replace=False)] = True
     return np.flatnonzero(~mask), np.flatnonzero(mask)
@@ -59,7 +59,7 @@ def random_holdout(n: int, fraction: float, seed: int) -> tuple[np.ndarray, np.n
     if not 0 <= fraction < 1:
         raise ValueError(f"fraction must be in [0, 1), got {fraction}")
     perm = np.random.default_rng(seed).permutation(n)
-    k = int(round(fraction * n))
+    k = round(fraction * n)
     return np.sort(perm[k:]), np.sort(perm[:k])
 
 

@@ -89,7 +89,7 @@ def check_arrays(layer: Any, group: LayerGroup, dtype: np.dtype) -> None:
         (k.params, group.params, layer.params, "parameter"),
         (k.state, group.state, layer.buffers, "state"),
     ):
-        for name, nd in zip(names, ndims):
+        for name, nd in zip(names, ndims, strict=True):
             a = store.get(name)
             if a is None:
                 continue  # an optional array this instance has not: passed empty

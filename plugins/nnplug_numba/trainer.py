@@ -32,7 +32,7 @@ class CompiledRunner:
             raise NotCompiled(f"the compiled path runs float32/float64, not {self.dtype}")
         self.steps = model.steps()
         self.groups = [plan.layer_group(type(layer)) for layer, _ in self.steps]
-        for (layer, _), group in zip(self.steps, self.groups):
+        for (layer, _), group in zip(self.steps, self.groups, strict=True):
             plan.check_arrays(layer, group, self.dtype)
         base_layers, base_losses, base_opts = plan.base_groups()
         self.layer_groups = base_layers + sorted(set(self.groups) - set(base_layers), key=repr)
@@ -152,12 +152,12 @@ class CompiledRunner:
         bound: list[tuple[dict, str, np.ndarray]] = []
         work_at = 0
         works: list[tuple[int, ...]] = []
-        for l, (layer, act) in enumerate(self.steps):
-            k, row = type(layer).kernels, prog[l]
-            row[codegen.CODE] = self.layer_groups.index(self.groups[l])
+        for i, (layer, act) in enumerate(self.steps):
+            k, row = type(layer).kernels, prog[i]
+            row[codegen.CODE] = self.layer_groups.index(self.groups[i])
             row[codegen.ACT] = ACTIVATION_CODES[act]
-            row[codegen.IN_W], row[codegen.OUT_W] = widths[l], widths[l + 1]
-            row[codegen.A_IN], row[codegen.A_OUT] = a_off[l], a_off[l + 1]
+            row[codegen.IN_W], row[codegen.OUT_W] = widths[i], widths[i + 1]
+            row[codegen.A_IN], row[codegen.A_OUT] = a_off[i], a_off[i + 1]
             row[codegen.SEG0] = len(segs)
             col = codegen.SLOTS
             for name in k.params:

@@ -20,7 +20,7 @@ def forward(x, y, params, state, work, scalars, act, training, step):
 @kernel
 def backward(x, y, dy, dx, params, grads, state, work, scalars, act, training, need_dx, step):
     """dz = dy act'(y) (in dy); dW = x^T dz; db = sum(dz); dx = dz W^T."""
-    W, b = params
+    W, _ = params
     dW, db = grads
     if act != 0:
         activation_grad(y, dy, dy, act)
