@@ -59,7 +59,7 @@ class NumbaBackend(Backend):
 
         from .trainer import CompiledRunner
 
-        if config.DISABLE_JIT:
+        if config.DISABLE_JIT:  # type: ignore[attr-defined]  # set at import, unknown to mypy
             raise NotCompiled("NUMBA_DISABLE_JIT=1 is set: the kernels run as Python, per op")
         runner = CompiledRunner(model, loss, optimizer)
         if loss is None:

@@ -13,11 +13,19 @@ Import this module only after numba is configured (:mod:`nnplug_numba.jit`).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import llvmlite.binding as ll
 from llvmlite import ir
 from numba import config, njit, types
 from numba.core import cgutils
-from numba.extending import get_cython_function_address, intrinsic
+from numba.extending import get_cython_function_address
+from numba.extending import intrinsic as _intrinsic
+
+#: numba's stubs give an intrinsic the signature of its typing function, the typing
+#: context included, which compiled callers do not pass: typed as returning Any here
+intrinsic: Callable[..., Any] = _intrinsic
 
 _SYMBOLS = {"float32": "nnplug_blas_sgemm", "float64": "nnplug_blas_dgemm"}
 
@@ -105,9 +113,6 @@ def _fortran_gemm(typingctx, transa, transb, m, n, k, alpha, a, lda, b, ldb, bet
     return sig, codegen
 
 
-_N, _T = ord("N"), ord("T")
-
-
 @njit(inline="always")
 def gemm(a, b, c, trans_a=False, trans_b=False, beta=0.0):
     """c = op(a) @ op(b) + beta * c for C-contiguous 2-d arrays (op: transpose if asked).
@@ -137,7 +142,14 @@ def gemm(a, b, c, trans_a=False, trans_b=False, beta=0.0):
     )
 
 
-if config.DISABLE_JIT:  # NUMBA_DISABLE_JIT=1: kernels run as Python; so does this
+#: ?gemm's ``trans`` codes (read by :func:`gemm` when it compiles). Defined here rather
+#: than before it: a redefinition right after a decorated function is taken by mypy for
+#: a conditional overload it cannot merge, an error that ``type: ignore`` does not silence
+_N, _T = ord("N"), ord("T")
 
-    def gemm(a, b, c, trans_a=False, trans_b=False, beta=0.0):  # type: ignore[no-redef]
+# NUMBA_DISABLE_JIT=1: kernels run as Python; so does this (numba.config's settings are
+# module attributes set at import, unknown to mypy)
+if config.DISABLE_JIT:  # type: ignore[attr-defined]
+
+    def gemm(a, b, c, trans_a=False, trans_b=False, beta=0.0):  # type: ignore[misc]
         c[...] = (a.T if trans_a else a) @ (b.T if trans_b else b) + (beta * c if beta else 0)

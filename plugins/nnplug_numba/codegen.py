@@ -110,14 +110,14 @@ def source(
             f"        {kw} lcode == {i}:\n            lv = C{i}.{g.forward}(z, {target}, dz, lsc)"
         )
     opt_lines = []
-    for i, g in enumerate(optimizers):
-        _check(g.module, g.update)
-        slots = ", ".join(f"view1(ostate, {k} * T + o, size)" for k in range(g.slots))
-        slots = f"({slots}{',' if g.slots == 1 else ''})"
+    for i, u in enumerate(optimizers):
+        _check(u.module, u.update)
+        slots = ", ".join(f"view1(ostate, {k} * T + o, size)" for k in range(u.slots))
+        slots = f"({slots}{',' if u.slots == 1 else ''})"
         kw = "if" if i == 0 else "elif"
         opt_lines.append(
             f"                    {kw} ocode == {i}:\n"
-            f"                        U{i}.{g.update}(view1(theta, o, size), "
+            f"                        U{i}.{u.update}(view1(theta, o, size), "
             f"view1(grad, o, size), {slots}, osc, lrs[done], decay, t)"
         )
     return _TEMPLATE.format(

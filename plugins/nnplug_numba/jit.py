@@ -190,7 +190,8 @@ def load() -> None:
     from numba.core import event
 
     if CACHE:  # read when each kernel is decorated, i.e. when kernel modules are imported
-        numba.config.CACHE_DIR = CACHE_DIR
+        # numba.config's settings are module attributes set at import, unknown to mypy
+        numba.config.CACHE_DIR = CACHE_DIR  # type: ignore[attr-defined]
 
     class CompileCounter(event.Listener):
         def on_start(self, ev):

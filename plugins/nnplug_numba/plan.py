@@ -9,13 +9,16 @@ its class's layout is refused with a one-line reason (it then trains per op).
 from __future__ import annotations
 
 import functools
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from nnplug.kernels import NotCompiled
 
 from .codegen import LayerGroup, LossGroup, OptimizerGroup
+
+if TYPE_CHECKING:
+    from nnplug.base import Layer, Loss, Optimizer
 
 
 def provider(kind: str, obj: Any) -> str:
@@ -32,12 +35,13 @@ def provider(kind: str, obj: Any) -> str:
 
 
 @functools.cache
-def layer_group(cls: type) -> LayerGroup:
+def layer_group(cls: type[Layer]) -> LayerGroup:
     """The group of a layer class with kernels, from an example instance's arrays."""
     from nnplug.testing import example_options
 
     k = cls.kernels
     try:
+        assert k is not None  # callers pass classes with kernels (see missing_kernels)
         layer = cls(**example_options(cls))
         layer.build(3, rng=np.random.default_rng(0), dtype=np.float64)
         work = layer.kernel_work()
@@ -53,12 +57,16 @@ def layer_group(cls: type) -> LayerGroup:
     return LayerGroup(k.module, k.forward, k.backward, params, state, work_nd)
 
 
-def loss_group(cls: type) -> LossGroup:
-    return LossGroup(cls.kernels.module, cls.kernels.forward, cls.task == "classification")
+def loss_group(cls: type[Loss]) -> LossGroup:
+    k = cls.kernels
+    assert k is not None  # callers pass classes with kernels (see missing_kernels)
+    return LossGroup(k.module, k.forward, cls.task == "classification")
 
 
-def optimizer_group(cls: type) -> OptimizerGroup:
-    return OptimizerGroup(cls.kernels.module, cls.kernels.update, len(cls.kernels.slots))
+def optimizer_group(cls: type[Optimizer]) -> OptimizerGroup:
+    k = cls.kernels
+    assert k is not None  # callers pass classes with kernels (see missing_kernels)
+    return OptimizerGroup(k.module, k.update, len(k.slots))
 
 
 @functools.lru_cache(maxsize=1)

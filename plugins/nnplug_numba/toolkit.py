@@ -20,14 +20,20 @@ No ``parallel=True``: BLAS owns the threads (the README's thread policy).
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 from numba import config, njit, types
-from numba.extending import intrinsic
+from numba.extending import intrinsic as _intrinsic
 
 from .blas import gemm
 from .jit import CACHE
 from .views import flat
+
+#: numba's stubs give an intrinsic the signature of its typing function, the typing
+#: context included, which compiled callers do not pass: typed as returning Any here
+intrinsic: Callable[..., Any] = _intrinsic
 
 #: fastmath without ``nnan``/``ninf``: NaN/inf still propagate (a diverging run must show it)
 FLAGS = {"nsz", "arcp", "contract", "afn", "reassoc"}
@@ -216,7 +222,9 @@ def dropout_threshold(p):
     return np.uint64(min(p * 4294967296.0, 4294967295.0))
 
 
-if config.DISABLE_JIT:  # NUMBA_DISABLE_JIT=1: kernels run as Python; so does this
+# NUMBA_DISABLE_JIT=1: kernels run as Python; so does this (numba.config's settings are
+# module attributes set at import, unknown to mypy)
+if config.DISABLE_JIT:  # type: ignore[attr-defined]
 
-    def as_dtype(like, v):  # type: ignore[no-redef]
+    def as_dtype(like, v):
         return like.dtype.type(v)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sys
 import time
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -31,25 +31,24 @@ class CompiledRunner:
         if self.dtype not in (np.float32, np.float64):
             raise NotCompiled(f"the compiled path runs float32/float64, not {self.dtype}")
         self.steps = model.steps()
-        self.groups = [plan.layer_group(type(layer)) for layer, _ in self.steps]
+        # type[Any] is not Hashable to mypy (functools.cache); a class is
+        self.groups = [plan.layer_group(cast(type, type(layer))) for layer, _ in self.steps]
         for (layer, _), group in zip(self.steps, self.groups, strict=True):
             plan.check_arrays(layer, group, self.dtype)
         base_layers, base_losses, base_opts = plan.base_groups()
         self.layer_groups = base_layers + sorted(set(self.groups) - set(base_layers), key=repr)
         self.loss_groups, self.opt_groups = list(base_losses), list(base_opts)
-        for obj, groups, make in (
-            (loss, self.loss_groups, plan.loss_group),
-            (optimizer, self.opt_groups, plan.optimizer_group),
-        ):
-            if obj is not None and make(type(obj)) not in groups:
-                groups.append(make(type(obj)))
+        if loss is not None and plan.loss_group(type(loss)) not in self.loss_groups:
+            self.loss_groups.append(plan.loss_group(type(loss)))
+        if optimizer is not None and plan.optimizer_group(type(optimizer)) not in self.opt_groups:
+            self.opt_groups.append(plan.optimizer_group(type(optimizer)))
         self.driver: Any = None
         self.failed: NotCompiled | None = None
         self.compile_seconds = 0.0
         self._flat: Any = None
         self._bound: list[tuple[dict, str, np.ndarray]] = []
         self._scalar_key: Any = None
-        self._scalar_arrays: Any = None
+        self._scalar_arrays: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
         self._no_labels = np.zeros(0, np.int64)
         self._no_values = np.zeros((0, 0), self.dtype)
         self._lcode = (
@@ -229,6 +228,7 @@ class CompiledRunner:
                 np.array(lsc or (0.0,), np.float64),
                 np.array(osc or (0.0,), np.float64),
             )
+        assert self._scalar_arrays is not None
         return self._scalar_arrays
 
     # -- inputs ---------------------------------------------------------------------------------
@@ -269,8 +269,19 @@ class CompiledRunner:
         return pair
 
     def _call(
-        self, mode: int, X, order, start, stop, batch, scale, y, lrs, out, metric_weights=None
-    ):
+        self,
+        mode: int,
+        X: np.ndarray,
+        order: np.ndarray,
+        start: int,
+        stop: int,
+        batch: int,
+        scale: float,
+        y: np.ndarray | None,
+        lrs: np.ndarray,
+        out: np.ndarray,
+        metric_weights: Any = None,
+    ) -> Any:
         if self.driver is None:
             self.prepare()
         self.bind(batch)
@@ -314,7 +325,7 @@ class CompiledRunner:
         )
 
     @staticmethod
-    def _weights(weights, k: int) -> np.ndarray:
+    def _weights(weights: Any, k: int) -> np.ndarray:
         """Per-output weights of the squared error (1 when the targets are not scaled)."""
         if weights is None:
             return np.ones(max(k, 1))

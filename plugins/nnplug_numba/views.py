@@ -10,10 +10,17 @@ arena's memory reference, so the view keeps it alive like any NumPy view.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from numba import config, types
 from numba.core.imputils import impl_ret_borrowed
-from numba.extending import intrinsic
+from numba.extending import intrinsic as _intrinsic
 from numba.np.arrayobj import populate_array
+
+#: numba's stubs give an intrinsic the signature of its typing function, the typing
+#: context included, which compiled callers do not pass: typed as returning Any here
+intrinsic: Callable[..., Any] = _intrinsic
 
 
 def _window(context, builder, src_type, src, offset, shape, dst_type):
@@ -29,7 +36,8 @@ def _window(context, builder, src_type, src, offset, shape, dst_type):
     )
     data = builder.bitcast(data, context.get_data_type(dst_type.dtype).as_pointer())
     dims = [builder.sext(d, intp) if d.type.width < intp.width else d for d in shape]
-    strides, step = [], itemsize
+    strides: list[Any] = []
+    step = itemsize
     for d in reversed(dims):
         strides.insert(0, step)
         step = builder.mul(step, d)
@@ -129,20 +137,22 @@ def flat(typingctx, a):
     return ret(a), codegen
 
 
-if config.DISABLE_JIT:  # NUMBA_DISABLE_JIT=1: kernels run as Python; so do these
+# NUMBA_DISABLE_JIT=1: kernels run as Python; so do these (numba.config's settings are
+# module attributes set at import, unknown to mypy)
+if config.DISABLE_JIT:  # type: ignore[attr-defined]
     import numpy as _np
 
-    def view1(arena, offset, n):  # type: ignore[no-redef]
+    def view1(arena, offset, n):
         return arena[offset : offset + n]
 
-    def view2(arena, offset, n, m):  # type: ignore[no-redef]
+    def view2(arena, offset, n, m):
         return arena[offset : offset + n * m].reshape(n, m)
 
-    def flat(a):  # type: ignore[no-redef]
+    def flat(a):
         return a.reshape(-1)
 
-    def as_float32_rows(raw):  # type: ignore[no-redef]
+    def as_float32_rows(raw):
         return raw.view(_np.float32)
 
-    def as_float64_rows(raw):  # type: ignore[no-redef]
+    def as_float64_rows(raw):
         return raw.view(_np.float64)
