@@ -99,5 +99,5 @@ class DirLock:
     def __enter__(self) -> DirLock:
         return self.acquire()
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.release()

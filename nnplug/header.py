@@ -9,7 +9,7 @@ and the ``training`` record (which ``nnplug evaluate`` reads) must be well-forme
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, TypeGuard
 
 from .io import ModelFileError
 from .limits import check_bytes, network_bytes
@@ -24,11 +24,11 @@ NAME_CAP, TEXT_CAP = 100, 1 << 20
 PREDICT_BATCH = 1024
 
 
-def _int(value: Any) -> bool:
+def _int(value: Any) -> TypeGuard[int]:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def _number(value: Any) -> bool:
+def _number(value: Any) -> TypeGuard[int | float]:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 

@@ -72,7 +72,7 @@ def save_arrays(path: str | os.PathLike, arrays: dict[str, Any], meta: dict[str,
         header = json.dumps(meta, default=_json_default).encode("utf-8")
     except TypeError as exc:
         raise NNPlugError(f"cannot save {path}: {exc}") from None
-    payload = {META_KEY: np.frombuffer(header, dtype=np.uint8)}
+    payload: dict[str, Any] = {META_KEY: np.frombuffer(header, dtype=np.uint8)}
     payload.update({k: np.ascontiguousarray(v) for k, v in arrays.items()})
     with atomic_open(path, "wb") as fh:
         np.savez(fh, **payload)

@@ -16,7 +16,7 @@ import math
 import os
 import re
 import stat
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import IO
 
 from .errors import NNPlugError
@@ -134,7 +134,7 @@ def network_bytes(in_features: int, widths: list[int], itemsize: int = 4, batch:
     return (weights + batch * (in_features + sum(widths))) * itemsize
 
 
-def count(shape: tuple[int, ...]) -> int:
+def count(shape: Iterable[int]) -> int:
     """Number of items of ``shape`` (Python ints: no overflow)."""
     return math.prod(int(d) for d in shape)
 

@@ -93,7 +93,8 @@ def read_array(fh: IO[bytes], size: int, what: str) -> np.ndarray:
         raw[done : done + len(chunk)] = np.frombuffer(chunk, np.uint8)
         done += len(chunk)
     if fortran:
-        return out.reshape(shape[::-1]).transpose()
+        columns: np.ndarray = out.reshape(shape[::-1]).transpose()
+        return columns
     return out.reshape(shape)
 
 

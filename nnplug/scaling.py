@@ -23,7 +23,9 @@ BOUNDS = 1e-7
 
 def affine(X: np.ndarray, stats: dict[str, Any]) -> np.ndarray:
     """``(X - mean) / std``, clipped to ``[min, max]`` when the record has them (float64)."""
-    z = (np.asarray(X, np.float64) - np.asarray(stats["mean"])) / np.asarray(stats["std"])
+    z: np.ndarray = (np.asarray(X, np.float64) - np.asarray(stats["mean"])) / np.asarray(
+        stats["std"]
+    )
     if stats.get("min") is not None:
         z = np.clip(z, np.asarray(stats["min"]), np.asarray(stats["max"]))
     return z
@@ -48,7 +50,8 @@ def quantile_normal(X: np.ndarray, quantiles: np.ndarray, references: np.ndarray
         out[:, j] = u
     lo = ndtri(BOUNDS - np.spacing(1))
     with np.errstate(divide="ignore"):
-        return np.clip(ndtri(out), lo, -lo)
+        normal: np.ndarray = np.clip(ndtri(out), lo, -lo)
+    return normal
 
 
 def check_quantiles(quantiles: Any, references: Any, width: int) -> str | None:

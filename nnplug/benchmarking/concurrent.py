@@ -61,7 +61,8 @@ class Worker:
             self.err.seek(0)
             last = (self.err.read().strip().splitlines() or ["no output"])[-1]
             raise NNPlugError(f"{self.what} failed (exit {self.proc.returncode}): {last}")
-        return json.loads(line)
+        reply: dict[str, Any] = json.loads(line)
+        return reply
 
     def start(self) -> None:
         assert self.proc.stdin is not None

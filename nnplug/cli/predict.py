@@ -38,6 +38,7 @@ def read_csv(path: Path) -> tuple[np.ndarray, list[str] | None]:
                     raise NNPlugError(
                         f"{path} line {reader.line_num}: {len(row)} columns, expected {width}"
                     )
+                checked: list[float] = []
                 for col, (cell, value) in enumerate(zip(row, numbers, strict=True), start=1):
                     if value is None:
                         raise NNPlugError(
@@ -45,9 +46,10 @@ def read_csv(path: Path) -> tuple[np.ndarray, list[str] | None]:
                             f"{printable(repr(cell.strip()), 42)} is not a "
                             f"number"
                         )
+                    checked.append(value)
                 if len(values) + width > cap:
                     check_bytes(8 * (len(values) + width), f"{path} (more than {rows} rows)")
-                values.extend(numbers)
+                values.extend(checked)
                 rows += 1
         except (csv.Error, UnicodeDecodeError) as exc:
             raise NNPlugError(

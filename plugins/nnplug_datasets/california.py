@@ -10,6 +10,7 @@ training split only.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -109,7 +110,7 @@ class California(Dataset):
         d = self.directory(data_dir)
         return (d / PKZ).is_file() or (d / ARCHIVE).is_file()
 
-    def fetch(self, data_dir: str | None = None, progress=None) -> Path:
+    def fetch(self, data_dir: str | None = None, progress: Any = None) -> Path:
         """Let scikit-learn download and cache the data (no progress: it reports none)."""
         d = self.directory(data_dir)
         if not self.is_cached(data_dir):

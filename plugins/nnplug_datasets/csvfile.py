@@ -91,7 +91,7 @@ def read_csv(
                         f"{path}: line {line} has {len(row)} fields, the header has {len(header)}"
                     )
                 problem = ""
-                row_values = []
+                row_values: list[float] = []  # used only when every cell is a number
                 for name, c in zip(names, cols, strict=True):
                     number, why = _cell(row[c])
                     if number is None:
@@ -99,7 +99,8 @@ def read_csv(
                         problem = problem or (
                             f"line {line}, column '{textcheck.printable(name, 60)}': {why}"
                         )
-                    row_values.append(number)
+                    else:
+                        row_values.append(number)
                 label = row[t_col].strip()
                 if label.lower() in MISSING:
                     problem = problem or f"line {line}, column '{shown}': missing target"

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from pathlib import Path
+from typing import IO, Any
 from urllib.parse import urlsplit
 
 from nnplug.errors import DataError, NNPlugError
@@ -86,7 +87,7 @@ def _fetch(
         raise DataError(str(exc)) from None
 
 
-def _transfer(url: str, fh, name: str, progress: Progress | None, timeout: float) -> None:
+def _transfer(url: str, fh: IO[Any], name: str, progress: Progress | None, timeout: float) -> None:
     import http.client
     import urllib.error
     import urllib.request

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
+from typing import IO
 
 import numpy as np
 
@@ -33,7 +34,7 @@ class _Payload:
     """The IDX payload of an open file, read through gzip when it starts with its magic;
     counts what it reads and hashes it (the digest covers the decompressed payload)."""
 
-    def __init__(self, fh, path: Path):
+    def __init__(self, fh: IO[bytes], path: Path):
         import gzip
 
         self.path, self.size = path, file_size(fh)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -62,7 +62,7 @@ class IdxImages(Dataset):
     def is_cached(self, data_dir: str | None = None) -> bool:
         return not self.missing(data_dir)
 
-    def fetch(self, data_dir: str | None = None, progress=None) -> Path:
+    def fetch(self, data_dir: str | None = None, progress: Any = None) -> Path:
         """Download the missing files (never re-fetches complete ones); return the folder."""
         from .download import download
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+from numpy.typing import DTypeLike
 
 from nnplug.errors import DataError
 from nnplug.options import Option
@@ -95,7 +96,7 @@ def fit(kind: str, X_train: np.ndarray) -> dict[str, Any]:
     return {"kind": kind}
 
 
-def transform(record: dict[str, Any], X: np.ndarray, dtype=np.float32) -> np.ndarray:
+def transform(record: dict[str, Any], X: np.ndarray, dtype: DTypeLike = np.float32) -> np.ndarray:
     """``X`` (2-d) scaled by a fitted ``record`` (image/none: unchanged)."""
     kind = record["kind"]
     if kind == "quantile":

@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
+from numpy.typing import DTypeLike
 
 
 def stratified_split(
-    X, y, *, test_fraction: float, val_fraction: float, seed: int, stratify: bool = True
-):
+    X: np.ndarray,
+    y: np.ndarray,
+    *,
+    test_fraction: float,
+    val_fraction: float,
+    seed: int,
+    stratify: bool = True,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Split into ``(X_tr, y_tr, X_val, y_val, X_te, y_te)``.
 
     ``test_fraction`` of all rows go to test (seed ``seed``); ``val_fraction`` of the
@@ -63,7 +72,9 @@ def random_holdout(n: int, fraction: float, seed: int) -> tuple[np.ndarray, np.n
     return np.sort(perm[k:]), np.sort(perm[:k])
 
 
-def standardize(X_train: np.ndarray, *others: np.ndarray, dtype=np.float32):
+def standardize(
+    X_train: np.ndarray, *others: np.ndarray, dtype: DTypeLike = np.float32
+) -> tuple[list[np.ndarray], dict[str, Any]]:
     """z = (x - mean_train) / std_train: statistics from ``X_train`` only, applied to all;
     the other splits are then clipped to the training range of z (see
     :mod:`nnplug_datasets.scaling`, which this is the ``standard`` kind of).

@@ -10,6 +10,7 @@ validation from the rest. Features are scaled (``--scale``) by
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -40,7 +41,7 @@ def numeric_values(raw: np.ndarray) -> np.ndarray | None:
     return np.asarray(parsed, np.float64)[inverse].reshape(raw.shape)
 
 
-def encode_target(values, task: str | None, what: str) -> tuple[str, np.ndarray, list | None]:
+def encode_target(values: Any, task: str | None, what: str) -> tuple[str, np.ndarray, list | None]:
     """``(task, y, class names)``: labels become ``0..k-1`` in sorted order. Integral
     numbers of any size (``1e20``) keep their values: classes are keyed by the float."""
     raw = np.asarray(values)
@@ -53,7 +54,7 @@ def encode_target(values, task: str | None, what: str) -> tuple[str, np.ndarray,
     integral = numeric is not None and bool(np.all(numeric == np.round(numeric)))
     if task is None:
         k = len(np.unique(numeric)) if numeric is not None else 0
-        few = integral and k <= MAX_CLASSES and k <= len(numeric) // 2
+        few = integral and numeric is not None and k <= MAX_CLASSES and k <= len(numeric) // 2
         task = "classification" if numeric is None or few else "regression"
     if task == "regression":
         if numeric is None:
@@ -172,7 +173,7 @@ class _UserData(Dataset):
         return self.data or "your file (--data FILE)"
 
     def is_cached(self, data_dir: str | None = None) -> bool:
-        return bool(self.data) and Path(self.data).is_file()
+        return bool(self.data and Path(self.data).is_file())
 
     def _path(self) -> Path:
         if not self.data:
@@ -196,7 +197,7 @@ class CSV(_UserData):
         data: str | None = None,
         target: str | None = None,
         features: str | list[str] | None = None,
-        **options,
+        **options: Any,
     ):
         super().__init__(data, **options)
         self.target = target
