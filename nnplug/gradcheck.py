@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -85,12 +85,13 @@ def check_layer(
             layer.forward(rng.standard_normal((batch, in_features)) * (1 + shift) + shift)
     layer.train(training)
     x = rng.standard_normal((batch, in_features))
-    dy = rng.standard_normal((batch, layer.out_features))
+    dy = rng.standard_normal((batch, cast(int, layer.out_features)))  # set by build()
     uses_rng = hasattr(layer, "rng")
 
     def f() -> float:
         if uses_rng:
-            layer.rng = np.random.default_rng(seed + 2)
+            # a layer's own generator, found by hasattr above (not a Layer attribute)
+            layer.rng = np.random.default_rng(seed + 2)  # type: ignore[attr-defined]
         return float(np.sum(layer.forward(x) * dy))
 
     f()

@@ -9,13 +9,16 @@ sums run in another order). Needs numba; without it the report says so and fails
 
 from __future__ import annotations
 
+import functools
 import importlib
+from types import ModuleType
 from typing import Any
 
 import numpy as np
 
 from .backend import Backend
-from .base import Param
+from .base import Layer, Loss, Optimizer, Param
+from .kernels import LayerKernels
 from .testing import Report, example_options, expect
 
 DTYPES = (np.float64, np.float32)
@@ -34,7 +37,7 @@ def _close(got: np.ndarray, want: np.ndarray, dtype: Any, what: str) -> None:
     expect(ok, f"{what} differs from the NumPy code by up to {err:.3g} ({np.dtype(dtype)})")
 
 
-def _module(cls: type, report: Report) -> Any:
+def _module(cls: type[Layer] | type[Loss] | type[Optimizer], report: Report) -> Any:
     kernels = cls.kernels
     if kernels is None:
         report.run("declares kernels", lambda: expect(False, f"{cls.__name__}.kernels is None"))
@@ -56,7 +59,7 @@ def _array(store: dict, name: str, like_dtype: Any, ndim: int = 1) -> np.ndarray
 
 
 def layer_kernel_report(
-    cls: type,
+    cls: type[Layer],
     options: dict[str, Any] | None = None,
     *,
     in_features: int = 6,
@@ -70,18 +73,29 @@ def layer_kernel_report(
     if module is None:
         return report
     k = cls.kernels
+    assert k is not None  # else _module() returned None
     for dtype in DTYPES:
         for training in (True, False):
             report.run(
                 f"{'train' if training else 'eval'} {np.dtype(dtype)}",
-                lambda d=dtype, t=training: _check_layer(
-                    cls, options, module, k, d, t, in_features, batch, seed
+                functools.partial(
+                    _check_layer, cls, options, module, k, dtype, training, in_features, batch, seed
                 ),
             )
     return report
 
 
-def _check_layer(cls, options, module, k, dtype, training, in_features, batch, seed) -> None:
+def _check_layer(
+    cls: type[Layer],
+    options: dict[str, Any],
+    module: ModuleType,
+    k: LayerKernels,
+    dtype: Any,
+    training: bool,
+    in_features: int,
+    batch: int,
+    seed: int,
+) -> None:
     rng = np.random.default_rng(seed)
     x = rng.standard_normal((batch, in_features)).astype(dtype)
 
@@ -116,6 +130,7 @@ def _check_layer(cls, options, module, k, dtype, training, in_features, batch, s
     getattr(module, k.backward)(
         x, y, dy.copy(), dx, params, grads, state, work, scalars, 0, training, True, STEP
     )
+    assert dx_ref is not None  # computed for training
     _close(dx, dx_ref, dtype, "input gradient")
     for n, g in zip(k.params, grads, strict=True):
         if n in ref.grads:
@@ -123,7 +138,7 @@ def _check_layer(cls, options, module, k, dtype, training, in_features, batch, s
 
 
 def loss_kernel_report(
-    cls: type,
+    cls: type[Loss],
     options: dict[str, Any] | None = None,
     *,
     batch: int = 9,
@@ -136,8 +151,10 @@ def loss_kernel_report(
     module = _module(cls, report)
     if module is None:
         return report
+    kernels = cls.kernels
+    assert kernels is not None  # else _module() returned None
 
-    def check(dtype) -> None:
+    def check(dtype: Any) -> None:
         rng = np.random.default_rng(seed)
         out = (rng.standard_normal((batch, outputs)) * 2).astype(dtype)
         if cls.task == "classification":
@@ -150,17 +167,17 @@ def loss_kernel_report(
         want_grad = np.array(loss.backward(), copy=True)
         grad = np.zeros_like(out)
         scalars = np.array([float(v) for v in loss.kernel_scalars()] or [0.0])
-        got = getattr(module, cls.kernels.forward)(out, target, grad, scalars)
+        got = getattr(module, kernels.forward)(out, target, grad, scalars)
         _close(np.float64(got), np.float64(want), dtype, "loss")
         _close(grad, want_grad.reshape(grad.shape), dtype, "gradient")
 
     for dtype in DTYPES:
-        report.run(f"loss and gradient {np.dtype(dtype)}", lambda d=dtype: check(d))
+        report.run(f"loss and gradient {np.dtype(dtype)}", functools.partial(check, dtype))
     return report
 
 
 def optimizer_kernel_report(
-    cls: type, options: dict[str, Any] | None = None, *, steps: int = 3, seed: int = 0
+    cls: type[Optimizer], options: dict[str, Any] | None = None, *, steps: int = 3, seed: int = 0
 ) -> Report:
     """Compare ``steps`` kernel updates (with and without weight decay) with ``update``."""
     options = {"lr": 0.05, **example_options(cls), **(options or {})}
@@ -168,45 +185,47 @@ def optimizer_kernel_report(
     module = _module(cls, report)
     if module is None:
         return report
+    kernels = cls.kernels
+    assert kernels is not None  # else _module() returned None
 
-    def check(dtype, wd) -> None:
+    def check(dtype: Any, wd: float) -> None:
         rng = np.random.default_rng(seed)
         p0 = rng.standard_normal(17).astype(dtype)
         opt = cls(**{**options, "weight_decay": wd})
         opt.ops = Backend()
         ref = Param("0.W", p0.copy(), np.zeros_like(p0), True)
         mine = p0.copy()
-        slots = tuple(np.zeros_like(p0) for _ in cls.kernels.slots)
+        slots = tuple(np.zeros_like(p0) for _ in kernels.slots)
         scalars = np.array([float(v) for v in opt.kernel_scalars()] or [0.0])
         for t in range(1, steps + 1):
             g = rng.standard_normal(17).astype(dtype)
             ref.grad[...] = g
             opt.step([ref])
-            getattr(module, cls.kernels.update)(mine, g, slots, scalars, opt.lr, wd, t)
+            getattr(module, kernels.update)(mine, g, slots, scalars, opt.lr, wd, t)
         _close(mine, ref.value, dtype, f"parameters after {steps} updates (wd {wd})")
-        for name, a in zip(cls.kernels.slots, slots, strict=True):
+        for name, a in zip(kernels.slots, slots, strict=True):
             _close(a, opt.state[ref.key][name], dtype, f"state '{name}'")
 
     for dtype in DTYPES:
         for wd in (0.0, 0.01):
-            report.run(f"updates {np.dtype(dtype)} wd={wd}", lambda d=dtype, w=wd: check(d, w))
+            report.run(f"updates {np.dtype(dtype)} wd={wd}", functools.partial(check, dtype, wd))
     return report
 
 
 def assert_layer_kernels_conform(
-    cls: type, options: dict[str, Any] | None = None, **kw: Any
+    cls: type[Layer], options: dict[str, Any] | None = None, **kw: Any
 ) -> Report:
     return layer_kernel_report(cls, options, **kw).raise_for_failures()
 
 
 def assert_loss_kernel_conforms(
-    cls: type, options: dict[str, Any] | None = None, **kw: Any
+    cls: type[Loss], options: dict[str, Any] | None = None, **kw: Any
 ) -> Report:
     return loss_kernel_report(cls, options, **kw).raise_for_failures()
 
 
 def assert_optimizer_kernel_conforms(
-    cls: type, options: dict[str, Any] | None = None, **kw: Any
+    cls: type[Optimizer], options: dict[str, Any] | None = None, **kw: Any
 ) -> Report:
     return optimizer_kernel_report(cls, options, **kw).raise_for_failures()
 

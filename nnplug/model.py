@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -104,9 +104,8 @@ class FlatState:
     @staticmethod
     def offset(arena: np.ndarray, view: np.ndarray) -> int:
         """Element offset of ``view`` in ``arena``."""
-        return (
-            view.__array_interface__["data"][0] - arena.__array_interface__["data"][0]
-        ) // arena.itemsize
+        start: int = view.__array_interface__["data"][0] - arena.__array_interface__["data"][0]
+        return start // arena.itemsize
 
 
 class Sequential:
@@ -296,6 +295,7 @@ class Sequential:
         """:attr:`flat`, packed again first if a layer replaced one of its arrays."""
         if self.flat is None or not self.flat.fresh():
             self.pack()
+        assert self.flat is not None  # pack() sets it
         return self.flat
 
     def _init_for(self, i: int) -> str:
@@ -359,6 +359,7 @@ class Sequential:
             except Exception as exc:
                 raise plugin_error(layer, exc, "backward") from exc
             check_shape(layer, "backward", dx, (len(dy), layer.in_features))
+            assert dx is not None  # check_shape refused anything but an array
             dy = dx
         return dy
 
@@ -385,7 +386,8 @@ class Sequential:
             compiled = None
         with threads.limit(self.blas_threads(batch_size)):
             if compiled is not None:
-                return compiled.predict(X, scale)
+                out: np.ndarray = compiled.predict(X, scale)
+                return out
             return self._predict_per_op(X, batch_size, scale)
 
     def _predict_per_op(self, X: np.ndarray, batch_size: int, scale: float) -> np.ndarray:
@@ -396,13 +398,14 @@ class Sequential:
             for start in range(0, len(X), batch_size):
                 xb = (
                     np.asarray(X[start : start + batch_size])
-                    .reshape(-1, self.in_features)
+                    .reshape(-1, cast(int, self.in_features))  # set by build()
                     .astype(self.dtype)
                 )
                 if scale != 1.0:
                     xb *= self.dtype.type(scale)
                 outs.append(self.forward(xb))
-            return np.concatenate(outs) if outs else np.zeros((0, self.out_features), self.dtype)
+            width = cast(int, self.out_features)  # set by build()
+            return np.concatenate(outs) if outs else np.zeros((0, width), self.dtype)
         finally:
             for layer, mode in zip(self.layers, was_training, strict=True):
                 layer.train(mode)

@@ -170,7 +170,8 @@ class Solver:
         if self._target is None:
             return outputs
         mean, std = self._target
-        return outputs.astype(np.float64) * std + mean
+        unscaled: np.ndarray = outputs.astype(np.float64) * std + mean
+        return unscaled
 
     def loss_targets(self, y: np.ndarray) -> np.ndarray:
         """What the loss compares outputs with: standardised targets, or ``y`` itself."""
@@ -178,7 +179,8 @@ class Solver:
             return y
         mean, std = self._target
         z = (np.asarray(y, np.float64).reshape(len(y), -1) - mean) / std
-        return z.astype(self.model.dtype).reshape(np.shape(y))
+        targets: np.ndarray = z.astype(self.model.dtype).reshape(np.shape(y))
+        return targets
 
     def better(self, new: tuple[float, float], old: tuple[float, float]) -> bool:
         """Is ``(metric, loss)`` better than ``old``? Ties on the metric go to the lower
@@ -251,7 +253,7 @@ class Solver:
             fn(self, **(info if names is ALL else {k: info[k] for k in names if k in info}))
 
     def _batch(self, X: np.ndarray, idx: np.ndarray, scale: float) -> np.ndarray:
-        xb = X[idx].reshape(len(idx), -1).astype(self.model.dtype, copy=False)
+        xb: np.ndarray = X[idx].reshape(len(idx), -1).astype(self.model.dtype, copy=False)
         if scale != 1.0:
             xb *= self.model.dtype.type(scale)
         return xb
@@ -389,6 +391,7 @@ class Solver:
         """The error for a non-finite loss at ``step`` (1-based) of ``epoch``, whose batch
         held the rows ``idx``."""
         data = self.data
+        assert data is not None  # set by fit(), which is running
         xb, yb = self._batch(data.X_train, idx, data.scale), data.y_train[idx]
         return TrainingDiverged(
             f"loss became {value} at epoch {epoch}, step {step}; {self._divergence_cause(xb, yb)}"

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from .base import Layer, Loss, Optimizer, Param
+from .base import Component, Layer, Loss, Optimizer, Param
 from .gradcheck import TOLERANCE, check_layer, check_loss
 
 DTYPES = (np.float32, np.float64)
@@ -87,7 +87,7 @@ def _settings(obj: Any) -> dict[str, Any]:
 
 
 def _name_and_options(
-    cls: type, options: dict[str, Any] | None, rebuilds: bool = True
+    cls: type[Component], options: dict[str, Any] | None, rebuilds: bool = True
 ) -> str | None:
     """Shared component checks: a spec-friendly name, a real positional, and (``rebuilds``)
     ``type(obj)(**obj.options())`` recreating the same settings (model files rely on it)."""
@@ -95,6 +95,7 @@ def _name_and_options(
 
     name = getattr(cls, "name", None)
     expect(isinstance(name, str) and name, f"class attribute 'name' must be a string: {name!r}")
+    assert isinstance(name, str)  # for mypy: expect() raised otherwise
     expect(
         parse_token(name).name == name and "/" not in name,
         f"name {name!r} cannot be written in a spec (letters, digits, _ and -)",
@@ -117,14 +118,14 @@ def _name_and_options(
 
 
 # -- layers ----------------------------------------------------------------------------
-def _built(cls: type, options: dict, width: int, dtype: Any, seed: int = 0) -> Layer:
+def _built(cls: type[Layer], options: dict, width: int, dtype: Any, seed: int = 0) -> Layer:
     layer = cls(**options)
     layer.build(width, rng=np.random.default_rng(seed), dtype=dtype, init="he")
     return layer
 
 
 def layer_report(
-    cls: type,
+    cls: type[Layer],
     options: dict[str, Any] | None = None,
     *,
     in_features: int = 6,
@@ -269,14 +270,16 @@ def layer_report(
     return report
 
 
-def assert_layer_conforms(cls: type, options: dict[str, Any] | None = None, **kw: Any) -> Report:
+def assert_layer_conforms(
+    cls: type[Layer], options: dict[str, Any] | None = None, **kw: Any
+) -> Report:
     """Raise ``AssertionError`` naming every failed layer check (see :func:`layer_report`)."""
     return layer_report(cls, options, **kw).raise_for_failures()
 
 
 # -- losses ----------------------------------------------------------------------------
 def loss_report(
-    cls: type,
+    cls: type[Loss],
     options: dict[str, Any] | None = None,
     *,
     n_outputs: int = 4,
@@ -337,14 +340,16 @@ def loss_report(
     return report
 
 
-def assert_loss_conforms(cls: type, options: dict[str, Any] | None = None, **kw: Any) -> Report:
+def assert_loss_conforms(
+    cls: type[Loss], options: dict[str, Any] | None = None, **kw: Any
+) -> Report:
     """Raise ``AssertionError`` naming every failed loss check (see :func:`loss_report`)."""
     return loss_report(cls, options, **kw).raise_for_failures()
 
 
 # -- optimizers ------------------------------------------------------------------------
 def optimizer_report(
-    cls: type, options: dict[str, Any] | None = None, *, steps: int = 200, seed: int = 0
+    cls: type[Optimizer], options: dict[str, Any] | None = None, *, steps: int = 200, seed: int = 0
 ) -> Report:
     """In-place updates, dtypes, weight decay on weights only, and descent on a quadratic
     ``f(x) = sum(a (x - c)^2) / 2`` (default ``lr=0.05``)."""
@@ -396,7 +401,7 @@ def optimizer_report(
 
 
 def assert_optimizer_conforms(
-    cls: type, options: dict[str, Any] | None = None, **kw: Any
+    cls: type[Optimizer], options: dict[str, Any] | None = None, **kw: Any
 ) -> Report:
     """Raise ``AssertionError`` naming every failed optimizer check."""
     return optimizer_report(cls, options, **kw).raise_for_failures()

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import click
 
 from ..backend import DEFAULT_BACKEND
+
+if TYPE_CHECKING:
+    from ..registry import Component, Registry
 
 
 @dataclass
@@ -21,7 +25,7 @@ class Row:
     note: str = ""
 
 
-def _targets(registry, kind: str, names: str | None) -> list[tuple[str, object, dict]]:
+def _targets(registry: Registry, kind: str, names: str | None) -> list[tuple[str, Component, dict]]:
     """``(label, component, options)`` for ``names`` (spec tokens) or, if ``None``, for
     every registered component of ``kind`` (clashing names shown qualified)."""
     from ..spec import parse_spec
@@ -48,7 +52,7 @@ def _targets(registry, kind: str, names: str | None) -> list[tuple[str, object, 
     return out
 
 
-def _check(kind: str, label: str, comp, options: dict, seed: int) -> Row:
+def _check(kind: str, label: str, comp: Component, options: dict, seed: int) -> Row:
     from ..gradcheck import check_layer_modes, check_loss
 
     row = Row(kind, label, f"{comp.plugin} ({comp.dist} {comp.version})".replace(" )", ")"))

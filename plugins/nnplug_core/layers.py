@@ -6,19 +6,23 @@ kernels (``plugins/nnplug_core/kernels/``) -- the template for a plugin's layer.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
+from numpy.typing import DTypeLike
 
 from nnplug.base import Layer, Workspace
 from nnplug.kernels import ACTIVATION_CODES, LayerKernels
 
 
 def init_weights(
-    rng: np.random.Generator, fan_in: int, fan_out: int, scheme: str | None, dtype
+    rng: np.random.Generator, fan_in: int, fan_out: int, scheme: str | None, dtype: DTypeLike
 ) -> np.ndarray:
     """He (``std = sqrt(2/fan_in)``) before ReLU-like units, else Xavier/Glorot
     (``std = sqrt(2/(fan_in+fan_out))``)."""
     std = np.sqrt(2.0 / fan_in) if scheme == "he" else np.sqrt(2.0 / (fan_in + fan_out))
-    return (rng.standard_normal((fan_in, fan_out)) * std).astype(dtype)
+    weights: np.ndarray = (rng.standard_normal((fan_in, fan_out)) * std).astype(dtype)
+    return weights
 
 
 class FusingLayer(Layer):
@@ -33,7 +37,7 @@ class FusingLayer(Layer):
         super().__init__(**options)
         self._work = Workspace()
 
-    def _scratch(self, name: str, shape, dtype):
+    def _scratch(self, name: str, shape: tuple[int, ...], dtype: Any) -> np.ndarray | None:
         return self._work.get(name, shape, dtype) if self.training else None
 
     def forward(self, x):
@@ -78,6 +82,7 @@ class Linear(FusingLayer):
     def forward_fused(self, x, act):
         W = self.params["W"]
         self._x = x
+        assert self.units is not None  # build() refused a linear without a width
         out = self._scratch("y", (x.shape[0], self.units), np.result_type(x, W))
         self._y = self.ops.linear_forward(x, W, self.params.get("b"), act, out=out)
         return self._y

@@ -32,7 +32,7 @@ class Momentum(Optimizer):
     default_lr: ClassVar[dict[str, float]] = {"classification": 0.1, "regression": 0.01}
     kernels = OptimizerKernels(_KERNELS, slots=("v",), update="momentum")
 
-    def __init__(self, lr=0.01, weight_decay=0.0, momentum: float = 0.9):
+    def __init__(self, lr: float = 0.01, weight_decay: float = 0.0, momentum: float = 0.9):
         super().__init__(lr=lr, weight_decay=weight_decay)
         if not 0 <= momentum < 1:
             raise ValueError(f"momentum must be in [0, 1), got {momentum!r}")
@@ -64,8 +64,8 @@ class Adam(Optimizer):
 
     def __init__(
         self,
-        lr=0.001,
-        weight_decay=0.0,
+        lr: float = 0.001,
+        weight_decay: float = 0.0,
         beta1: float = 0.9,
         beta2: float = 0.999,
         eps: float = 1e-8,
@@ -111,8 +111,8 @@ class AdamW(Adam):
 
     def __init__(
         self,
-        lr=0.001,
-        weight_decay=0.01,
+        lr: float = 0.001,
+        weight_decay: float = 0.01,
         beta1: float = 0.9,
         beta2: float = 0.999,
         eps: float = 1e-8,
