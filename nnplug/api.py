@@ -143,7 +143,8 @@ def _vector(values: Any, width: int | None, what: str) -> list[float]:
             f"{what} must be {width or 'some'} finite numbers"
             f"{' > 0' if what.endswith('.std') else ''}"
         )
-    return out.tolist()
+    numbers: list[float] = out.tolist()
+    return numbers
 
 
 def rebuild(
@@ -286,7 +287,8 @@ class Model:
     def predict(self, X: Any) -> np.ndarray:
         """Class indices (``classes[i]`` names them) or regression values."""
         if self.task == "classification":
-            return self.outputs(X).argmax(axis=1)
+            classes: np.ndarray = self.outputs(X).argmax(axis=1)
+            return classes
         values = self._target_units(self.loss.predict(self.outputs(X)))
         return values[:, 0] if values.shape[1] == 1 else values
 

@@ -105,7 +105,8 @@ class Checkpoint:
 
     @property
     def epoch(self) -> int:
-        return self.meta["epoch"]
+        epoch: int = self.meta["epoch"]
+        return epoch
 
     def _part(self, prefix: str) -> dict[str, np.ndarray]:
         return {k[len(prefix) :]: v for k, v in self.arrays.items() if k.startswith(prefix)}
@@ -134,21 +135,21 @@ class Checkpoint:
             state.setdefault(pkey, {})[name] = value.astype(params[pkey].dtype)
         scalars = {}
         for name, value in dict(meta["optimizer"]["scalars"]).items():
-            current = getattr(opt, name, None)
+            current: Any = getattr(opt, name, None)
             if type(value) is not type(current) and not (
                 isinstance(current, float) and type(value) is int
             ):
                 raise ValueError(f"optimizer setting '{name}' = {value!r}")
             scalars[name] = type(current)(value)
-        history = [
-            EpochRecord(
-                **{
-                    f.name: (int if f.name == "epoch" else float)(r[f.name])
-                    for f in dataclasses.fields(EpochRecord)
-                }
-            )
-            for r in meta["history"]
-        ]
+
+        def record(r: dict[str, Any]) -> EpochRecord:
+            values: dict[str, Any] = {
+                f.name: (int if f.name == "epoch" else float)(r[f.name])
+                for f in dataclasses.fields(EpochRecord)
+            }
+            return EpochRecord(**values)
+
+        history = [record(r) for r in meta["history"]]
         saved = meta["result"]
         result = FitResult(
             history=history,
@@ -225,7 +226,10 @@ class Checkpointer:
         import dataclasses
 
         cfg = self._config
-        return dataclasses.asdict(cfg) if dataclasses.is_dataclass(cfg) else dict(cfg)
+        if dataclasses.is_dataclass(cfg):
+            assert not isinstance(cfg, type)  # a config instance (TrainConfig), not a class
+            return dataclasses.asdict(cfg)
+        return dict(cfg)
 
     def on_epoch_end(self, solver: Solver, record: EpochRecord) -> None:
         """Write the files; when that fails (disk full, ...) keep the error in ``error``

@@ -26,7 +26,8 @@ from .solver import accuracy, rmse
 
 def _inputs(data: Any, split: str) -> np.ndarray:
     X = getattr(data, f"X_{split}")
-    return X.reshape(len(X), -1).astype(np.float32) * np.float32(data.scale)
+    inputs: np.ndarray = X.reshape(len(X), -1).astype(np.float32) * np.float32(data.scale)
+    return inputs
 
 
 def _target_stats(data: Any) -> tuple[np.ndarray, np.ndarray]:
@@ -110,6 +111,8 @@ def torch_peer(run: Any, seed: int) -> float:
 
     cfg = run.metrics["config"]
     config = TrainConfig(**cfg)
+    # the run resolved and recorded these (nnplug.training.build)
+    assert config.layers is not None and config.hidden is not None and config.lr is not None
     data = run.data
     torch.manual_seed(seed)
     spec = Sequential.from_spec(
@@ -141,7 +144,7 @@ def torch_peer(run: Any, seed: int) -> float:
     def predict(inputs: Any) -> np.ndarray:
         model.eval()
         with torch.no_grad():
-            out = model(inputs).numpy()
+            out: np.ndarray = model(inputs).numpy()
         return out if classification else out.astype(np.float64) * std + mean
 
     def score(out: np.ndarray, target: np.ndarray) -> float:

@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from .backend import AUTO, auto_backend
+from .base import Data, Optimizer
 from .errors import NNPlugError, SpecError, TrainingDiverged
 from .model import Sequential, make_component
 from .registry import get_registry
@@ -80,7 +81,7 @@ class TrainConfig:
         from .limits import check_bytes, network_bytes
         from .textcheck import printable
 
-        kinds = {
+        kinds: dict[str, tuple[type | tuple[type, ...], str]] = {
             "int": (int, "an integer"),
             "float": ((int, float), "a finite number"),
             "str": (str, "a word"),
@@ -157,7 +158,7 @@ def make_optimizer(
     weight_decay: float | None,
     task: str = "classification",
     registry: Any = None,
-):
+) -> Optimizer:
     """Create optimizer ``name``, passing ``momentum`` only to those that take it.
 
     ``lr=None`` picks the optimizer's ``default_lr`` for ``task``, else its own default;
@@ -175,7 +176,8 @@ def make_optimizer(
         defaults["lr"] = lr
     if "momentum" in inspect.signature(cls.__init__).parameters:
         defaults["momentum"] = momentum
-    return make_component("optimizer", spec, registry, **defaults)
+    optimizer: Optimizer = make_component("optimizer", spec, registry, **defaults)
+    return optimizer
 
 
 def make_schedule(config: TrainConfig) -> Schedule:
@@ -185,7 +187,7 @@ def make_schedule(config: TrainConfig) -> Schedule:
     return Schedule(name, warmup=config.warmup, decay=decay)
 
 
-def standardise_targets(data) -> None:
+def standardise_targets(data: Data) -> None:
     """Set ``data.target_mean``/``target_std`` from the training targets (std 0 -> 1)."""
     y = np.asarray(data.y_train, np.float64).reshape(len(data.y_train), -1)
     mean, std = y.mean(axis=0), y.std(axis=0)

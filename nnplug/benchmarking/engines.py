@@ -8,11 +8,14 @@ from __future__ import annotations
 import contextlib
 import functools
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from .workloads import WORKLOADS, Workload, make_data
+
+if TYPE_CHECKING:
+    from ..solver import Solver
 
 
 class Engine:
@@ -53,7 +56,7 @@ class Engine:
         }
 
 
-def build_solver(wl: Workload, backend: Any, threads: int | None):
+def build_solver(wl: Workload, backend: Any, threads: int | None) -> Solver:
     """Model, loss and optimizer of ``wl`` on ``backend`` in a one-epoch Solver, set up as
     ``nnplug train`` sets them (no d loss / d input, the BLAS thread policy)."""
     from ..model import Sequential, make_component

@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import importlib.util
 import warnings
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -173,7 +174,7 @@ class SklearnEngine(Engine):
 
 
 #: peer name -> engine class; a peer is offered when its module imports
-PEERS: dict[str, type[Engine]] = {"torch": TorchEngine, "sklearn": SklearnEngine}
+PEERS: dict[str, Callable[[str, int], Engine]] = {"torch": TorchEngine, "sklearn": SklearnEngine}
 
 
 def available_peers() -> tuple[list[str], dict[str, str]]:

@@ -56,7 +56,7 @@ class OpTimer:
         }
         methods["compile"] = refuse
         timed_cls = type(f"Timed{cls.__name__}", (cls,), methods)
-        self.backend = object.__new__(timed_cls)
+        self.backend: Any = object.__new__(timed_cls)
         self.backend.__dict__.update(inner.__dict__)
 
     def reset(self) -> None:

@@ -71,7 +71,7 @@ def bench_workload(
 
     res = run_rounds(engines, rounds, seconds, clock, on_measured=measured)
     trainers = {n: res.rates[n] for n in engine_names}
-    sgemm = engines["sgemm"]
+    sgemm: Any = engines["sgemm"]  # an SgemmEngine: .shape (not an Engine attribute)
     gflops = [r / 1e9 for r in res.rates["sgemm"]]
     g = stats.spread(gflops)
     verdict = stats.gemm_verdict(stats.gemm_limit(g.median, wl.flops_per_sample()), trainers)

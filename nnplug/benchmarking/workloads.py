@@ -160,6 +160,7 @@ def make_data(name: str, seed: int = 0) -> Data:
     wl = WORKLOADS[name]
     rng = np.random.default_rng(seed)
     scale = 1.0
+    X: np.ndarray
     if name == "S0":
         X = rng.integers(0, 17, (wl.rows, wl.n_features), dtype=np.uint8)
         scale = 1.0 / 16

@@ -129,7 +129,15 @@ def bench(
 
 
 def speed(
-    workloads, backends, peers, rounds, seconds, threads, concurrent, profile, json_path
+    workloads: list[str],
+    backends: str,
+    peers: bool,
+    rounds: int,
+    seconds: float,
+    threads: int | None,
+    concurrent: bool,
+    profile: bool,
+    json_path: str | None,
 ) -> None:
     from ..benchmarking import concurrent as two
     from ..benchmarking import report, suite

@@ -33,7 +33,14 @@ def dataset_options(trained: dict, name: str, data: str | None) -> dict:
     return options
 
 
-def check_split(model_path, trained: dict, name: str, data: str | None, seed, val_fraction):
+def check_split(
+    model_path: str,
+    trained: dict,
+    name: str,
+    data: str | None,
+    seed: int | None,
+    val_fraction: float | None,
+) -> None:
     """Refuse a split other than the model's on its own dataset (it would score training
     rows), unless the user names the data with --data."""
     from ..errors import NNPlugError

@@ -10,6 +10,7 @@ import dataclasses
 import logging
 import os
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -117,7 +118,7 @@ def keep_results(
 
     m, written, errors = run.metrics, [], []
 
-    def attempt(what: str, path: str, write) -> None:
+    def attempt(what: str, path: str, write: Callable[[], object]) -> None:
         try:
             write()
             written.append(f"{what} {path}")
@@ -313,9 +314,9 @@ def _train_and_keep(
     try:
         run = train(config, callbacks=callbacks, resume=checkpoint)
     except TrainingDiverged as exc:
-        run = getattr(exc, "run", None)
-        kept, errors = keep_results(run, **keep) if run is not None else ([], [])
-        best = run.metrics["best_epoch"] if run is not None else 0
+        partial = getattr(exc, "run", None)
+        kept, errors = keep_results(partial, **keep) if partial is not None else ([], [])
+        best = partial.metrics["best_epoch"] if partial is not None else 0
         note = "".join(
             f"; {part}"
             for part in (
