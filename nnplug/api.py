@@ -9,6 +9,7 @@ std`` clipped to the training range, or a quantile map whose quantiles are store
 arrays ``scaling/quantiles`` and ``scaling/references``) is applied for you, and
 regression outputs are mapped back to the target's units (``target_scaling``).
 """
+
 from __future__ import annotations
 
 import os
@@ -20,8 +21,15 @@ from . import __version__
 from .base import Data, Loss
 from .errors import NNPlugError, SpecError
 from .header import check_classes, check_model_header
-from .io import (FORMAT_VERSION, MODEL_FORMAT, ModelFileError, component_record, read_arrays,
-                 resolve_component, save_arrays)
+from .io import (
+    FORMAT_VERSION,
+    MODEL_FORMAT,
+    ModelFileError,
+    component_record,
+    read_arrays,
+    resolve_component,
+    save_arrays,
+)
 from .model import Sequential, make_component
 from .registry import Registry, get_registry
 from .scaling import affine, check_quantiles, quantile_normal
@@ -39,8 +47,10 @@ def _stats(obj: Any) -> dict[str, list[float]] | None:
         mean, std = getattr(obj, "mean_", None), getattr(obj, "scale_", None)
     if mean is None or std is None:
         return None
-    out = {"mean": np.asarray(mean, np.float64).ravel().tolist(),
-           "std": np.asarray(std, np.float64).ravel().tolist()}
+    out = {
+        "mean": np.asarray(mean, np.float64).ravel().tolist(),
+        "std": np.asarray(std, np.float64).ravel().tolist(),
+    }
     if isinstance(obj, dict) and "min" in obj and "max" in obj:  # training range of z
         out["min"] = np.asarray(obj["min"], np.float64).ravel().tolist()
         out["max"] = np.asarray(obj["max"], np.float64).ravel().tolist()
@@ -65,13 +75,20 @@ def scaling_arrays(data: Data | None) -> dict[str, np.ndarray]:
     fitted = (data.meta or {}).get("quantile") if data is not None else None
     if not fitted:
         return {}
-    return {"scaling/quantiles": np.asarray(fitted["quantiles"], np.float64),
-            "scaling/references": np.asarray(fitted["references"], np.float64)}
+    return {
+        "scaling/quantiles": np.asarray(fitted["quantiles"], np.float64),
+        "scaling/references": np.asarray(fitted["references"], np.float64),
+    }
 
 
-def model_header(network: Sequential, loss: Loss, data: Data | None = None, *,
-                 extra: dict[str, Any] | None = None,
-                 registry: Registry | None = None) -> dict[str, Any]:
+def model_header(
+    network: Sequential,
+    loss: Loss,
+    data: Data | None = None,
+    *,
+    extra: dict[str, Any] | None = None,
+    registry: Registry | None = None,
+) -> dict[str, Any]:
     """The JSON header describing ``network`` (and the data it was trained on)."""
     registry = registry or get_registry()
     layers = [component_record("layer", layer, registry) for layer in network.layers]
@@ -79,21 +96,36 @@ def model_header(network: Sequential, loss: Loss, data: Data | None = None, *,
     plugins = {r["dist"]: r["version"] for r in [*layers, loss_rec]}
     features, targets = scaling_stats(data) if data is not None else (None, None)
     return {
-        "format": MODEL_FORMAT, "format_version": FORMAT_VERSION, "nnplug_version": __version__,
-        "task": loss.task, "dtype": str(network.dtype), "in_features": network.in_features,
-        "out_features": network.out_features, "layers": layers, "loss": loss_rec,
+        "format": MODEL_FORMAT,
+        "format_version": FORMAT_VERSION,
+        "nnplug_version": __version__,
+        "task": loss.task,
+        "dtype": str(network.dtype),
+        "in_features": network.in_features,
+        "out_features": network.out_features,
+        "layers": layers,
+        "loss": loss_rec,
         "plugins": plugins,
         "classes": list(data.classes) if data is not None and data.classes else None,
-        "feature_names": list(data.feature_names) if data is not None and data.feature_names
+        "feature_names": list(data.feature_names)
+        if data is not None and data.feature_names
         else None,
         "scale": float(data.scale) if data is not None else 1.0,
-        "scaling": features, "target_scaling": targets, "training": dict(extra or {}),
+        "scaling": features,
+        "target_scaling": targets,
+        "training": dict(extra or {}),
         "input_scaling": (data.meta or {}).get("input_scaling") if data is not None else None,
     }
 
 
-def save(path: str | os.PathLike, network: Sequential, loss: Loss, data: Data | None = None,
-         *, extra: dict[str, Any] | None = None) -> None:
+def save(
+    path: str | os.PathLike,
+    network: Sequential,
+    loss: Loss,
+    data: Data | None = None,
+    *,
+    extra: dict[str, Any] | None = None,
+) -> None:
     """Save ``network`` (weights and buffers, no optimizer state) atomically."""
     arrays = {f"state/{k}": v for k, v in network.state_arrays().items()}
     arrays.update(scaling_arrays(data))
@@ -102,15 +134,25 @@ def save(path: str | os.PathLike, network: Sequential, loss: Loss, data: Data | 
 
 def _vector(values: Any, width: int | None, what: str) -> list[float]:
     out = np.asarray(values, dtype=np.float64).ravel()
-    if (width is not None and out.size != width) or not np.isfinite(out).all() or (
-            what.endswith(".std") and not (out > 0).all()):
-        raise ValueError(f"{what} must be {width or 'some'} finite numbers"
-                         f"{' > 0' if what.endswith('.std') else ''}")
-    return out.tolist()
+    if (
+        (width is not None and out.size != width)
+        or not np.isfinite(out).all()
+        or (what.endswith(".std") and not (out > 0).all())
+    ):
+        raise ValueError(
+            f"{what} must be {width or 'some'} finite numbers"
+            f"{' > 0' if what.endswith('.std') else ''}"
+        )
+    numbers: list[float] = out.tolist()
+    return numbers
 
 
-def rebuild(meta: dict[str, Any], arrays: dict[str, np.ndarray], source: Any,
-            registry: Registry | None = None) -> tuple[Sequential, Loss]:
+def rebuild(
+    meta: dict[str, Any],
+    arrays: dict[str, np.ndarray],
+    source: Any,
+    registry: Registry | None = None,
+) -> tuple[Sequential, Loss]:
     """Recreate the network and loss a header describes and load their state."""
     registry = registry or get_registry()
     check_model_header(meta, arrays, source)  # types, declared sizes: before any allocation
@@ -123,8 +165,9 @@ def rebuild(meta: dict[str, Any], arrays: dict[str, np.ndarray], source: Any,
             raise ValueError(f"unknown task {meta.get('task')!r}")
         meta["scale"] = float(meta.get("scale", 1.0))
         classes = meta.get("classes")
-        if classes is not None and not (isinstance(classes, list)
-                                        and all(isinstance(c, str) for c in classes)):
+        if classes is not None and not (
+            isinstance(classes, list) and all(isinstance(c, str) for c in classes)
+        ):
             raise ValueError("classes must be a list of names")
         for key in ("scaling", "target_scaling"):
             stats = meta.get(key)
@@ -137,18 +180,21 @@ def rebuild(meta: dict[str, Any], arrays: dict[str, np.ndarray], source: Any,
 
     def make(kind: str, rec: dict[str, Any], index: int) -> Any:
         comp = resolve_component(kind, rec, registry, source)
-        name = comp.name if comp.name in registry.names(kind) and len(
-            [c for c in registry.components(kind) if c.name == comp.name]) == 1 \
+        name = (
+            comp.name
+            if comp.name in registry.names(kind)
+            and len([c for c in registry.components(kind) if c.name == comp.name]) == 1
             else comp.qualified_name
-        spec = ComponentSpec(name, options=dict(rec.get("options") or {}),
-                             token=comp.name, index=index)
+        )
+        spec = ComponentSpec(
+            name, options=dict(rec.get("options") or {}), token=comp.name, index=index
+        )
         return make_component(kind, spec, registry)
 
     try:
         network = Sequential([make("layer", dict(rec), i) for i, rec in enumerate(records)])
         network.build(in_features, rng=0, dtype=dtype)
-        network.load_state_arrays({k[6:]: v for k, v in arrays.items()
-                                   if k.startswith("state/")})
+        network.load_state_arrays({k[6:]: v for k, v in arrays.items() if k.startswith("state/")})
         loss = make("loss", loss_rec, 0)
     except SpecError as exc:
         raise ModelFileError(f"{source} does not match its own architecture ({exc})") from None
@@ -162,8 +208,13 @@ def rebuild(meta: dict[str, Any], arrays: dict[str, np.ndarray], source: Any,
 class Model:
     """A trained network with what it needs to read raw inputs and name its outputs."""
 
-    def __init__(self, network: Sequential, loss: Loss, meta: dict[str, Any],
-                 arrays: dict[str, np.ndarray] | None = None):
+    def __init__(
+        self,
+        network: Sequential,
+        loss: Loss,
+        meta: dict[str, Any],
+        arrays: dict[str, np.ndarray] | None = None,
+    ):
         self.network, self.loss, self.meta = network, loss, meta
         #: ``scaling/quantiles`` and ``scaling/references`` of a quantile input scaling
         self.arrays = dict(arrays or {})
@@ -180,8 +231,10 @@ class Model:
         {"quantiles", "references"})``, ``("affine", {"mean", "std"[, "min", "max"]})``
         or ``None`` -- what an exporter reproduces."""
         if self.meta.get("input_scaling") == "quantile":
-            return "quantile", {"quantiles": self.arrays["scaling/quantiles"],
-                                "references": self.arrays["scaling/references"]}
+            return "quantile", {
+                "quantiles": self.arrays["scaling/quantiles"],
+                "references": self.arrays["scaling/references"],
+            }
         stats = self.meta.get("scaling")
         return ("affine", stats) if stats else None
 
@@ -197,12 +250,14 @@ class Model:
             X = X[None, :]
         X = X.reshape(len(X), -1) if X.ndim >= 2 else X.reshape(-1, 1)
         if X.shape[1] != self.in_features:
-            raise NNPlugError(f"the model expects {self.in_features} features per row, "
-                              f"the input has {X.shape[1]}")
+            raise NNPlugError(
+                f"the model expects {self.in_features} features per row, the input has {X.shape[1]}"
+            )
         bad = np.argwhere(~np.isfinite(X))
         if len(bad):
-            raise NNPlugError(f"input row {bad[0][0] + 1}, column {bad[0][1] + 1} is not a "
-                              f"finite number")
+            raise NNPlugError(
+                f"input row {bad[0][0] + 1}, column {bad[0][1] + 1} is not a finite number"
+            )
         scaling = self.input_scaling()
         if scaling is not None and scaling[0] == "quantile":
             X = quantile_normal(X, scaling[1]["quantiles"], scaling[1]["references"])
@@ -232,7 +287,8 @@ class Model:
     def predict(self, X: Any) -> np.ndarray:
         """Class indices (``classes[i]`` names them) or regression values."""
         if self.task == "classification":
-            return self.outputs(X).argmax(axis=1)
+            classes: np.ndarray = self.outputs(X).argmax(axis=1)
+            return classes
         values = self._target_units(self.loss.predict(self.outputs(X)))
         return values[:, 0] if values.shape[1] == 1 else values
 
@@ -249,25 +305,30 @@ class Model:
         """The metric on a dataset split, with the dataset's own scaling (as in training)."""
         X, y = getattr(data, f"X_{split}"), getattr(data, f"y_{split}")
         if data.n_features != self.in_features:
-            raise NNPlugError(f"the model expects {self.in_features} features, the dataset "
-                              f"has {data.n_features}")
+            raise NNPlugError(
+                f"the model expects {self.in_features} features, the dataset has {data.n_features}"
+            )
         if data.task != self.task:
             raise NNPlugError(f"the model is for {self.task}, the dataset is {data.task}")
         out = self.network.predict_raw(X, scale=data.scale)
         if self.task == "classification":
             if len(y) and int(np.max(y)) >= out.shape[1]:
-                raise NNPlugError(f"the dataset has labels up to {int(np.max(y))}, the model "
-                                  f"knows {out.shape[1]} classes")
+                raise NNPlugError(
+                    f"the dataset has labels up to {int(np.max(y))}, the model "
+                    f"knows {out.shape[1]} classes"
+                )
             return accuracy(out, y)
         return rmse(self._target_units(self.loss.predict(out)), y)
 
     @classmethod
-    def trained(cls, network: Sequential, loss: Loss, data: Data, *,
-                extra: dict[str, Any] | None = None) -> Model:
+    def trained(
+        cls, network: Sequential, loss: Loss, data: Data, *, extra: dict[str, Any] | None = None
+    ) -> Model:
         """The model a training run produced, holding what :func:`save` would write (header
         and scaling arrays): ``.save(path)`` then :func:`load` give the same predictions."""
-        return cls(network, loss, model_header(network, loss, data, extra=extra),
-                   scaling_arrays(data))
+        return cls(
+            network, loss, model_header(network, loss, data, extra=extra), scaling_arrays(data)
+        )
 
     def file_arrays(self) -> dict[str, np.ndarray]:
         """The arrays of this model's file: weights and buffers, and the scaling's."""
@@ -287,16 +348,22 @@ def load(path: str | os.PathLike, registry: Registry | None = None) -> Model:
     return model_from(meta, arrays, path, registry)
 
 
-def model_from(meta: dict[str, Any], arrays: dict[str, np.ndarray], source: Any,
-               registry: Registry | None = None) -> Model:
+def model_from(
+    meta: dict[str, Any],
+    arrays: dict[str, np.ndarray],
+    source: Any,
+    registry: Registry | None = None,
+) -> Model:
     """The :class:`Model` a header and the arrays of a model file describe (``source``
     names them in errors), checked as :func:`load` checks a file."""
     network, loss = rebuild(meta, arrays, source, registry)
     scaling = {k: v for k, v in arrays.items() if k.startswith("scaling/")}
     if meta.get("input_scaling") == "quantile":
-        problem = check_quantiles(scaling.get("scaling/quantiles"),
-                                  scaling.get("scaling/references"),
-                                  int(network.in_features or 0))
+        problem = check_quantiles(
+            scaling.get("scaling/quantiles"),
+            scaling.get("scaling/references"),
+            int(network.in_features or 0),
+        )
         if problem:
             raise ModelFileError(f"{source} has a damaged quantile scaling ({problem})")
     return Model(network, loss, meta, scaling)

@@ -14,11 +14,13 @@ A backend may also offer a *compiled path* (:meth:`Backend.compile`):
 whole training steps as compiled code when every component provides kernels (see
 :mod:`nnplug.kernels`). The NumPy reference has none and runs per op.
 """
+
 from __future__ import annotations
 
 import contextlib
 import contextvars
-from typing import Any, ClassVar, Iterator
+from collections.abc import Iterator
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -50,8 +52,9 @@ class Backend:
         return f"<backend {self.name}>"
 
     # -- element-wise activations ---------------------------------------------------------
-    def activation_forward(self, kind: str | None, x: np.ndarray,
-                           out: np.ndarray | None = None) -> np.ndarray:
+    def activation_forward(
+        self, kind: str | None, x: np.ndarray, out: np.ndarray | None = None
+    ) -> np.ndarray:
         """y = act(x); ``out`` may be ``x`` (in place)."""
         out = _out(out, x)
         if kind is None:
@@ -68,8 +71,9 @@ class Backend:
             raise ValueError(f"unknown activation {kind!r}")
         return out
 
-    def activation_backward(self, kind: str | None, y: np.ndarray, dy: np.ndarray,
-                            out: np.ndarray | None = None) -> np.ndarray:
+    def activation_backward(
+        self, kind: str | None, y: np.ndarray, dy: np.ndarray, out: np.ndarray | None = None
+    ) -> np.ndarray:
         """dx = dy * act'(x), written through the output y = act(x)."""
         if kind is None:
             return dy
@@ -93,8 +97,7 @@ class Backend:
             y += b
         return self.activation_forward(act, y, out=y)
 
-    def linear_backward(self, x, W, y, dy, dW, db, act=None, need_dx=True, dz=None,
-                        dx=None):
+    def linear_backward(self, x, W, y, dy, dW, db, act=None, need_dx=True, dz=None, dx=None):
         """dz = dy act'(y); dW = x^T dz; db = sum(dz) (if given); returns dz W^T or None."""
         dz = self.activation_backward(act, y, dy, out=dz)
         np.matmul(x.T, dz, out=dW)
@@ -114,8 +117,13 @@ class Backend:
         xhat *= inv_std
         y = np.multiply(xhat, gamma, out=y)
         y += beta
-        return (self.activation_forward(act, y, out=y), xhat, inv_std, mean,
-                var.astype(x.dtype, copy=False))
+        return (
+            self.activation_forward(act, y, out=y),
+            xhat,
+            inv_std,
+            mean,
+            var.astype(x.dtype, copy=False),
+        )
 
     def batchnorm_forward_eval(self, x, gamma, beta, mean, var, eps, act=None, out=None):
         """Running statistics: y = act((x - mean) gamma / sqrt(var + eps) + beta)."""
@@ -125,8 +133,7 @@ class Backend:
         y += beta
         return self.activation_forward(act, y, out=y)
 
-    def batchnorm_backward(self, dy, y, xhat, inv_std, gamma, dgamma, dbeta, act=None,
-                           dx=None):
+    def batchnorm_backward(self, dy, y, xhat, inv_std, gamma, dgamma, dbeta, act=None, dx=None):
         """Training mode, g = dy act'(y): dbeta = sum g, dgamma = sum g xhat,
         dx = gamma inv_std / N (N g - dbeta - xhat dgamma)."""
         g = self.activation_backward(act, y, dy, out=dx)
@@ -139,8 +146,9 @@ class Backend:
         dx *= (gamma * inv_std / n).astype(dy.dtype, copy=False)
         return dx
 
-    def batchnorm_backward_eval(self, dy, y, x, gamma, mean, var, eps, dgamma, dbeta,
-                                act=None, dx=None):
+    def batchnorm_backward_eval(
+        self, dy, y, x, gamma, mean, var, eps, dgamma, dbeta, act=None, dx=None
+    ):
         """Eval mode (the statistics are constants), g = dy act'(y): dbeta = sum g,
         dgamma = sum g (x - mean) / sqrt(var + eps), dx = g gamma / sqrt(var + eps)."""
         g = self.activation_backward(act, y, dy, out=dx)
@@ -232,9 +240,9 @@ class Backend:
         v *= d(b2)
         v += d(1 - b2) * (g * g)
         denom = np.sqrt(v)
-        denom /= d(np.sqrt(1 - b2 ** t))
+        denom /= d(np.sqrt(1 - b2**t))
         denom += d(eps)
-        p -= d(lr / (1 - b1 ** t)) * m / denom
+        p -= d(lr / (1 - b1**t)) * m / denom
 
     # -- the compiled path --------------------------------------------------------------------
     def compile(self, model: Any, loss: Any = None, optimizer: Any = None) -> Any:
@@ -260,7 +268,8 @@ AUTO = "auto"
 #: small network against the NumPy backend, more for larger ones
 AUTO_MIN_STEPS = 3000
 _current: contextvars.ContextVar[Backend | None] = contextvars.ContextVar(
-    "nnplug_backend", default=None)
+    "nnplug_backend", default=None
+)
 _instances: dict[str, Backend] = {}
 
 
@@ -292,8 +301,10 @@ def auto_backend(steps: int) -> tuple[str, str]:
 
     if steps < AUTO_MIN_STEPS:
         return DEFAULT_BACKEND, f"{steps} steps: too short to repay a compiled backend's start-up"
-    candidates = sorted((c for c in get_registry().components("backend") if compiles(c.cls)),
-                        key=lambda c: (c.dist.lower() != "nnplug", c.name))
+    candidates = sorted(
+        (c for c in get_registry().components("backend") if compiles(c.cls)),
+        key=lambda c: (c.dist.lower() != "nnplug", c.name),
+    )
     reasons = []
     for comp in candidates:
         ok, reason = comp.cls.availability()

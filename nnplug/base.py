@@ -15,6 +15,7 @@ Every component computes through ``self.ops``: the :class:`~nnplug.backend.Backe
 the model it belongs to (set by ``Sequential``/``Solver``), else the backend of the
 current context (:func:`nnplug.backend.use_backend`).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -95,8 +96,14 @@ class Layer(Component):
         self.in_features: int | None = None
         self.out_features: int | None = None
 
-    def build(self, in_features: int, *, rng: np.random.Generator, dtype: Any = np.float32,
-              init: str | None = None) -> int:
+    def build(
+        self,
+        in_features: int,
+        *,
+        rng: np.random.Generator,
+        dtype: Any = np.float32,
+        init: str | None = None,
+    ) -> int:
         """Create parameters for ``in_features`` inputs; return the output width.
 
         ``init`` is the scheme the model chose for this layer ("he"/"xavier"),
@@ -116,8 +123,9 @@ class Layer(Component):
         """``act(self.forward(x))`` in one pass (only if ``fuses_activation``)."""
         raise NotImplementedError
 
-    def backward_fused(self, dy: np.ndarray, act: str | None,
-                       need_dx: bool = True) -> np.ndarray | None:
+    def backward_fused(
+        self, dy: np.ndarray, act: str | None, need_dx: bool = True
+    ) -> np.ndarray | None:
         """The backward of :meth:`forward_fused`; ``need_dx=False`` may skip d/d input."""
         raise NotImplementedError
 
@@ -222,7 +230,7 @@ class Optimizer(Component):
         """The state arrays of ``p``; the slots a compiled ``update`` declares are created
         (zeros) here, so per-op and compiled training keep the same state."""
         state = self.state.setdefault(p.key, {})
-        for slot in (self.kernels.slots if self.kernels is not None else ()):
+        for slot in self.kernels.slots if self.kernels is not None else ():
             if slot not in state:
                 state[slot] = np.zeros_like(p.value)
         return state
@@ -278,8 +286,9 @@ class Dataset(Component):
     #: a short shape description for ``nnplug datasets``, e.g. "1797 x 64"
     shape: ClassVar[str] = ""
 
-    def load(self, *, seed: int = 0, val_fraction: float = 0.1,
-             data_dir: str | None = None) -> Data:
+    def load(
+        self, *, seed: int = 0, val_fraction: float = 0.1, data_dir: str | None = None
+    ) -> Data:
         raise NotImplementedError
 
     def location(self, data_dir: str | None = None) -> str:
@@ -294,4 +303,4 @@ class Dataset(Component):
         return None
 
 
-__all__ = ["Component", "Layer", "Loss", "Optimizer", "Param", "Data", "Dataset", "Workspace"]
+__all__ = ["Component", "Data", "Dataset", "Layer", "Loss", "Optimizer", "Param", "Workspace"]

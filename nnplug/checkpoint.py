@@ -10,6 +10,7 @@
 ``--resume DIR`` rebuilds the run from ``last.npz`` and continues; with the same seed it
 reaches bitwise the same weights and history as a run that was never interrupted.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -20,8 +21,7 @@ from typing import Any
 import numpy as np
 
 from .errors import NNPlugError
-from .io import (CHECKPOINT_FORMAT, FORMAT_VERSION, ModelFileError, read_arrays,
-                 save_arrays)
+from .io import CHECKPOINT_FORMAT, FORMAT_VERSION, ModelFileError, read_arrays, save_arrays
 from .solver import EpochRecord, FitResult, FitState, Solver
 from .textcheck import printable
 
@@ -39,8 +39,9 @@ def generators(solver: Solver) -> list[np.random.Generator]:
     return found
 
 
-def capture(solver: Solver, config: dict[str, Any] | None = None
-            ) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+def capture(
+    solver: Solver, config: dict[str, Any] | None = None
+) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     """``(header, arrays)`` holding everything needed to continue ``solver`` bitwise."""
     st, opt = solver.state, solver.optimizer
     arrays = {f"model/{k}": v for k, v in solver.model.state_arrays().items()}
@@ -48,15 +49,26 @@ def capture(solver: Solver, config: dict[str, Any] | None = None
         arrays.update({f"best/{k}": v for k, v in st.best_state.items()})
     for key, slots in opt.state.items():
         arrays.update({f"opt/{key}/{name}": v for name, v in slots.items()})
-    scalars = {k: v for k, v in vars(opt).items()
-               if isinstance(v, (bool, int, float)) and not isinstance(v, np.generic)}
-    result = {f.name: getattr(st.result, f.name) for f in dataclasses.fields(FitResult)
-              if f.name != "history"}
+    scalars = {
+        k: v
+        for k, v in vars(opt).items()
+        if isinstance(v, (bool, int, float)) and not isinstance(v, np.generic)
+    }
+    result = {
+        f.name: getattr(st.result, f.name)
+        for f in dataclasses.fields(FitResult)
+        if f.name != "history"
+    }
     meta = {
-        "format": CHECKPOINT_FORMAT, "format_version": FORMAT_VERSION,
-        "epoch": st.epoch, "epochs": solver.epochs, "config": config or {},
-        "history": [r.as_dict() for r in st.result.history], "result": result,
-        "best": list(st.best), "bad_epochs": st.bad_epochs,
+        "format": CHECKPOINT_FORMAT,
+        "format_version": FORMAT_VERSION,
+        "epoch": st.epoch,
+        "epochs": solver.epochs,
+        "config": config or {},
+        "history": [r.as_dict() for r in st.result.history],
+        "result": result,
+        "best": list(st.best),
+        "bad_epochs": st.bad_epochs,
         "training_steps": solver.model.training_steps,
         "optimizer": {"name": opt.name, "scalars": scalars},
         "rng": [g.bit_generator.state for g in generators(solver)],
@@ -73,16 +85,19 @@ class Checkpoint:
             raise NNPlugError(f"checkpoint directory {self.directory} not found")
         self.path = self.directory / LAST
         if not self.path.exists():
-            raise NNPlugError(f"{self.directory} holds no {LAST}; was it written by "
-                              f"--checkpoint-dir?")
+            raise NNPlugError(
+                f"{self.directory} holds no {LAST}; was it written by --checkpoint-dir?"
+            )
         self.meta, self.arrays = read_arrays(self.path, CHECKPOINT_FORMAT)
         if not isinstance(self.meta.get("config"), dict) or "rng" not in self.meta:
             raise ModelFileError(f"{self.path} is an incomplete checkpoint")
         for key in ("epoch", "epochs", "bad_epochs"):
             value = self.meta.get(key)
             if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-                raise ModelFileError(f"{self.path} is a damaged checkpoint ({key} must be a "
-                                     f"count, not {printable(repr(value), 40)})")
+                raise ModelFileError(
+                    f"{self.path} is a damaged checkpoint ({key} must be a "
+                    f"count, not {printable(repr(value), 40)})"
+                )
 
     @property
     def config(self) -> dict[str, Any]:
@@ -90,10 +105,11 @@ class Checkpoint:
 
     @property
     def epoch(self) -> int:
-        return self.meta["epoch"]
+        epoch: int = self.meta["epoch"]
+        return epoch
 
     def _part(self, prefix: str) -> dict[str, np.ndarray]:
-        return {k[len(prefix):]: v for k, v in self.arrays.items() if k.startswith(prefix)}
+        return {k[len(prefix) :]: v for k, v in self.arrays.items() if k.startswith(prefix)}
 
     def apply(self, solver: Solver) -> None:
         """Put model, optimizer, RNGs and loop state back; ``solver.fit`` then continues."""
@@ -105,8 +121,10 @@ class Checkpoint:
     def _apply(self, solver: Solver) -> None:
         meta, opt = self.meta, solver.optimizer
         if meta["optimizer"]["name"] != opt.name:
-            raise NNPlugError(f"{self.path} was written with optimizer "
-                              f"'{meta['optimizer']['name']}', not '{opt.name}'")
+            raise NNPlugError(
+                f"{self.path} was written with optimizer "
+                f"'{meta['optimizer']['name']}', not '{opt.name}'"
+            )
         # parse everything first, then change the solver: a bad file changes nothing
         params = {p.key: p.value for p in solver.model.parameters()}
         state: dict[str, dict[str, np.ndarray]] = {}
@@ -117,19 +135,29 @@ class Checkpoint:
             state.setdefault(pkey, {})[name] = value.astype(params[pkey].dtype)
         scalars = {}
         for name, value in dict(meta["optimizer"]["scalars"]).items():
-            current = getattr(opt, name, None)
+            current: Any = getattr(opt, name, None)
             if type(value) is not type(current) and not (
-                    isinstance(current, float) and type(value) is int):
+                isinstance(current, float) and type(value) is int
+            ):
                 raise ValueError(f"optimizer setting '{name}' = {value!r}")
             scalars[name] = type(current)(value)
-        history = [EpochRecord(**{f.name: (int if f.name == "epoch" else float)(r[f.name])
-                                  for f in dataclasses.fields(EpochRecord)})
-                   for r in meta["history"]]
+
+        def record(r: dict[str, Any]) -> EpochRecord:
+            values: dict[str, Any] = {
+                f.name: (int if f.name == "epoch" else float)(r[f.name])
+                for f in dataclasses.fields(EpochRecord)
+            }
+            return EpochRecord(**values)
+
+        history = [record(r) for r in meta["history"]]
         saved = meta["result"]
-        result = FitResult(history=history, best_epoch=int(saved["best_epoch"]),
-                           best_val_metric=float(saved["best_val_metric"]),
-                           train_seconds=float(saved["train_seconds"]),
-                           samples_seen=int(saved["samples_seen"]))
+        result = FitResult(
+            history=history,
+            best_epoch=int(saved["best_epoch"]),
+            best_val_metric=float(saved["best_val_metric"]),
+            train_seconds=float(saved["train_seconds"]),
+            samples_seen=int(saved["samples_seen"]),
+        )
         bad_epochs = int(meta["bad_epochs"])
         training_steps = int(meta["training_steps"])  # dropout masks are drawn from it
         m_best, l_best = (float(x) for x in meta["best"])
@@ -137,44 +165,56 @@ class Checkpoint:
         result.stopped_early = solver.patience is not None and bad_epochs >= solver.patience
         gens = generators(solver)
         if len(gens) != len(meta["rng"]):
-            raise NNPlugError(f"{self.path} holds {len(meta['rng'])} random generator states, "
-                              f"this run has {len(gens)}")
-        for gen, rng_state in zip(gens, meta["rng"]):  # check on a scratch generator first
+            raise NNPlugError(
+                f"{self.path} holds {len(meta['rng'])} random generator states, "
+                f"this run has {len(gens)}"
+            )
+        for gen, rng_state in zip(
+            gens, meta["rng"], strict=True
+        ):  # check on a scratch generator first
             type(gen.bit_generator)().state = rng_state
         own, best, best_state = solver.model.state_arrays(), self._part("best/"), None
         current = self._part("model/")
         for what, arrays in (("model", current), ("best model", best)):
-            if (arrays or what == "model") and (set(arrays) != set(own) or any(
-                    arrays[k].shape != v.shape for k, v in own.items())):
+            if (arrays or what == "model") and (
+                set(arrays) != set(own) or any(arrays[k].shape != v.shape for k, v in own.items())
+            ):
                 raise NNPlugError(f"{self.path} does not match this model ({what} state)")
         if best:
             best_state = {k: best[k].astype(v.dtype) for k, v in own.items()}
         solver.model.load_state_arrays(current)
         solver.model.training_steps = training_steps
-        for gen, rng_state in zip(gens, meta["rng"]):
+        for gen, rng_state in zip(gens, meta["rng"], strict=True):
             gen.bit_generator.state = rng_state
         opt.state = state
         for name, value in scalars.items():
             setattr(opt, name, value)
-        solver.resume_from(FitState(result=result, best=(m_best, l_best),
-                                    best_state=best_state, bad_epochs=bad_epochs))
+        solver.resume_from(
+            FitState(
+                result=result, best=(m_best, l_best), best_state=best_state, bad_epochs=bad_epochs
+            )
+        )
 
 
 class Checkpointer:
     """Solver callback writing ``best.npz`` (when the epoch is the best so far) and
     ``last.npz`` (always) into ``directory`` at the end of every epoch."""
 
-    def __init__(self, directory: str | os.PathLike, config: Any = None,
-                 extra: dict[str, Any] | None = None):
+    def __init__(
+        self, directory: str | os.PathLike, config: Any = None, extra: dict[str, Any] | None = None
+    ):
         self.directory = Path(directory)
         # checked now, created at the first save: a run that fails early leaves nothing
         existing = next(p for p in (self.directory, *self.directory.parents) if p.exists())
         if not existing.is_dir():
-            raise NNPlugError(f"cannot create checkpoint directory {self.directory}: "
-                              f"{existing} is not a directory")
+            raise NNPlugError(
+                f"cannot create checkpoint directory {self.directory}: "
+                f"{existing} is not a directory"
+            )
         if not os.access(existing, os.W_OK):
-            raise NNPlugError(f"cannot create checkpoint directory {self.directory}: "
-                              f"{existing} is not writable")
+            raise NNPlugError(
+                f"cannot create checkpoint directory {self.directory}: {existing} is not writable"
+            )
         self._config, self.extra = config or {}, dict(extra or {})
         #: the NNPlugError of a failed write (disk full...): the run stops after the epoch
         self.error: NNPlugError | None = None
@@ -186,7 +226,10 @@ class Checkpointer:
         import dataclasses
 
         cfg = self._config
-        return dataclasses.asdict(cfg) if dataclasses.is_dataclass(cfg) else dict(cfg)
+        if dataclasses.is_dataclass(cfg):
+            assert not isinstance(cfg, type)  # a config instance (TrainConfig), not a class
+            return dataclasses.asdict(cfg)
+        return dict(cfg)
 
     def on_epoch_end(self, solver: Solver, record: EpochRecord) -> None:
         """Write the files; when that fails (disk full, ...) keep the error in ``error``
@@ -203,12 +246,17 @@ class Checkpointer:
         try:
             self.directory.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            raise NNPlugError(f"cannot create checkpoint directory {self.directory}: "
-                              f"{exc.strerror or exc}") from None
+            raise NNPlugError(
+                f"cannot create checkpoint directory {self.directory}: {exc.strerror or exc}"
+            ) from None
         result = solver.state.result
         if result.best_epoch == record.epoch:
-            extra = {**self.extra, "best_epoch": record.epoch, "metric": solver.metric_name,
-                     "best_val_metric": result.best_val_metric}
+            extra = {
+                **self.extra,
+                "best_epoch": record.epoch,
+                "metric": solver.metric_name,
+                "best_val_metric": result.best_val_metric,
+            }
             save(self.directory / BEST, solver.model, solver.loss, solver.data, extra=extra)
         meta, arrays = capture(solver, self.config)
         save_arrays(self.directory / LAST, arrays, meta)

@@ -6,6 +6,7 @@ A unit ``i`` of training step ``step`` is kept when
 wrapping). Kernels written for the compiled path use the same three functions
 (``nnplug_numba.toolkit`` has jitted twins).
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -20,7 +21,8 @@ def hash32(x: np.ndarray) -> np.ndarray:
     x = x * np.uint32(0x7FEB352D)
     x = x ^ (x >> np.uint32(15))
     x = x * np.uint32(0x846CA68B)
-    return x ^ (x >> np.uint32(16))
+    hashed: np.ndarray = x ^ (x >> np.uint32(16))
+    return hashed
 
 
 def _hash32_int(x: int) -> int:

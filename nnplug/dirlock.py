@@ -6,6 +6,7 @@ drops it when its process ends, however it ends (even ``kill -9``), so a stale l
 never blocks a later run. The lock file is removed on release; a directory the lock
 created is removed again when the run leaves nothing else in it.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -21,8 +22,13 @@ LOCK_NAME = ".nnplug.lock"
 class DirLock:
     """``with DirLock(path, create=True):`` -- the directory is ours until the block ends."""
 
-    def __init__(self, directory: str | os.PathLike, *, create: bool = True,
-                 what: str = "checkpoint directory"):
+    def __init__(
+        self,
+        directory: str | os.PathLike,
+        *,
+        create: bool = True,
+        what: str = "checkpoint directory",
+    ):
         self.directory, self.create, self.what = Path(directory), create, what
         self.path = self.directory / LOCK_NAME
         self._fd: int | None = None
@@ -44,16 +50,16 @@ class DirLock:
             raise NNPlugError(f"cannot create {self.what} {d}: {exc.strerror or exc}") from None
         self._created = True
 
-    def acquire(self) -> "DirLock":
+    def acquire(self) -> DirLock:
         self._prepare()
         for _ in range(100):  # retried only when the lock file is replaced under us
             try:
-                fd = os.open(self.path, os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0),
-                             0o644)
+                fd = os.open(self.path, os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), 0o644)
             except OSError as exc:
                 self._undo()
-                raise NNPlugError(f"cannot lock {self.what} {self.directory}: "
-                                  f"{exc.strerror or exc}") from None
+                raise NNPlugError(
+                    f"cannot lock {self.what} {self.directory}: {exc.strerror or exc}"
+                ) from None
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except OSError:
@@ -61,9 +67,11 @@ class DirLock:
                 os.close(fd)
                 self._undo()
                 pid = f" (pid {owner})" if owner.isdigit() else ""
-                raise NNPlugError(f"{self.what} {self.directory} is in use by another nnplug "
-                                  f"run{pid}; wait for it to finish or choose another "
-                                  f"directory") from None
+                raise NNPlugError(
+                    f"{self.what} {self.directory} is in use by another nnplug "
+                    f"run{pid}; wait for it to finish or choose another "
+                    f"directory"
+                ) from None
             with contextlib.suppress(OSError):
                 if os.path.samestat(os.fstat(fd), os.stat(self.path)):
                     os.ftruncate(fd, 0)
@@ -88,8 +96,8 @@ class DirLock:
         self._fd = None
         self._undo()  # rmdir fails (and is skipped) when the run wrote something
 
-    def __enter__(self) -> "DirLock":
+    def __enter__(self) -> DirLock:
         return self.acquire()
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.release()

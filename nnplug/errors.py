@@ -158,7 +158,7 @@ class plugin_guard:  # lower case: used like a function, ``with plugin_guard(lay
 
 
 def check_shape(
-    obj: Any, action: str, array: Any, expected: tuple[int, ...], registry: Any = None
+    obj: Any, action: str, array: Any, expected: tuple[int | None, ...], registry: Any = None
 ) -> None:
     """Raise :class:`PluginRuntimeError` unless ``array`` (what ``obj`` returned from
     ``action``) is an array of shape ``expected``."""

@@ -4,10 +4,12 @@ The relative error of an analytic gradient ``a`` against the numerical ``n`` is
 ``||a - n|| / max(||a|| + ||n||, tiny)``; a correct float64 backward reaches
 ~1e-9 on these sizes, and anything above ``tolerance`` (1e-6) fails.
 """
+
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any, cast
 
 import numpy as np
 
@@ -55,9 +57,16 @@ class GradCheckResult:
         return bool(np.isfinite(self.max_error)) and self.max_error < self.tolerance
 
 
-def check_layer(layer: Layer, *, in_features: int = 5, batch: int = 4, seed: int = 0,
-                training: bool = True, eps: float = 1e-6,
-                tolerance: float = TOLERANCE) -> GradCheckResult:
+def check_layer(
+    layer: Layer,
+    *,
+    in_features: int = 5,
+    batch: int = 4,
+    seed: int = 0,
+    training: bool = True,
+    eps: float = 1e-6,
+    tolerance: float = TOLERANCE,
+) -> GradCheckResult:
     """Check d(sum(forward(x) * dy))/dx and /dparams against ``layer.backward``.
 
     ``training=False`` checks eval mode, after three training-mode forwards of shifted
@@ -76,12 +85,13 @@ def check_layer(layer: Layer, *, in_features: int = 5, batch: int = 4, seed: int
             layer.forward(rng.standard_normal((batch, in_features)) * (1 + shift) + shift)
     layer.train(training)
     x = rng.standard_normal((batch, in_features))
-    dy = rng.standard_normal((batch, layer.out_features))
+    dy = rng.standard_normal((batch, cast(int, layer.out_features)))  # set by build()
     uses_rng = hasattr(layer, "rng")
 
     def f() -> float:
         if uses_rng:
-            layer.rng = np.random.default_rng(seed + 2)
+            # a layer's own generator, found by hasattr above (not a Layer attribute)
+            layer.rng = np.random.default_rng(seed + 2)  # type: ignore[attr-defined]
         return float(np.sum(layer.forward(x) * dy))
 
     f()
@@ -105,8 +115,15 @@ def check_layer_modes(layer: Layer, **kw: Any) -> GradCheckResult:
     return result
 
 
-def check_loss(loss: Loss, *, n_outputs: int = 4, batch: int = 5, seed: int = 0,
-               eps: float = 1e-6, tolerance: float = TOLERANCE) -> GradCheckResult:
+def check_loss(
+    loss: Loss,
+    *,
+    n_outputs: int = 4,
+    batch: int = 5,
+    seed: int = 0,
+    eps: float = 1e-6,
+    tolerance: float = TOLERANCE,
+) -> GradCheckResult:
     """Check ``loss.backward()`` against central differences of ``loss.forward``."""
     rng = np.random.default_rng(seed)
     out = rng.standard_normal((batch, n_outputs)) * 2

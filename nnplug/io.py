@@ -1,6 +1,7 @@
 """File helpers: atomic writes (:func:`atomic_open`, the output guard of
 :mod:`nnplug.outputs`) and the ``.npz`` container of model and checkpoint files (arrays +
 a JSON header, no pickle), read within checked sizes (:mod:`nnplug.npyfile`)."""
+
 from __future__ import annotations
 
 import json
@@ -71,7 +72,7 @@ def save_arrays(path: str | os.PathLike, arrays: dict[str, Any], meta: dict[str,
         header = json.dumps(meta, default=_json_default).encode("utf-8")
     except TypeError as exc:
         raise NNPlugError(f"cannot save {path}: {exc}") from None
-    payload = {META_KEY: np.frombuffer(header, dtype=np.uint8)}
+    payload: dict[str, Any] = {META_KEY: np.frombuffer(header, dtype=np.uint8)}
     payload.update({k: np.ascontiguousarray(v) for k, v in arrays.items()})
     with atomic_open(path, "wb") as fh:
         np.savez(fh, **payload)
@@ -102,37 +103,47 @@ def read_arrays(path: str | os.PathLike, fmt: str) -> tuple[dict[str, Any], dict
             raise ModelFileError(f"{path} is not an nnplug {what} file (not an .npz archive)")
         fh.seek(0)
         try:
-            members, arrays = read_members(fh, f"{what} file {path}",
-                                           caps={META_KEY: header_cap()})
+            members, arrays = read_members(fh, f"{what} file {path}", caps={META_KEY: header_cap()})
             if META_KEY not in members:
                 raise ModelFileError(f"{path} is not an nnplug {what} file (no nnplug header)")
             meta = _parse_header(arrays.pop(META_KEY))
         except (NpyError, ValueError) as exc:
-            raise ModelFileError(f"{path} is not a readable nnplug {what} file "
-                                 f"({printable(exc, 200)})") from None
+            raise ModelFileError(
+                f"{path} is not a readable nnplug {what} file ({printable(exc, 200)})"
+            ) from None
     if not isinstance(meta, dict) or meta.get("format") != fmt:
         found = meta.get("format") if isinstance(meta, dict) else None
         hint = f" (it is a {found} file)" if is_printable(found, 40) else ""
         raise ModelFileError(f"{path} is not an nnplug {what} file{hint}")
     version = meta.get("format_version")
     if not isinstance(version, int) or isinstance(version, bool):
-        raise ModelFileError(f"{path} has a damaged header (format_version "
-                             f"{printable(repr(version), 40)})")
+        raise ModelFileError(
+            f"{path} has a damaged header (format_version {printable(repr(version), 40)})"
+        )
     if version > FORMAT_VERSION:
-        raise ModelFileError(f"{path} was written by a newer nnplug (format version "
-                             f"{version}); upgrade nnplug to read it")
+        raise ModelFileError(
+            f"{path} was written by a newer nnplug (format version "
+            f"{version}); upgrade nnplug to read it"
+        )
     for key, array in arrays.items():
         if array.dtype.kind == "f" and not np.isfinite(array).all():
-            raise ModelFileError(f"{path} holds non-finite values (NaN or inf) in "
-                                 f"'{printable(key, 60)}'; refusing a damaged {what}")
+            raise ModelFileError(
+                f"{path} holds non-finite values (NaN or inf) in "
+                f"'{printable(key, 60)}'; refusing a damaged {what}"
+            )
     return meta, arrays
 
 
 def component_record(kind: str, obj: Any, registry: Any) -> dict[str, Any]:
     """Name, options and providing plugin of a live component, for a model header."""
     comp = registry.get(kind, getattr(obj, "spec_name", None) or type(obj).name)
-    return {"name": comp.name, "options": obj.options(), "plugin": comp.plugin,
-            "dist": comp.dist, "version": comp.version}
+    return {
+        "name": comp.name,
+        "options": obj.options(),
+        "plugin": comp.plugin,
+        "dist": comp.dist,
+        "version": comp.version,
+    }
 
 
 def resolve_component(kind: str, record: dict[str, Any], registry: Any, source: Any) -> Any:
@@ -157,8 +168,10 @@ def resolve_component(kind: str, record: dict[str, Any], registry: Any, source: 
     elif plugin in getattr(registry, "disabled", ()):
         why = f"plugin '{p_plugin}' is disabled by NNPLUG_DISABLE_PLUGINS"
     else:
-        why = f"plugin '{p_plugin}' (distribution {p_dist} {p_version}".rstrip() + \
-            ") is not installed"
+        why = (
+            f"plugin '{p_plugin}' (distribution {p_dist} {p_version}".rstrip()
+            + ") is not installed"
+        )
         if isinstance(dist, str) and DIST_NAME.fullmatch(dist):
             why += f"; install it with: pip install {dist}"
     raise MissingPluginError(f"{source} needs {kind} '{p_name}': {why}")

@@ -41,6 +41,7 @@ Kernel signatures (all arrays C-contiguous, in the model's dtype unless said)::
 Arrays may be 1-D or 2-D. Kernels must not allocate per call where avoidable and must
 keep the dtype (float32 training, float64 checks).
 """
+
 from __future__ import annotations
 
 import re
@@ -86,8 +87,9 @@ class LayerKernels:
     backward: str = "backward"
 
     def __post_init__(self) -> None:
-        _check_names(self.module, (self.forward, self.backward),
-                     (*self.params, *self.state, *self.work))
+        _check_names(
+            self.module, (self.forward, self.backward), (*self.params, *self.state, *self.work)
+        )
 
 
 @dataclass(frozen=True)
@@ -124,9 +126,17 @@ class CompiledTrainer(Protocol):
         """Compile or load the compiled code now; return the seconds spent compiling.
         Raises :class:`NotCompiled` if it cannot be compiled (the caller runs per op)."""
 
-    def train_steps(self, X: np.ndarray, y: np.ndarray, order: np.ndarray, start: int,
-                    stop: int, batch_size: int, lrs: np.ndarray, scale: float
-                    ) -> tuple[float, float, int, int]:
+    def train_steps(
+        self,
+        X: np.ndarray,
+        y: np.ndarray,
+        order: np.ndarray,
+        start: int,
+        stop: int,
+        batch_size: int,
+        lrs: np.ndarray,
+        scale: float,
+    ) -> tuple[float, float, int, int]:
         """Run training steps ``start..stop-1`` of the epoch whose sample order is
         ``order`` (``lrs``: one learning rate per step); returns ``(loss sum, metric sum,
         samples, index of the step whose loss was not finite or -1)``; with a bad step the

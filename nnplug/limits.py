@@ -8,6 +8,7 @@
   reading a device or a fifo (``/dev/zero``, a pipe) may never end.
 * :func:`network_bytes` -- a lower bound of the memory a stack of layer widths needs.
 """
+
 from __future__ import annotations
 
 import io
@@ -15,7 +16,8 @@ import math
 import os
 import re
 import stat
-from typing import IO, Callable
+from collections.abc import Callable, Iterable
+from typing import IO
 
 from .errors import NNPlugError
 
@@ -38,8 +40,9 @@ def max_bytes() -> int:
         return DEFAULT_MAX_BYTES
     match = _SIZE.match(text)
     if match is None or float(match.group(1)) <= 0:
-        raise NNPlugError(f"{ENV}={text[:40]!r} is not a size; use e.g. 4G, 500M or a number "
-                          f"of bytes")
+        raise NNPlugError(
+            f"{ENV}={text[:40]!r} is not a size; use e.g. 4G, 500M or a number of bytes"
+        )
     return int(float(match.group(1)) * _UNITS[match.group(2).lower()])
 
 
@@ -58,13 +61,19 @@ def check_bytes(n: int, what: str) -> None:
     """Refuse, in one line naming the limit, when ``what`` needs more than it."""
     limit = max_bytes()
     if n > limit:
-        raise LimitError(f"{what} needs {human(n)}, more than the {ENV} limit of "
-                         f"{human(limit)} (raise {ENV} to allow it)")
+        raise LimitError(
+            f"{what} needs {human(n)}, more than the {ENV} limit of "
+            f"{human(limit)} (raise {ENV} to allow it)"
+        )
 
 
-_KINDS = ((stat.S_ISDIR, "a directory"), (stat.S_ISCHR, "a character device"),
-          (stat.S_ISBLK, "a block device"), (stat.S_ISFIFO, "a fifo (pipe)"),
-          (stat.S_ISSOCK, "a socket"))
+_KINDS = (
+    (stat.S_ISDIR, "a directory"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISFIFO, "a fifo (pipe)"),
+    (stat.S_ISSOCK, "a socket"),
+)
 
 
 def kind_of(mode: int) -> str:
@@ -74,8 +83,11 @@ def kind_of(mode: int) -> str:
     return next((name for test, name in _KINDS if test(mode)), "a special file")
 
 
-def open_regular(path: str | os.PathLike, what: str = "input file",
-                 error: Callable[[str], Exception] = NNPlugError) -> IO[bytes]:
+def open_regular(
+    path: str | os.PathLike,
+    what: str = "input file",
+    error: Callable[[str], Exception] = NNPlugError,
+) -> IO[bytes]:
     """``open(path, "rb")`` for a regular file; a one-line ``error`` for a missing,
     unreadable or special file. ``O_NONBLOCK`` keeps a fifo from blocking the open."""
     flags = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
@@ -88,8 +100,10 @@ def open_regular(path: str | os.PathLike, what: str = "input file",
     try:
         mode = os.fstat(fd).st_mode
         if not stat.S_ISREG(mode):
-            raise error(f"{what} {path} is {kind_of(mode)}, not a regular file; nnplug reads "
-                        f"inputs from regular files only")
+            raise error(
+                f"{what} {path} is {kind_of(mode)}, not a regular file; nnplug reads "
+                f"inputs from regular files only"
+            )
         os.set_blocking(fd, True)
         return os.fdopen(fd, "rb")
     except BaseException:
@@ -97,8 +111,11 @@ def open_regular(path: str | os.PathLike, what: str = "input file",
         raise
 
 
-def open_text(path: str | os.PathLike, what: str = "input file",
-              error: Callable[[str], Exception] = NNPlugError) -> IO[str]:
+def open_text(
+    path: str | os.PathLike,
+    what: str = "input file",
+    error: Callable[[str], Exception] = NNPlugError,
+) -> IO[str]:
     """:func:`open_regular` as UTF-8 text (a BOM is skipped) for the ``csv`` module."""
     return io.TextIOWrapper(open_regular(path, what, error), encoding="utf-8-sig", newline="")
 
@@ -107,8 +124,7 @@ def file_size(fh: IO) -> int:
     return os.fstat(fh.fileno()).st_size
 
 
-def network_bytes(in_features: int, widths: list[int], itemsize: int = 4,
-                  batch: int = 1) -> int:
+def network_bytes(in_features: int, widths: list[int], itemsize: int = 4, batch: int = 1) -> int:
     """A lower bound of the bytes a network needs: the weights between consecutive
     ``widths`` (starting at ``in_features``) plus one batch of their activations."""
     weights, prev = 0, in_features
@@ -118,7 +134,7 @@ def network_bytes(in_features: int, widths: list[int], itemsize: int = 4,
     return (weights + batch * (in_features + sum(widths))) * itemsize
 
 
-def count(shape: tuple[int, ...]) -> int:
+def count(shape: Iterable[int]) -> int:
     """Number of items of ``shape`` (Python ints: no overflow)."""
     return math.prod(int(d) for d in shape)
 

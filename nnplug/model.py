@@ -1,9 +1,11 @@
 """Sequential: a stack of layers built from a spec, with shape inference; the model owns
 the backend its layers compute on."""
+
 from __future__ import annotations
 
 import inspect
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any, cast
 
 import numpy as np
 
@@ -15,8 +17,9 @@ from .registry import Registry, get_registry
 from .spec import ComponentSpec, parse_spec
 
 
-def make_component(kind: str, spec: ComponentSpec, registry: Registry | None = None,
-                   **defaults: Any) -> Any:
+def make_component(
+    kind: str, spec: ComponentSpec, registry: Registry | None = None, **defaults: Any
+) -> Any:
     """Instantiate ``spec`` of ``kind``; options in the spec override ``defaults``.
 
     Any constructor error becomes a one-line :class:`SpecError` naming the token.
@@ -26,16 +29,19 @@ def make_component(kind: str, spec: ComponentSpec, registry: Registry | None = N
     options = dict(defaults)
     if spec.positional is not None:
         if not getattr(cls, "positional", None):
-            raise SpecError(f"bad spec at token {spec.index + 1} '{spec.token}': "
-                            f"{kind} '{spec.name}' takes no positional value; use key=value")
+            raise SpecError(
+                f"bad spec at token {spec.index + 1} '{spec.token}': "
+                f"{kind} '{spec.name}' takes no positional value; use key=value"
+            )
         options[cls.positional] = spec.positional
     options.update(spec.options)
     problem = _check_options(cls, spec.options, kind, spec.name)
     if problem:
         raise SpecError(f"bad spec at token {spec.index + 1} '{spec.token}': {problem}")
     # options from elsewhere (CLI flags such as --classes): the same check, no token to blame
-    problem = _check_options(cls, {k: v for k, v in defaults.items() if k not in spec.options},
-                             kind, spec.name)
+    problem = _check_options(
+        cls, {k: v for k, v in defaults.items() if k not in spec.options}, kind, spec.name
+    )
     if problem:
         raise SpecError(problem)
     try:
@@ -64,13 +70,15 @@ def _check_options(cls: Any, given: dict[str, Any], kind: str, name: str) -> str
     known = [n for n, p in params.items() if n != "self" and p.kind is not p.VAR_POSITIONAL]
     for key, value in given.items():
         if key not in params or key == "self":
-            return (f"{kind} '{name}' has no option '{key}' "
-                    f"(options: {', '.join(known) or 'none'})")
+            return f"{kind} '{name}' has no option '{key}' (options: {', '.join(known) or 'none'})"
         default = params[key].default
         if isinstance(default, bool) and not isinstance(value, bool):
             return f"option '{key}' expects true or false, got {value!r}"
-        if (isinstance(default, (int, float)) and not isinstance(default, bool)
-                and not isinstance(value, (int, float))):
+        if (
+            isinstance(default, (int, float))
+            and not isinstance(default, bool)
+            and not isinstance(value, (int, float))
+        ):
             return f"option '{key}' expects a number, got {value!r}"
     return None
 
@@ -79,8 +87,13 @@ class FlatState:
     """A model's parameters, gradients and buffers as three flat arrays (``theta``,
     ``grad``, ``buffers``); the layers' own arrays are views into them."""
 
-    def __init__(self, theta: np.ndarray, grad: np.ndarray, buffers: np.ndarray,
-                 views: list[tuple[dict, str, np.ndarray]]):
+    def __init__(
+        self,
+        theta: np.ndarray,
+        grad: np.ndarray,
+        buffers: np.ndarray,
+        views: list[tuple[dict, str, np.ndarray]],
+    ):
         self.theta, self.grad, self.buffers = theta, grad, buffers
         self._views = views
 
@@ -91,8 +104,8 @@ class FlatState:
     @staticmethod
     def offset(arena: np.ndarray, view: np.ndarray) -> int:
         """Element offset of ``view`` in ``arena``."""
-        return (view.__array_interface__["data"][0]
-                - arena.__array_interface__["data"][0]) // arena.itemsize
+        start: int = view.__array_interface__["data"][0] - arena.__array_interface__["data"][0]
+        return start // arena.itemsize
 
 
 class Sequential:
@@ -109,8 +122,9 @@ class Sequential:
     runs every layer on its own.
     """
 
-    def __init__(self, layers: Iterable[Layer], *, fuse: bool = True,
-                 backend: str | Backend | None = None):
+    def __init__(
+        self, layers: Iterable[Layer], *, fuse: bool = True, backend: str | Backend | None = None
+    ):
         self.layers: list[Layer] = list(layers)
         self.in_features: int | None = None
         self.dtype: Any = None
@@ -130,7 +144,7 @@ class Sequential:
         self.flat: FlatState | None = None
         self.to(backend if backend is not None else self.backend)
 
-    def to(self, backend: str | Backend) -> "Sequential":
+    def to(self, backend: str | Backend) -> Sequential:
         """Compute on ``backend`` from now on (a name or an instance)."""
         self.backend = get_backend(backend)
         for layer in self.layers:
@@ -163,8 +177,12 @@ class Sequential:
         i, layers = 0, self.layers
         while i < len(layers):
             nxt = layers[i + 1] if i + 1 < len(layers) else None
-            if (self.fuse and nxt is not None and layers[i].fuses_activation
-                    and nxt.activation_kind is not None):
+            if (
+                self.fuse
+                and nxt is not None
+                and layers[i].fuses_activation
+                and nxt.activation_kind is not None
+            ):
                 out.append((layers[i], nxt.activation_kind))
                 i += 2
             else:
@@ -174,10 +192,18 @@ class Sequential:
 
     # -- construction ----------------------------------------------------------
     @classmethod
-    def from_spec(cls, spec: str, in_features: int, n_outputs: int | None = None, *,
-                  hidden: int = 256, rng: np.random.Generator | int | None = 0,
-                  dtype: Any = np.float32, registry: Registry | None = None,
-                  backend: str | Backend | None = None) -> "Sequential":
+    def from_spec(
+        cls,
+        spec: str,
+        in_features: int,
+        n_outputs: int | None = None,
+        *,
+        hidden: int = 256,
+        rng: np.random.Generator | int | None = 0,
+        dtype: Any = np.float32,
+        registry: Registry | None = None,
+        backend: str | Backend | None = None,
+    ) -> Sequential:
         """Build ``spec`` (the hidden stack) and append the output layer
         (``linear:n_outputs``, see :data:`OUTPUT_LAYER`) if ``n_outputs`` is given.
 
@@ -194,15 +220,21 @@ class Sequential:
             if comp.name == "linear":
                 output = comp.qualified_name
         if n_outputs is not None:
-            out = ComponentSpec(output, positional=n_outputs, token=f"linear:{n_outputs}",
-                                index=len(layers))
+            out = ComponentSpec(
+                output, positional=n_outputs, token=f"linear:{n_outputs}", index=len(layers)
+            )
             layers.append(make_component("layer", out, registry))
         model = cls(layers, backend=backend)
         model.build(in_features, rng=rng, dtype=dtype)
         return model
 
-    def build(self, in_features: int, *, rng: np.random.Generator | int | None = 0,
-              dtype: Any = np.float32) -> "Sequential":
+    def build(
+        self,
+        in_features: int,
+        *,
+        rng: np.random.Generator | int | None = 0,
+        dtype: Any = np.float32,
+    ) -> Sequential:
         """Infer every layer's shape from ``in_features``; choose each init from the
         first non-transparent layer after it (He before ReLU, Xavier otherwise)."""
         rng = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
@@ -217,7 +249,7 @@ class Sequential:
         self.pack()
         return self
 
-    def pack(self) -> "Sequential":
+    def pack(self) -> Sequential:
         """Lay every parameter, its gradient and every buffer of the model dtype out in
         three flat arrays (:attr:`flat`) and make the layers' arrays views of them.
 
@@ -226,39 +258,48 @@ class Sequential:
         backend steps through, and what optimizers and checkpoints see. Arrays of another
         dtype (e.g. integer buffers) stay where they are."""
         dt = self.dtype
-        owned = [(layer.params, layer.grads, k) for layer in self.layers for k in
-                 layer.params if layer.params[k].dtype == dt and k in layer.grads]
-        buffers = [(layer.buffers, k) for layer in self.layers for k in layer.buffers
-                   if layer.buffers[k].dtype == dt]
+        owned = [
+            (layer.params, layer.grads, k)
+            for layer in self.layers
+            for k in layer.params
+            if layer.params[k].dtype == dt and k in layer.grads
+        ]
+        buffers = [
+            (layer.buffers, k)
+            for layer in self.layers
+            for k in layer.buffers
+            if layer.buffers[k].dtype == dt
+        ]
         theta = np.empty(sum(p[k].size for p, _, k in owned), dt)
         grad = np.zeros_like(theta)
         bufs = np.empty(sum(b[k].size for b, k in buffers), dt)
         views, o = [], 0
         for params, grads, k in owned:
             a = params[k]
-            params[k] = theta[o:o + a.size].reshape(a.shape)
+            params[k] = theta[o : o + a.size].reshape(a.shape)
             params[k][...] = a
-            grads[k] = grad[o:o + a.size].reshape(a.shape)
+            grads[k] = grad[o : o + a.size].reshape(a.shape)
             views += [(params, k, params[k]), (grads, k, grads[k])]
             o += a.size
         o = 0
         for store, k in buffers:
             a = store[k]
-            store[k] = bufs[o:o + a.size].reshape(a.shape)
+            store[k] = bufs[o : o + a.size].reshape(a.shape)
             store[k][...] = a
             views.append((store, k, store[k]))
             o += a.size
         self.flat = FlatState(theta, grad, bufs, views)
         return self
 
-    def packed(self) -> "FlatState":
+    def packed(self) -> FlatState:
         """:attr:`flat`, packed again first if a layer replaced one of its arrays."""
         if self.flat is None or not self.flat.fresh():
             self.pack()
+        assert self.flat is not None  # pack() sets it
         return self.flat
 
     def _init_for(self, i: int) -> str:
-        for layer in self.layers[i + 1:]:
+        for layer in self.layers[i + 1 :]:
             if layer.transparent_for_init:
                 continue
             return layer.init_scheme or "xavier"
@@ -266,8 +307,9 @@ class Sequential:
 
     def gemm_shapes(self) -> list[tuple[int, int]]:
         """``(in, out)`` of every matrix product: each layer's 2-d parameters."""
-        return [tuple(p.shape) for layer in self.layers for p in layer.params.values()
-                if p.ndim == 2]
+        return [
+            tuple(p.shape) for layer in self.layers for p in layer.params.values() if p.ndim == 2
+        ]
 
     def blas_threads(self, batch: int) -> int:
         """The BLAS threads a run of ``batch`` rows uses (:func:`nnplug.threads.choose`)."""
@@ -317,19 +359,21 @@ class Sequential:
             except Exception as exc:
                 raise plugin_error(layer, exc, "backward") from exc
             check_shape(layer, "backward", dx, (len(dy), layer.in_features))
+            assert dx is not None  # check_shape refused anything but an array
             dy = dx
         return dy
 
-    def train(self, mode: bool = True) -> "Sequential":
+    def train(self, mode: bool = True) -> Sequential:
         for layer in self.layers:
             layer.train(mode)
         return self
 
-    def eval(self) -> "Sequential":
+    def eval(self) -> Sequential:
         return self.train(False)
 
-    def predict_raw(self, X: np.ndarray, *, batch_size: int = 1024, scale: float = 1.0
-                    ) -> np.ndarray:
+    def predict_raw(
+        self, X: np.ndarray, *, batch_size: int = 1024, scale: float = 1.0
+    ) -> np.ndarray:
         """Eval-mode outputs for every row of ``X`` (each batch converted to the model
         dtype and multiplied by ``scale``); compiled when the backend compiles."""
         from . import threads
@@ -342,7 +386,8 @@ class Sequential:
             compiled = None
         with threads.limit(self.blas_threads(batch_size)):
             if compiled is not None:
-                return compiled.predict(X, scale)
+                out: np.ndarray = compiled.predict(X, scale)
+                return out
             return self._predict_per_op(X, batch_size, scale)
 
     def _predict_per_op(self, X: np.ndarray, batch_size: int, scale: float) -> np.ndarray:
@@ -351,22 +396,29 @@ class Sequential:
         try:
             outs = []
             for start in range(0, len(X), batch_size):
-                xb = np.asarray(X[start:start + batch_size]).reshape(
-                    -1, self.in_features).astype(self.dtype)
+                xb = (
+                    np.asarray(X[start : start + batch_size])
+                    .reshape(-1, cast(int, self.in_features))  # set by build()
+                    .astype(self.dtype)
+                )
                 if scale != 1.0:
                     xb *= self.dtype.type(scale)
                 outs.append(self.forward(xb))
-            return np.concatenate(outs) if outs else np.zeros((0, self.out_features), self.dtype)
+            width = cast(int, self.out_features)  # set by build()
+            return np.concatenate(outs) if outs else np.zeros((0, width), self.dtype)
         finally:
-            for layer, mode in zip(self.layers, was_training):
+            for layer, mode in zip(self.layers, was_training, strict=True):
                 layer.train(mode)
 
     # -- parameters and state -------------------------------------------------------------
     def parameters(self) -> list[Param]:
         """Every parameter with its gradient, keyed ``"<index>.<name>"``; the arrays are
         the layers' own, so in-place updates are what the layers compute with."""
-        return [Param(f"{i}.{k}", v, layer.grads[k], k in layer.decay)
-                for i, layer in enumerate(self.layers) for k, v in layer.params.items()]
+        return [
+            Param(f"{i}.{k}", v, layer.grads[k], k in layer.decay)
+            for i, layer in enumerate(self.layers)
+            for k, v in layer.params.items()
+        ]
 
     def state_arrays(self) -> dict[str, np.ndarray]:
         """Parameters and buffers, ``"<index>.<name>"`` -> array (views, not copies)."""
@@ -392,6 +444,9 @@ class Sequential:
         return sum(p.value.size for p in self.parameters())
 
     def describe(self) -> str:
-        parts = [f"{(layer.spec_name or type(layer).__name__).split('/')[-1]}"
-                 f"({layer.in_features}->{layer.out_features})" for layer in self.layers]
+        parts = [
+            f"{(layer.spec_name or type(layer).__name__).split('/')[-1]}"
+            f"({layer.in_features}->{layer.out_features})"
+            for layer in self.layers
+        ]
         return " > ".join(parts)

@@ -13,12 +13,14 @@ member holds; here every size is judged before anything is allocated:
 Damage raises :class:`NpyError` (the callers add which file and what it is for); the
 limit raises :class:`~nnplug.limits.LimitError`.
 """
+
 from __future__ import annotations
 
 import struct
 import zipfile
 import zlib
-from typing import IO, Iterable
+from collections.abc import Iterable
+from typing import IO
 
 import numpy as np
 
@@ -57,8 +59,12 @@ def read_header(fh: IO[bytes]) -> tuple[tuple[int, ...], bool, np.dtype]:
         raise NpyError(f"not a valid .npy header ({_first_line(exc)})") from None
     if dtype.hasobject:
         raise NpyError("it holds Python objects, which cannot be read without pickle; refused")
-    if dtype.kind not in KINDS or dtype.fields is not None or dtype.subdtype is not None \
-            or dtype.itemsize == 0:
+    if (
+        dtype.kind not in KINDS
+        or dtype.fields is not None
+        or dtype.subdtype is not None
+        or dtype.itemsize == 0
+    ):
         raise NpyError(f"unsupported dtype {str(dtype)[:40]}")
     problem = shape_problem(shape, dtype.itemsize)
     if problem:
@@ -72,8 +78,10 @@ def read_array(fh: IO[bytes], size: int, what: str) -> np.ndarray:
     nbytes = count(shape) * dtype.itemsize
     held = size - fh.tell()
     if nbytes != held:
-        raise NpyError(f"its header declares shape {shape[:8]} of {dtype} ({human(nbytes)}), "
-                       f"but {human(max(held, 0))} follow")
+        raise NpyError(
+            f"its header declares shape {shape[:8]} of {dtype} ({human(nbytes)}), "
+            f"but {human(max(held, 0))} follow"
+        )
     # every row costs at least an index downstream, even in an array of zero-width rows
     check_bytes(max(nbytes, 8 * (shape[0] if shape else 1)), what)
     out = np.empty(count(shape), dtype)
@@ -82,10 +90,11 @@ def read_array(fh: IO[bytes], size: int, what: str) -> np.ndarray:
         chunk = fh.read(min(CHUNK, nbytes - done))
         if not chunk:
             raise NpyError(f"truncated data ({done} of {nbytes} bytes)")
-        raw[done:done + len(chunk)] = np.frombuffer(chunk, np.uint8)
+        raw[done : done + len(chunk)] = np.frombuffer(chunk, np.uint8)
         done += len(chunk)
     if fortran:
-        return out.reshape(shape[::-1]).transpose()
+        columns: np.ndarray = out.reshape(shape[::-1]).transpose()
+        return columns
     return out.reshape(shape)
 
 
@@ -107,32 +116,49 @@ def check_members(zf: zipfile.ZipFile, archive_size: int) -> dict[str, zipfile.Z
         if key in members:
             raise NpyError(f"member '{key[:60]}' appears twice")
         if info.flag_bits & 0x1:
-            raise NpyError(f"member '{key[:60]}' is encrypted; nnplug reads unencrypted "
-                           f"archives only")
+            raise NpyError(
+                f"member '{key[:60]}' is encrypted; nnplug reads unencrypted archives only"
+            )
         if info.compress_type not in ZIP_METHODS:
-            raise NpyError(f"member '{key[:60]}' uses compression method "
-                           f"{info.compress_type}; nnplug reads stored or deflated members")
+            raise NpyError(
+                f"member '{key[:60]}' uses compression method "
+                f"{info.compress_type}; nnplug reads stored or deflated members"
+            )
         stored = info.compress_type == zipfile.ZIP_STORED
         most = info.compress_size if stored else DEFLATE_RATIO * info.compress_size + 1024
         if info.file_size > most or (stored and info.file_size != info.compress_size):
-            raise NpyError(f"member '{key[:60]}' declares {human(info.file_size)} but holds "
-                           f"{human(info.compress_size)} of {ZIP_METHODS[info.compress_type]} "
-                           f"data")
+            raise NpyError(
+                f"member '{key[:60]}' declares {human(info.file_size)} but holds "
+                f"{human(info.compress_size)} of {ZIP_METHODS[info.compress_type]} "
+                f"data"
+            )
         packed += info.compress_size
         members[key] = info
     if packed > archive_size:
-        raise NpyError(f"its members declare {human(packed)} of data in a file of "
-                       f"{human(archive_size)} (overlapping or truncated members)")
+        raise NpyError(
+            f"its members declare {human(packed)} of data in a file of "
+            f"{human(archive_size)} (overlapping or truncated members)"
+        )
     return members
 
 
-_ZIP_ERRORS = (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, struct.error, EOFError,
-               OSError, NotImplementedError, RuntimeError, OverflowError, ValueError)
+_ZIP_ERRORS = (
+    zipfile.BadZipFile,
+    zipfile.LargeZipFile,
+    zlib.error,
+    struct.error,
+    EOFError,
+    OSError,
+    NotImplementedError,
+    RuntimeError,
+    OverflowError,
+    ValueError,
+)
 
 
-def read_members(fh: IO[bytes], what: str, keys: Iterable[str] | None = None,
-                 caps: dict[str, int] | None = None
-                 ) -> tuple[dict[str, zipfile.ZipInfo], dict[str, np.ndarray]]:
+def read_members(
+    fh: IO[bytes], what: str, keys: Iterable[str] | None = None, caps: dict[str, int] | None = None
+) -> tuple[dict[str, zipfile.ZipInfo], dict[str, np.ndarray]]:
     """``(members, arrays)`` of the ``.npz`` opened as ``fh``: the arrays named ``keys``
     (every member when None). Their declared sizes together must fit the limit; ``caps``
     sets a smaller ceiling for some members (e.g. a JSON header)."""
@@ -142,8 +168,10 @@ def read_members(fh: IO[bytes], what: str, keys: Iterable[str] | None = None,
             wanted = list(members) if keys is None else [k for k in keys if k in members]
             for key, cap in (caps or {}).items():
                 if key in members and members[key].file_size > cap:
-                    raise NpyError(f"member '{key}' declares {human(members[key].file_size)}, "
-                                   f"more than the {human(cap)} it may hold")
+                    raise NpyError(
+                        f"member '{key}' declares {human(members[key].file_size)}, "
+                        f"more than the {human(cap)} it may hold"
+                    )
             check_bytes(sum(members[k].file_size for k in wanted), what)
             arrays = {}
             for key in wanted:

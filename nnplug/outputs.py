@@ -13,6 +13,7 @@
   rename. It is ``flock``-ed while its writer lives, so :func:`sweep_parts` removes only
   leftovers of killed writers (unlocked and older than a minute).
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -22,8 +23,9 @@ import os
 import stat
 import tempfile
 import time
+from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import IO, Any, Iterable, Iterator
+from typing import IO, Any
 
 from .errors import NNPlugError
 from .limits import kind_of
@@ -77,21 +79,26 @@ def _same(a: str | os.PathLike, b: str | os.PathLike) -> bool:
     return False
 
 
-def check_distinct(outputs: Iterable[tuple[str, Any]], inputs: Iterable[tuple[str, Any]] = ()
-                   ) -> None:
+def check_distinct(
+    outputs: Iterable[tuple[str, Any]], inputs: Iterable[tuple[str, Any]] = ()
+) -> None:
     """Refuse an output that is an input or another output (``(what, path)`` pairs; empty
     paths are skipped). Outputs that are devices or fifos may be shared (``/dev/null``)."""
     outs = [(w, p) for w, p in outputs if p]
     for what, path in outs:
         for in_what, in_path in inputs:
             if in_path and _same(path, in_path):
-                raise NNPlugError(f"{what} {path} is the {in_what} file; writing it would "
-                                  f"destroy the input: choose another path")
+                raise NNPlugError(
+                    f"{what} {path} is the {in_what} file; writing it would "
+                    f"destroy the input: choose another path"
+                )
     for i, (what, path) in enumerate(outs):
-        for other, other_path in outs[i + 1:]:
+        for other, other_path in outs[i + 1 :]:
             if _same(path, other_path) and output_target(path, what)[1] == REPLACE:
-                raise NNPlugError(f"{what} {path} and {other} {other_path} are the same "
-                                  f"file; one would overwrite the other: choose two paths")
+                raise NNPlugError(
+                    f"{what} {path} and {other} {other_path} are the same "
+                    f"file; one would overwrite the other: choose two paths"
+                )
 
 
 def _lock(fd: int) -> bool:

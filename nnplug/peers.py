@@ -13,9 +13,11 @@ resolved configuration).
 Regression peers learn the targets standardised like nnplug's (training split's mean and
 standard deviation) and are scored in the target's units.
 """
+
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -24,7 +26,8 @@ from .solver import accuracy, rmse
 
 def _inputs(data: Any, split: str) -> np.ndarray:
     X = getattr(data, f"X_{split}")
-    return X.reshape(len(X), -1).astype(np.float32) * np.float32(data.scale)
+    inputs: np.ndarray = X.reshape(len(X), -1).astype(np.float32) * np.float32(data.scale)
+    return inputs
 
 
 def _target_stats(data: Any) -> tuple[np.ndarray, np.ndarray]:
@@ -108,11 +111,18 @@ def torch_peer(run: Any, seed: int) -> float:
 
     cfg = run.metrics["config"]
     config = TrainConfig(**cfg)
+    # the run resolved and recorded these (nnplug.training.build)
+    assert config.layers is not None and config.hidden is not None and config.lr is not None
     data = run.data
     torch.manual_seed(seed)
-    spec = Sequential.from_spec(config.layers, data.n_features, data.n_outputs,
-                                hidden=config.hidden, rng=np.random.default_rng(seed),
-                                dtype=np.float32)  # nnplug's initial weights for this seed
+    spec = Sequential.from_spec(
+        config.layers,
+        data.n_features,
+        data.n_outputs,
+        hidden=config.hidden,
+        rng=np.random.default_rng(seed),
+        dtype=np.float32,
+    )  # nnplug's initial weights for this seed
     model = torch_network(spec, torch.nn)
     opt = torch_optimizer(torch, model, cfg)
     schedule = make_schedule(config)
@@ -124,14 +134,17 @@ def torch_peer(run: Any, seed: int) -> float:
         loss_fn: Callable = torch.nn.CrossEntropyLoss()
     else:
         mean, std = _target_stats(data)
-        y = torch.tensor(((np.asarray(data.y_train, np.float64).reshape(len(X), -1) - mean)
-                          / std).astype(np.float32))
+        y = torch.tensor(
+            ((np.asarray(data.y_train, np.float64).reshape(len(X), -1) - mean) / std).astype(
+                np.float32
+            )
+        )
         loss_fn = torch.nn.MSELoss()
 
     def predict(inputs: Any) -> np.ndarray:
         model.eval()
         with torch.no_grad():
-            out = model(inputs).numpy()
+            out: np.ndarray = model(inputs).numpy()
         return out if classification else out.astype(np.float64) * std + mean
 
     def score(out: np.ndarray, target: np.ndarray) -> float:
@@ -154,8 +167,7 @@ def torch_peer(run: Any, seed: int) -> float:
             step += 1
         value = score(predict(X_val), data.y_val) if len(X_val) else -step
         if value > best:
-            best, best_state, bad = value, {k: v.clone() for k, v in
-                                            model.state_dict().items()}, 0
+            best, best_state, bad = value, {k: v.clone() for k, v in model.state_dict().items()}, 0
         else:
             bad += 1
             if config.patience is not None and bad >= config.patience:

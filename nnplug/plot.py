@@ -1,5 +1,6 @@
 """``--plot FILE.png``: loss and train/val metric curves per epoch (needs matplotlib,
 the optional ``plot`` extra: ``pip install 'nnplug[plot]'``)."""
+
 from __future__ import annotations
 
 import os
@@ -26,8 +27,14 @@ def check_target(path: str | os.PathLike) -> None:
         raise NNPlugError(f"--plot {path}: use a .png, .svg or .pdf file name")
 
 
-def plot_history(history: list[dict[str, Any]], path: str | os.PathLike, *,
-                 metric: str = "accuracy", title: str = "", best_epoch: int = 0) -> None:
+def plot_history(
+    history: list[dict[str, Any]],
+    path: str | os.PathLike,
+    *,
+    metric: str = "accuracy",
+    title: str = "",
+    best_epoch: int = 0,
+) -> None:
     """Two panels: train/val loss and train/val ``metric`` against the epoch; written
     atomically in the format the suffix names."""
     require_matplotlib()

@@ -3,14 +3,18 @@
 The bar is drawn only on a terminal; when stdout is a file or a CI log, only the
 one-line epoch summaries appear, so logs stay readable.
 """
+
 from __future__ import annotations
 
 import logging
 import sys
 import time
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any, TextIO
 
 import click
+
+if TYPE_CHECKING:
+    from .solver import EpochRecord, Solver
 
 
 def is_terminal(stream: IO[Any] | None) -> bool:
@@ -25,24 +29,31 @@ class ProgressBar:
     running mean loss and samples/s (redrawn at most every ``interval`` seconds).
     Silent unless ``file`` is a terminal."""
 
-    def __init__(self, file: IO[Any] | None = None, *, interval: float = 0.1):
+    def __init__(self, file: TextIO | None = None, *, interval: float = 0.1):
         self.file = file if file is not None else sys.stdout
         self.enabled = is_terminal(self.file)
         self.interval = interval
         self._bar: Any = None
 
-    def on_epoch_start(self, solver, epoch: int, epochs: int, steps: int) -> None:
+    def on_epoch_start(self, solver: Solver, epoch: int, epochs: int, steps: int) -> None:
         if not self.enabled:
             return
         self._t0 = self._drawn = time.perf_counter()
         self._loss_sum, self._steps, self._pending = 0.0, 0, 0
-        self._bar = click.progressbar(length=steps, label=f"epoch {epoch}/{epochs}",
-                                      file=self.file, show_eta=True, show_percent=False,
-                                      show_pos=True, item_show_func=lambda text: text)
+        self._bar = click.progressbar(
+            length=steps,
+            label=f"epoch {epoch}/{epochs}",
+            file=self.file,
+            show_eta=True,
+            show_percent=False,
+            show_pos=True,
+            item_show_func=lambda text: text,
+        )
         self._bar.__enter__()
 
-    def on_batch_end(self, solver, step: int, steps: int, loss: float,
-                     n_steps: int = 1) -> None:
+    def on_batch_end(
+        self, solver: Solver, step: int, steps: int, loss: float, n_steps: int = 1
+    ) -> None:
         """``n_steps`` steps ended at ``step`` with mean loss ``loss`` (the compiled path
         reports several steps per call)."""
         if self._bar is None:
@@ -55,8 +66,9 @@ class ProgressBar:
             return
         elapsed = now - self._t0
         rate = self._steps * solver.batch_size / elapsed if elapsed > 0 else 0.0
-        self._bar.update(self._pending,
-                         f"loss {self._loss_sum / self._steps:.4f}  {rate:,.0f} samples/s")
+        self._bar.update(
+            self._pending, f"loss {self._loss_sum / self._steps:.4f}  {rate:,.0f} samples/s"
+        )
         self._pending, self._drawn = 0, now
 
     def close(self) -> None:
@@ -64,10 +76,10 @@ class ProgressBar:
             self._bar.__exit__(None, None, None)
             self._bar = None
 
-    def on_epoch_end(self, solver, record) -> None:
+    def on_epoch_end(self, solver: Solver, record: EpochRecord) -> None:
         self.close()
 
-    def on_interrupt(self, solver) -> None:
+    def on_interrupt(self, solver: Solver) -> None:
         self.close()
 
 
@@ -78,19 +90,21 @@ class EpochPrinter:
     def __init__(self, quiet: bool, logger: logging.Logger):
         self.quiet, self.logger = quiet, logger
 
-    def on_fit_start(self, solver, path: str, not_compiled: str | None) -> None:
+    def on_fit_start(self, solver: Solver, path: str, not_compiled: str | None) -> None:
         """Say once, in one line, why a compiling backend trains per op."""
         if not_compiled:
             line = f"note: {solver.model.backend.name} trains per op: {not_compiled}"
             self.logger.info(line)
             click.echo(line, err=True)
 
-    def on_epoch_end(self, solver, record) -> None:
+    def on_epoch_end(self, solver: Solver, record: EpochRecord) -> None:
         name = solver.metric_name
-        line = (f"epoch {record.epoch:3d}  loss {record.loss:.4f}  train {name} "
-                f"{record.train_metric:.4f}  val {name} {record.val_metric:.4f}  "
-                f"lr {record.lr:.4g}  {record.seconds:.2f}s  "
-                f"{record.samples_per_second:,.0f} samples/s")
+        line = (
+            f"epoch {record.epoch:3d}  loss {record.loss:.4f}  train {name} "
+            f"{record.train_metric:.4f}  val {name} {record.val_metric:.4f}  "
+            f"lr {record.lr:.4g}  {record.seconds:.2f}s  "
+            f"{record.samples_per_second:,.0f} samples/s"
+        )
         self.logger.info(line)
         if not self.quiet:
             click.echo(line)

@@ -16,6 +16,7 @@ A row whose files are missing is reported as skipped. Every peer trains on the s
 nnplug trained on (``run.data``: same rows, same scaled inputs); regression peers get the
 same standardised targets, mapped back for RMSE. See :mod:`nnplug.peers`.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -24,16 +25,25 @@ import os
 import statistics
 import tempfile
 import warnings
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import click
 import numpy as np
 
 MNIST_TRAIN = 8000
-HOUSING_NUMERIC = ["longitude", "latitude", "housing_median_age", "total_rooms",
-                   "total_bedrooms", "population", "households", "median_income"]
+HOUSING_NUMERIC = [
+    "longitude",
+    "latitude",
+    "housing_median_age",
+    "total_rooms",
+    "total_bedrooms",
+    "population",
+    "households",
+    "median_income",
+]
 HOUSING_TARGET = "median_house_value"
 
 
@@ -72,8 +82,7 @@ def write_idx(path: Path, array: np.ndarray) -> None:
 
 def _t10k(root: Path) -> tuple[np.ndarray, np.ndarray]:
     d = root / "mnist-t10k"
-    return (read_idx(d / "t10k-images-idx3-ubyte.gz"),
-            read_idx(d / "t10k-labels-idx1-ubyte.gz"))
+    return (read_idx(d / "t10k-images-idx3-ubyte.gz"), read_idx(d / "t10k-labels-idx1-ubyte.gz"))
 
 
 def _digits(root: Path, work: Path) -> dict[str, Any]:
@@ -93,10 +102,12 @@ def _mnist(root: Path, work: Path) -> dict[str, Any]:
     if not d.is_dir():
         d.mkdir(parents=True)
         n = MNIST_TRAIN
-        for stem, arr in (("train-images-idx3-ubyte", images[:n]),
-                          ("train-labels-idx1-ubyte", labels[:n]),
-                          ("t10k-images-idx3-ubyte", images[n:]),
-                          ("t10k-labels-idx1-ubyte", labels[n:])):
+        for stem, arr in (
+            ("train-images-idx3-ubyte", images[:n]),
+            ("train-labels-idx1-ubyte", labels[:n]),
+            ("t10k-images-idx3-ubyte", images[n:]),
+            ("t10k-labels-idx1-ubyte", labels[n:]),
+        ):
             write_idx(d / stem, arr)
     return {"dataset": "mnist", "data_dir": str(d)}
 
@@ -117,15 +128,23 @@ def _housing(root: Path, work: Path) -> dict[str, Any]:
     if not path.is_file():  # the CSV with its text column cut off
         lines = src.read_text().splitlines()
         path.write_text("\n".join(",".join(line.split(",")[:9]) for line in lines) + "\n")
-    return {"dataset": "csv", "dataset_options": {"data": str(path), "target": HOUSING_TARGET,
-                                                  "drop_missing": True}}
+    return {
+        "dataset": "csv",
+        "dataset_options": {"data": str(path), "target": HOUSING_TARGET, "drop_missing": True},
+    }
 
 
 def _ocean(root: Path, work: Path) -> dict[str, Any]:
     src = _need(root / "california" / "housing.csv")
-    return {"dataset": "csv", "dataset_options": {
-        "data": str(src), "target": "ocean_proximity", "drop_missing": True,
-        "features": ",".join(HOUSING_NUMERIC + [HOUSING_TARGET])}}
+    return {
+        "dataset": "csv",
+        "dataset_options": {
+            "data": str(src),
+            "target": "ocean_proximity",
+            "drop_missing": True,
+            "features": ",".join([*HOUSING_NUMERIC, HOUSING_TARGET]),
+        },
+    }
 
 
 ROWS = [
@@ -166,9 +185,15 @@ class Result:
     skipped: str | None = None
 
 
-def run_row(row: Row, root: Path, work: Path, seeds: list[int], peers: list[str],
-            overrides: dict[str, Any] | None = None,
-            progress: Callable[[str], None] | None = None) -> Result:
+def run_row(
+    row: Row,
+    root: Path,
+    work: Path,
+    seeds: list[int],
+    peers: list[str],
+    overrides: dict[str, Any] | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> Result:
     """Train nnplug (defaults + ``overrides``) and each peer on ``row`` for every seed."""
     from .peers import PEERS
     from .training import TrainConfig, train
@@ -195,8 +220,10 @@ def run_row(row: Row, root: Path, work: Path, seeds: list[int], peers: list[str]
                 value = PEERS[peer](run, seed)
             result.values.setdefault(peer, []).append(value)
         if progress:
-            progress(f"{row.name} seed {seed}: " + ", ".join(
-                f"{k} {v[-1]:.4f}" for k, v in result.values.items()))
+            progress(
+                f"{row.name} seed {seed}: "
+                + ", ".join(f"{k} {v[-1]:.4f}" for k, v in result.values.items())
+            )
     return result
 
 
@@ -219,8 +246,7 @@ def table(results: list[Result], systems: list[str]) -> list[str]:
         if res.skipped:
             lines.append(f"{title:<{width}}  skipped: {res.skipped}")
             continue
-        cells = [mean_sd(res.values[s], res.metric) if s in res.values else "-"
-                 for s in systems]
+        cells = [mean_sd(res.values[s], res.metric) if s in res.values else "-" for s in systems]
         lines.append(f"{title:<{width}}  " + "  ".join(f"{c:>20}" for c in cells))
     return lines
 
@@ -233,18 +259,36 @@ def available_peers() -> list[str]:
 
 def quality_options(fn: Callable) -> Callable:
     """The ``--quality`` flag of ``nnplug bench`` and the options only it uses."""
-    for option in reversed([
-        click.option("--quality", is_flag=True,
-                     help="Instead of speed: test metrics of nnplug's defaults beside "
-                          "scikit-learn's MLP (and PyTorch when installed), same splits."),
-        click.option("--data-dir", default=None, type=click.Path(file_okay=False),
-                     help="quality: folder with california/ and mnist-t10k/ [default: "
-                          "$NNPLUG_DATA, else the nnplug cache]."),
-        click.option("--seeds", default=5, show_default=True, type=click.IntRange(1),
-                     help="quality: seeds per row (0, 1, ...)."),
-        click.option("--rows", default=",".join(r.name for r in ROWS), show_default=True,
-                     help="quality: which rows."),
-    ]):
+    for option in reversed(
+        [
+            click.option(
+                "--quality",
+                is_flag=True,
+                help="Instead of speed: test metrics of nnplug's defaults beside "
+                "scikit-learn's MLP (and PyTorch when installed), same splits.",
+            ),
+            click.option(
+                "--data-dir",
+                default=None,
+                type=click.Path(file_okay=False),
+                help="quality: folder with california/ and mnist-t10k/ [default: "
+                "$NNPLUG_DATA, else the nnplug cache].",
+            ),
+            click.option(
+                "--seeds",
+                default=5,
+                show_default=True,
+                type=click.IntRange(1),
+                help="quality: seeds per row (0, 1, ...).",
+            ),
+            click.option(
+                "--rows",
+                default=",".join(r.name for r in ROWS),
+                show_default=True,
+                help="quality: which rows.",
+            ),
+        ]
+    ):
         fn = option(fn)
     return fn
 
@@ -256,17 +300,29 @@ def run_quality(data_dir: str | None, seeds: int, rows: str) -> None:
     names = [r.strip() for r in rows.split(",") if r.strip()]
     unknown = [n for n in names if n not in {r.name for r in ROWS}]
     if unknown or not names:
-        raise NNPlugError(f"--rows: unknown row '{unknown[0] if unknown else rows}' (rows: "
-                          f"{', '.join(r.name for r in ROWS)})")
+        raise NNPlugError(
+            f"--rows: unknown row '{unknown[0] if unknown else rows}' (rows: "
+            f"{', '.join(r.name for r in ROWS)})"
+        )
     root = Path(data_dir or os.environ.get("NNPLUG_DATA") or _cache_dir()).expanduser()
     peers = available_peers()
-    click.echo(f"quality: {seeds} seeds per row, data from {root}; peers: "
-               f"{', '.join(peers)} (defaults; same splits and inputs as nnplug)")
+    click.echo(
+        f"quality: {seeds} seeds per row, data from {root}; peers: "
+        f"{', '.join(peers)} (defaults; same splits and inputs as nnplug)"
+    )
     results = []
     with tempfile.TemporaryDirectory(prefix="nnplug-quality-") as tmp:
         for row in (r for r in ROWS if r.name in names):
-            results.append(run_row(row, root, Path(tmp), list(range(seeds)), peers,
-                                   progress=lambda s: click.echo(f"  {s}", err=True)))
+            results.append(
+                run_row(
+                    row,
+                    root,
+                    Path(tmp),
+                    list(range(seeds)),
+                    peers,
+                    progress=lambda s: click.echo(f"  {s}", err=True),
+                )
+            )
     for line in table(results, ["nnplug", *peers]):
         click.echo(line)
 

@@ -10,6 +10,7 @@ and applied by them to every split, and by :class:`nnplug.api.Model` to raw inpu
   on the stored ``quantiles`` (n_quantiles x features) and ``references`` (n_quantiles
   probabilities), so predicting needs neither scikit-learn's object nor pickle.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -22,14 +23,15 @@ BOUNDS = 1e-7
 
 def affine(X: np.ndarray, stats: dict[str, Any]) -> np.ndarray:
     """``(X - mean) / std``, clipped to ``[min, max]`` when the record has them (float64)."""
-    z = (np.asarray(X, np.float64) - np.asarray(stats["mean"])) / np.asarray(stats["std"])
+    z: np.ndarray = (np.asarray(X, np.float64) - np.asarray(stats["mean"])) / np.asarray(
+        stats["std"]
+    )
     if stats.get("min") is not None:
         z = np.clip(z, np.asarray(stats["min"]), np.asarray(stats["max"]))
     return z
 
 
-def quantile_normal(X: np.ndarray, quantiles: np.ndarray, references: np.ndarray
-                    ) -> np.ndarray:
+def quantile_normal(X: np.ndarray, quantiles: np.ndarray, references: np.ndarray) -> np.ndarray:
     """Each column of ``X`` through its quantiles to N(0, 1), clipped at about +-5.2.
 
     Interpolation runs upwards and downwards and is averaged (a value repeated over many
@@ -48,15 +50,18 @@ def quantile_normal(X: np.ndarray, quantiles: np.ndarray, references: np.ndarray
         out[:, j] = u
     lo = ndtri(BOUNDS - np.spacing(1))
     with np.errstate(divide="ignore"):
-        return np.clip(ndtri(out), lo, -lo)
+        normal: np.ndarray = np.clip(ndtri(out), lo, -lo)
+    return normal
 
 
 def check_quantiles(quantiles: Any, references: Any, width: int) -> str | None:
     """What is wrong with a stored quantile scaling, or ``None``."""
     q, r = np.asarray(quantiles), np.asarray(references)
     if q.ndim != 2 or q.shape[1] != width or q.shape[0] < 2 or r.shape != (q.shape[0],):
-        return (f"quantiles {q.shape} and references {r.shape} do not fit {width} features "
-                f"(n_quantiles x features, n_quantiles)")
+        return (
+            f"quantiles {q.shape} and references {r.shape} do not fit {width} features "
+            f"(n_quantiles x features, n_quantiles)"
+        )
     if q.dtype.kind != "f" or r.dtype.kind != "f":
         return "quantiles and references must be float arrays"
     if not (np.isfinite(q).all() and np.isfinite(r).all()):

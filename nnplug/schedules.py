@@ -16,6 +16,7 @@ continues on the same curve.
 Every schedule may start with a linear warm-up over the first ``warmup`` fraction of all
 steps (from ``start`` up to the schedule's value).
 """
+
 from __future__ import annotations
 
 import math
@@ -48,9 +49,8 @@ class Schedule:
     def __call__(self, step: int, steps_per_epoch: int, epochs: int) -> float:
         total = max(1, steps_per_epoch * epochs)
         onecycle = self.name == "onecycle"
-        share = self.warmup if self.warmup is not None else (
-            ONECYCLE_WARMUP if onecycle else 0.0)
-        warm = int(round(share * total))
+        share = self.warmup if self.warmup is not None else (ONECYCLE_WARMUP if onecycle else 0.0)
+        warm = round(share * total)
         if step < warm:
             start = ONECYCLE_START if onecycle else 0.0
             return start + (1.0 - start) * (step + 1) / warm

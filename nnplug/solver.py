@@ -8,6 +8,7 @@ user presses Ctrl-C (the run then stops after the current step); the same
 from a checkpoint (:mod:`nnplug.checkpoint`) continues bitwise identically;
 the learning rate decays per epoch.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -16,8 +17,9 @@ import math
 import signal
 import threading
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import numpy as np
 
@@ -113,11 +115,21 @@ def _accepted(fn: Callable) -> frozenset[str]:
 class Solver:
     """Trains ``model`` on ``data`` with ``loss`` and ``optimizer``."""
 
-    def __init__(self, model: Sequential, loss: Loss, optimizer: Optimizer, *,
-                 epochs: int = 30, batch_size: int = 64, lr_decay: float = 1.0,
-                 patience: int | None = None, seed: int = 0,
-                 callbacks: list[Any] | None = None, handle_sigint: bool = True,
-                 schedule: Callable[[int, int, int], float] | None = None):
+    def __init__(
+        self,
+        model: Sequential,
+        loss: Loss,
+        optimizer: Optimizer,
+        *,
+        epochs: int = 30,
+        batch_size: int = 64,
+        lr_decay: float = 1.0,
+        patience: int | None = None,
+        seed: int = 0,
+        callbacks: list[Any] | None = None,
+        handle_sigint: bool = True,
+        schedule: Callable[[int, int, int], float] | None = None,
+    ):
         if epochs < 1:
             raise ValueError("epochs must be >= 1")
         if batch_size < 1:
@@ -158,7 +170,8 @@ class Solver:
         if self._target is None:
             return outputs
         mean, std = self._target
-        return outputs.astype(np.float64) * std + mean
+        unscaled: np.ndarray = outputs.astype(np.float64) * std + mean
+        return unscaled
 
     def loss_targets(self, y: np.ndarray) -> np.ndarray:
         """What the loss compares outputs with: standardised targets, or ``y`` itself."""
@@ -166,7 +179,8 @@ class Solver:
             return y
         mean, std = self._target
         z = (np.asarray(y, np.float64).reshape(len(y), -1) - mean) / std
-        return z.astype(self.model.dtype).reshape(np.shape(y))
+        targets: np.ndarray = z.astype(self.model.dtype).reshape(np.shape(y))
+        return targets
 
     def better(self, new: tuple[float, float], old: tuple[float, float]) -> bool:
         """Is ``(metric, loss)`` better than ``old``? Ties on the metric go to the lower
@@ -223,7 +237,7 @@ class Solver:
         try:
             yield
         finally:
-            for sig, old in zip(signals, previous):
+            for sig, old in zip(signals, previous, strict=True):
                 signal.signal(sig, old)
 
     # -- training ----------------------------------------------------------------------
@@ -239,7 +253,7 @@ class Solver:
             fn(self, **(info if names is ALL else {k: info[k] for k in names if k in info}))
 
     def _batch(self, X: np.ndarray, idx: np.ndarray, scale: float) -> np.ndarray:
-        xb = X[idx].reshape(len(idx), -1).astype(self.model.dtype, copy=False)
+        xb: np.ndarray = X[idx].reshape(len(idx), -1).astype(self.model.dtype, copy=False)
         if scale != 1.0:
             xb *= self.model.dtype.type(scale)
         return xb
@@ -254,8 +268,11 @@ class Solver:
         self._resumed = self._stop_requested = False
         self.data, st = data, self.state
         std = getattr(data, "target_std", None)
-        self._target = None if std is None or self.classification else (
-            np.asarray(data.target_mean, np.float64), np.asarray(std, np.float64))
+        self._target = (
+            None
+            if std is None or self.classification
+            else (np.asarray(data.target_mean, np.float64), np.asarray(std, np.float64))
+        )
         self._scaled_targets: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         trainer = self._compiled()
         if trainer is not None:
@@ -295,17 +312,20 @@ class Solver:
             order = self.rng.permutation(n)
             self._emit("on_epoch_start", epoch=epoch, epochs=self.epochs, steps=n_batches)
             run = self._epoch_compiled if trainer is not None else self._epoch_per_op
-            total_loss, total_metric, seen, stopped = run(data, order, epoch, n_batches,
-                                                          trainer)
+            total_loss, total_metric, seen, stopped = run(data, order, epoch, n_batches, trainer)
             if stopped:
                 return
             result.samples_seen += seen
-            train_metric = (total_metric / seen if self.classification
-                            else math.sqrt(total_metric / seen))
+            train_metric = (
+                total_metric / seen if self.classification else math.sqrt(total_metric / seen)
+            )
             if has_val and trainer is not None:
                 val_loss, val_metric = trainer.evaluate(
-                    data.X_val, self._compiled_targets(data.y_val), data.scale,
-                    self._metric_weights())
+                    data.X_val,
+                    self._compiled_targets(data.y_val),
+                    data.scale,
+                    self._metric_weights(),
+                )
             elif has_val:
                 val_out = model.predict_raw(data.X_val, scale=data.scale)
                 val_metric = self.metric(val_out, data.y_val)
@@ -313,8 +333,16 @@ class Solver:
             else:
                 val_metric, val_loss = train_metric, total_loss / seen
             seconds = time.perf_counter() - t0
-            rec = EpochRecord(epoch, total_loss / seen, train_metric, val_metric, val_loss,
-                              opt.lr, seconds, seen / seconds if seconds > 0 else 0.0)
+            rec = EpochRecord(
+                epoch,
+                total_loss / seen,
+                train_metric,
+                val_metric,
+                val_loss,
+                opt.lr,
+                seconds,
+                seen / seconds if seconds > 0 else 0.0,
+            )
             result.history.append(rec)
             if self.better((val_metric, val_loss), st.best):
                 st.best = (val_metric, val_loss)
@@ -347,22 +375,27 @@ class Solver:
         big_x = float(finite.max(initial=0.0))
         y = None if self.classification else np.abs(np.asarray(yb, np.float64))
         if y is not None and self._target is None and float(y.max(initial=0.0)) > 1e3:
-            return (f"the regression targets are large (up to {float(y.max()):.3g}) and not "
-                    f"standardised: let nnplug standardise them (drop --no-scale-target) or "
-                    f"rescale them; else lower {lr}")
+            return (
+                f"the regression targets are large (up to {float(y.max()):.3g}) and not "
+                f"standardised: let nnplug standardise them (drop --no-scale-target) or "
+                f"rescale them; else lower {lr}"
+            )
         if big_x > 1e3:
-            return (f"the inputs reach {big_x:.3g}: scale them (--scale standard or quantile); "
-                    f"else lower {lr}")
+            return (
+                f"the inputs reach {big_x:.3g}: scale them (--scale standard or quantile); "
+                f"else lower {lr}"
+            )
         return f"try a lower learning rate: {lr} is likely too high"
 
-    def _diverged(self, value: float, epoch: int, step: int, idx: np.ndarray
-                  ) -> TrainingDiverged:
+    def _diverged(self, value: float, epoch: int, step: int, idx: np.ndarray) -> TrainingDiverged:
         """The error for a non-finite loss at ``step`` (1-based) of ``epoch``, whose batch
         held the rows ``idx``."""
         data = self.data
+        assert data is not None  # set by fit(), which is running
         xb, yb = self._batch(data.X_train, idx, data.scale), data.y_train[idx]
-        return TrainingDiverged(f"loss became {value} at epoch {epoch}, step {step}; "
-                                f"{self._divergence_cause(xb, yb)}")
+        return TrainingDiverged(
+            f"loss became {value} at epoch {epoch}, step {step}; {self._divergence_cause(xb, yb)}"
+        )
 
     def _interrupt(self, epoch: int, step: int) -> bool:
         if self._stop_requested:
@@ -370,21 +403,21 @@ class Solver:
             self._emit("on_interrupt")
         return self._stop_requested
 
-    def _epoch_per_op(self, data: Data, order: np.ndarray, epoch: int, n_batches: int,
-                      trainer: Any) -> tuple[float, float, int, bool]:
+    def _epoch_per_op(
+        self, data: Data, order: np.ndarray, epoch: int, n_batches: int, trainer: Any
+    ) -> tuple[float, float, int, bool]:
         """One epoch, one Python step per minibatch: forward, loss, backward, update."""
         model, loss, opt = self.model, self.loss, self.optimizer
         params = model.parameters()
         total_loss = total_metric = 0.0
         seen = 0
         for b in range(n_batches):
-            idx = order[b * self.batch_size:(b + 1) * self.batch_size]
+            idx = order[b * self.batch_size : (b + 1) * self.batch_size]
             if len(idx) < 2 and b > 0:
                 continue  # a lone trailing sample cannot be batch-normalised
             xb, yb = self._batch(data.X_train, idx, data.scale), data.y_train[idx]
             out = model.forward(xb)
-            batch_loss = self._guarded(loss, "forward", loss.forward, out,
-                                       self.loss_targets(yb))
+            batch_loss = self._guarded(loss, "forward", loss.forward, out, self.loss_targets(yb))
             if not math.isfinite(batch_loss):
                 raise self._diverged(batch_loss, epoch, b + 1, idx)
             model.backward(self._guarded(loss, "backward", loss.backward))
@@ -392,8 +425,9 @@ class Solver:
                 opt.lr = self.base_lr * self.schedule(opt.steps, n_batches, self.epochs)
             self._guarded(opt, "step", opt.step, params)
             total_loss += batch_loss * len(idx)
-            total_metric += (self.metric(out, yb) if self.classification
-                             else self.metric(out, yb) ** 2) * len(idx)
+            total_metric += (
+                self.metric(out, yb) if self.classification else self.metric(out, yb) ** 2
+            ) * len(idx)
             seen += len(idx)
             self._emit("on_batch_end", step=b + 1, steps=n_batches, loss=batch_loss)
             if self._interrupt(epoch, b + 1):
@@ -419,14 +453,19 @@ class Solver:
         opt = self.optimizer
         if self.schedule is None:
             return np.full(n, opt.lr)
-        return np.array([self.base_lr * self.schedule(opt.steps + k, steps_per_epoch,
-                                                      self.epochs) for k in range(n)])
+        return np.array(
+            [
+                self.base_lr * self.schedule(opt.steps + k, steps_per_epoch, self.epochs)
+                for k in range(n)
+            ]
+        )
 
     #: compiled steps per call: small enough for a responsive Ctrl-C and progress bar
     CHUNK_SECONDS = 0.05
 
-    def _epoch_compiled(self, data: Data, order: np.ndarray, epoch: int, n_batches: int,
-                        trainer: Any) -> tuple[float, float, int, bool]:
+    def _epoch_compiled(
+        self, data: Data, order: np.ndarray, epoch: int, n_batches: int, trainer: Any
+    ) -> tuple[float, float, int, bool]:
         """One epoch as compiled calls, each running many steps with no Python between."""
         total_loss = total_metric = 0.0
         seen, b, chunk = 0, 0, 4
@@ -437,20 +476,33 @@ class Solver:
             t0 = time.perf_counter()
             steps_before = opt.steps
             loss_sum, metric_sum, count, bad = trainer.train_steps(
-                data.X_train, self._compiled_targets(data.y_train), order, b, stop,
-                self.batch_size, lrs, data.scale, self._metric_weights())
+                data.X_train,
+                self._compiled_targets(data.y_train),
+                order,
+                b,
+                stop,
+                self.batch_size,
+                lrs,
+                data.scale,
+                self._metric_weights(),
+            )
             dt = time.perf_counter() - t0
             if opt.steps > steps_before:
                 opt.lr = float(lrs[opt.steps - steps_before - 1])
             if bad >= 0:
-                idx = order[bad * self.batch_size:(bad + 1) * self.batch_size]
+                idx = order[bad * self.batch_size : (bad + 1) * self.batch_size]
                 raise self._diverged(loss_sum, epoch, bad + 1, idx)
             total_loss += loss_sum
             total_metric += metric_sum
             seen += count
             if count:
-                self._emit("on_batch_end", step=stop, steps=n_batches,
-                           loss=loss_sum / count, n_steps=stop - b)
+                self._emit(
+                    "on_batch_end",
+                    step=stop,
+                    steps=n_batches,
+                    loss=loss_sum / count,
+                    n_steps=stop - b,
+                )
             b = stop
             if self._interrupt(epoch, b):
                 return total_loss, total_metric, seen, True

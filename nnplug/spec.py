@@ -7,6 +7,7 @@ sets the component's ``positional`` option (``linear:512`` -> ``units=512``).
 Values are read as int, float, ``true``/``false``/``none`` or a plain word --
 never evaluated as code.
 """
+
 from __future__ import annotations
 
 import re

@@ -2,15 +2,17 @@
 in a pytest test. Every check runs even when an earlier one fails; ``assert_*`` raise one
 ``AssertionError`` listing each failed check with a one-line reason (``*_report`` return
 the :class:`Report`). Gradients: float64 central differences, relative error < 1e-6."""
+
 from __future__ import annotations
 
 import inspect
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
-from .base import Layer, Loss, Optimizer, Param
+from .base import Component, Layer, Loss, Optimizer, Param
 from .gradcheck import TOLERANCE, check_layer, check_loss
 
 DTYPES = (np.float32, np.float64)
@@ -19,6 +21,7 @@ DTYPES = (np.float32, np.float64)
 @dataclass
 class Check:
     """One named conformance check and its outcome."""
+
     name: str
     passed: bool
     detail: str = ""
@@ -27,6 +30,7 @@ class Check:
 @dataclass
 class Report:
     """All checks run on one component; ``max_error`` is the worst gradient error."""
+
     component: str
     checks: list[Check] = field(default_factory=list)
     max_error: float = 0.0
@@ -39,11 +43,12 @@ class Report:
     def failures(self) -> list[Check]:
         return [c for c in self.checks if not c.passed]
 
-    def raise_for_failures(self) -> "Report":
+    def raise_for_failures(self) -> Report:
         if self.failures:
             lines = [f"  {c.name}: {c.detail}" for c in self.failures]
-            raise AssertionError(f"{self.component} fails {len(lines)} conformance "
-                                 f"check(s):\n" + "\n".join(lines))
+            raise AssertionError(
+                f"{self.component} fails {len(lines)} conformance check(s):\n" + "\n".join(lines)
+            )
         return self
 
     def run(self, name: str, fn: Callable[[], str | None]) -> None:
@@ -74,42 +79,59 @@ def example_options(cls: type) -> dict[str, Any]:
 
 def _settings(obj: Any) -> dict[str, Any]:
     """Public scalar attributes: what a constructor option usually ends up as."""
-    return {k: v for k, v in vars(obj).items()
-            if not k.startswith("_") and isinstance(v, (bool, int, float, str, type(None)))}
+    return {
+        k: v
+        for k, v in vars(obj).items()
+        if not k.startswith("_") and isinstance(v, (bool, int, float, str, type(None)))
+    }
 
 
-def _name_and_options(cls: type, options: dict[str, Any] | None,
-                      rebuilds: bool = True) -> str | None:
+def _name_and_options(
+    cls: type[Component], options: dict[str, Any] | None, rebuilds: bool = True
+) -> str | None:
     """Shared component checks: a spec-friendly name, a real positional, and (``rebuilds``)
     ``type(obj)(**obj.options())`` recreating the same settings (model files rely on it)."""
     from .spec import parse_token
 
     name = getattr(cls, "name", None)
     expect(isinstance(name, str) and name, f"class attribute 'name' must be a string: {name!r}")
-    expect(parse_token(name).name == name and "/" not in name,
-           f"name {name!r} cannot be written in a spec (letters, digits, _ and -)")
-    expect(cls.positional is None or cls.positional in inspect.signature(cls).parameters,
-           f"positional {cls.positional!r} is not an __init__ parameter")
+    assert isinstance(name, str)  # for mypy: expect() raised otherwise
+    expect(
+        parse_token(name).name == name and "/" not in name,
+        f"name {name!r} cannot be written in a spec (letters, digits, _ and -)",
+    )
+    expect(
+        cls.positional is None or cls.positional in inspect.signature(cls).parameters,
+        f"positional {cls.positional!r} is not an __init__ parameter",
+    )
     obj = cls(**(options or {}))
     opts = obj.options()
     expect(isinstance(opts, dict), "options() must return a dict")
     again = type(obj)(**opts)
     if rebuilds:
         lost = {k: v for k, v in _settings(obj).items() if _settings(again).get(k) != v}
-        expect(again.options() == opts and not lost,
-               f"options() {opts} does not rebuild the component: lost {lost}")
+        expect(
+            again.options() == opts and not lost,
+            f"options() {opts} does not rebuild the component: lost {lost}",
+        )
     return f"options {opts}"
 
 
 # -- layers ----------------------------------------------------------------------------
-def _built(cls: type, options: dict, width: int, dtype: Any, seed: int = 0) -> Layer:
+def _built(cls: type[Layer], options: dict, width: int, dtype: Any, seed: int = 0) -> Layer:
     layer = cls(**options)
     layer.build(width, rng=np.random.default_rng(seed), dtype=dtype, init="he")
     return layer
 
 
-def layer_report(cls: type, options: dict[str, Any] | None = None, *, in_features: int = 6,
-                 batch: int = 5, seed: int = 0) -> Report:
+def layer_report(
+    cls: type[Layer],
+    options: dict[str, Any] | None = None,
+    *,
+    in_features: int = 6,
+    batch: int = 5,
+    seed: int = 0,
+) -> Report:
     """Run every layer check on ``cls(**options)`` (options default to :func:`example_options`).
 
     Gradients are checked in training mode (what backpropagation runs) and in eval mode
@@ -129,11 +151,15 @@ def layer_report(cls: type, options: dict[str, Any] | None = None, *, in_feature
         for width in (in_features, in_features + 3):
             layer = cls(**options)
             out = layer.build(width, rng=np.random.default_rng(seed), dtype=np.float64)
-            expect(isinstance(out, (int, np.integer)) and out >= 1,
-                   f"build({width}) must return the output width, got {out!r}")
-            expect((layer.in_features, layer.out_features) == (width, out),
-                   f"build({width}) -> {out} but in/out_features are "
-                   f"{layer.in_features}/{layer.out_features}")
+            expect(
+                isinstance(out, (int, np.integer)) and out >= 1,
+                f"build({width}) must return the output width, got {out!r}",
+            )
+            expect(
+                (layer.in_features, layer.out_features) == (width, out),
+                f"build({width}) -> {out} but in/out_features are "
+                f"{layer.in_features}/{layer.out_features}",
+            )
             y = layer.forward(rng.standard_normal((batch, width)))
             expect(y.shape == (batch, out), f"forward gave {y.shape}, expected {(batch, out)}")
             dx = layer.backward(np.ones_like(y))
@@ -143,18 +169,23 @@ def layer_report(cls: type, options: dict[str, Any] | None = None, *, in_feature
 
     def params() -> str:
         layer = _built(cls, options, in_features, np.float64)
-        expect(set(layer.params) == set(layer.grads),
-               f"params {sorted(layer.params)} and grads {sorted(layer.grads)} differ")
+        expect(
+            set(layer.params) == set(layer.grads),
+            f"params {sorted(layer.params)} and grads {sorted(layer.grads)} differ",
+        )
         for k, v in layer.params.items():
             g = layer.grads[k]
-            expect(g.shape == v.shape and g.dtype == v.dtype,
-                   f"grads[{k!r}] {g.shape} {g.dtype} differs from params {v.shape} {v.dtype}")
+            expect(
+                g.shape == v.shape and g.dtype == v.dtype,
+                f"grads[{k!r}] {g.shape} {g.dtype} differs from params {v.shape} {v.dtype}",
+            )
         expect(set(layer.decay) <= set(layer.params), f"decay {layer.decay} not in params")
         return f"params {sorted(layer.params)}"
 
     def gradients(training: bool = True) -> str:
-        result = check_layer(cls(**options), in_features=in_features, batch=batch, seed=seed,
-                             training=training)
+        result = check_layer(
+            cls(**options), in_features=in_features, batch=batch, seed=seed, training=training
+        )
         report.max_error = max(report.max_error, result.max_error)
         bad = {k: f"{e:.2e}" for k, e in result.errors.items() if not e < TOLERANCE}
         expect(result.passed, f"relative error >= {TOLERANCE:g}: {bad}")
@@ -162,8 +193,10 @@ def layer_report(cls: type, options: dict[str, Any] | None = None, *, in_feature
 
     def modes() -> None:
         layer = _built(cls, options, in_features, np.float64)
-        expect(layer.train(False) is layer and layer.training is False,
-               "train(False) must set training=False and return the layer")
+        expect(
+            layer.train(False) is layer and layer.training is False,
+            "train(False) must set training=False and return the layer",
+        )
         expect(layer.train() is layer and layer.training is True, "train() must set training=True")
         expect(layer.eval() is layer and layer.training is False, "eval() must set training=False")
         state = {k: v.copy() for k, v in {**layer.params, **layer.buffers}.items()}
@@ -189,8 +222,10 @@ def layer_report(cls: type, options: dict[str, Any] | None = None, *, in_feature
         layer = model.layers[0]
         for p in model.parameters():
             key = p.key.split(".", 1)[1]
-            expect(p.value is layer.params[key] and p.grad is layer.grads[key],
-                   f"Param {key!r} is not the layer's own array")
+            expect(
+                p.value is layer.params[key] and p.grad is layer.grads[key],
+                f"Param {key!r} is not the layer's own array",
+            )
         grads = dict(layer.grads)
         layer.backward(np.ones_like(layer.forward(x64)))
         for k, g in grads.items():
@@ -201,9 +236,11 @@ def layer_report(cls: type, options: dict[str, Any] | None = None, *, in_feature
             p.value += 0.5
             after = layer.forward(x64)
             p.value -= 0.5
-            expect(not np.allclose(before, after),
-                   f"an in-place change of params[{p.key.split('.', 1)[1]!r}] does not "
-                   f"change the output (does forward use a copy?)")
+            expect(
+                not np.allclose(before, after),
+                f"an in-place change of params[{p.key.split('.', 1)[1]!r}] does not "
+                f"change the output (does forward use a copy?)",
+            )
         return f"{len(model.parameters())} parameter(s)"
 
     def dtypes() -> None:
@@ -218,24 +255,37 @@ def layer_report(cls: type, options: dict[str, Any] | None = None, *, in_feature
             y = layer.eval().forward(x64.astype(dtype))
             expect(y.dtype == dtype, f"eval forward turned {np.dtype(dtype)} into {y.dtype}")
 
-    for name, fn in [("name and options", naming), ("shape inference", shapes),
-                     ("params and grads", params), ("gradients", gradients),
-                     ("gradients in eval mode", lambda: gradients(training=False)),
-                     ("train/eval mode", modes), ("inputs left unchanged", inputs_untouched),
-                     ("parameter updates visible", updates_visible),
-                     ("dtype float32/float64", dtypes)]:
+    for name, fn in [
+        ("name and options", naming),
+        ("shape inference", shapes),
+        ("params and grads", params),
+        ("gradients", gradients),
+        ("gradients in eval mode", lambda: gradients(training=False)),
+        ("train/eval mode", modes),
+        ("inputs left unchanged", inputs_untouched),
+        ("parameter updates visible", updates_visible),
+        ("dtype float32/float64", dtypes),
+    ]:
         report.run(name, fn)
     return report
 
 
-def assert_layer_conforms(cls: type, options: dict[str, Any] | None = None, **kw: Any) -> Report:
+def assert_layer_conforms(
+    cls: type[Layer], options: dict[str, Any] | None = None, **kw: Any
+) -> Report:
     """Raise ``AssertionError`` naming every failed layer check (see :func:`layer_report`)."""
     return layer_report(cls, options, **kw).raise_for_failures()
 
 
 # -- losses ----------------------------------------------------------------------------
-def loss_report(cls: type, options: dict[str, Any] | None = None, *, n_outputs: int = 4,
-                batch: int = 5, seed: int = 0) -> Report:
+def loss_report(
+    cls: type[Loss],
+    options: dict[str, Any] | None = None,
+    *,
+    n_outputs: int = 4,
+    batch: int = 5,
+    seed: int = 0,
+) -> Report:
     """Name/options, task, float64 gradient, dtypes and target shapes of a loss."""
     options = example_options(cls) if options is None else dict(options)
     report = Report(getattr(cls, "name", None) or cls.__name__)
@@ -243,8 +293,10 @@ def loss_report(cls: type, options: dict[str, Any] | None = None, *, n_outputs: 
 
     def naming() -> str | None:
         expect(issubclass(cls, Loss), "must subclass nnplug.base.Loss")
-        expect(cls.task in ("classification", "regression"),
-               f"task must be 'classification' or 'regression', got {cls.task!r}")
+        expect(
+            cls.task in ("classification", "regression"),
+            f"task must be 'classification' or 'regression', got {cls.task!r}",
+        )
         return _name_and_options(cls, options)
 
     def gradient() -> str:
@@ -257,13 +309,18 @@ def loss_report(cls: type, options: dict[str, Any] | None = None, *, n_outputs: 
         for dtype in DTYPES:
             loss = cls(**options)
             out = rng.standard_normal((batch, n_outputs)).astype(dtype)
-            target = (rng.integers(0, n_outputs, size=batch) if cls.task == "classification"
-                      else rng.standard_normal((batch, n_outputs)).astype(dtype))
+            target = (
+                rng.integers(0, n_outputs, size=batch)
+                if cls.task == "classification"
+                else rng.standard_normal((batch, n_outputs)).astype(dtype)
+            )
             value = loss.forward(out, target)
             expect(np.isfinite(float(value)), f"forward returned {value!r}")
             grad = loss.backward()
-            expect(grad.shape == out.shape and grad.dtype == dtype,
-                   f"backward gave {grad.shape} {grad.dtype} for outputs {out.shape} {out.dtype}")
+            expect(
+                grad.shape == out.shape and grad.dtype == dtype,
+                f"backward gave {grad.shape} {grad.dtype} for outputs {out.shape} {out.dtype}",
+            )
             pred = np.asarray(loss.predict(out))
             expect(pred.shape[0] == batch, f"predict gave {pred.shape} for {batch} rows")
 
@@ -273,21 +330,27 @@ def loss_report(cls: type, options: dict[str, Any] | None = None, *, n_outputs: 
             a, b = cls(**options).forward(out, flat), cls(**options).forward(out, flat[:, None])
             expect(np.isclose(a, b), f"targets of shape (n,) and (n, 1) give {a} and {b}")
 
-    for name, fn in [("name, task and options", naming), ("gradient", gradient),
-                     ("dtype float32/float64", dtypes),
-                     ("targets (n,) for one output", one_output_targets)]:
+    for name, fn in [
+        ("name, task and options", naming),
+        ("gradient", gradient),
+        ("dtype float32/float64", dtypes),
+        ("targets (n,) for one output", one_output_targets),
+    ]:
         report.run(name, fn)
     return report
 
 
-def assert_loss_conforms(cls: type, options: dict[str, Any] | None = None, **kw: Any) -> Report:
+def assert_loss_conforms(
+    cls: type[Loss], options: dict[str, Any] | None = None, **kw: Any
+) -> Report:
     """Raise ``AssertionError`` naming every failed loss check (see :func:`loss_report`)."""
     return loss_report(cls, options, **kw).raise_for_failures()
 
 
 # -- optimizers ------------------------------------------------------------------------
-def optimizer_report(cls: type, options: dict[str, Any] | None = None, *, steps: int = 200,
-                     seed: int = 0) -> Report:
+def optimizer_report(
+    cls: type[Optimizer], options: dict[str, Any] | None = None, *, steps: int = 200, seed: int = 0
+) -> Report:
     """In-place updates, dtypes, weight decay on weights only, and descent on a quadratic
     ``f(x) = sum(a (x - c)^2) / 2`` (default ``lr=0.05``)."""
     options = {"lr": 0.05, **example_options(cls), **(options or {})}
@@ -305,8 +368,9 @@ def optimizer_report(cls: type, options: dict[str, Any] | None = None, *, steps:
             start = value.copy()
             cls(**options).step([Param("0.W", value, grad, True)])
             expect(value.dtype == dtype, f"update turned {np.dtype(dtype)} into {value.dtype}")
-            expect(not np.array_equal(value, start), "step did not change the parameter array "
-                                                     "in place")
+            expect(
+                not np.array_equal(value, start), "step did not change the parameter array in place"
+            )
 
     def weight_decay() -> None:
         w, b = np.ones(4), np.ones(4)
@@ -318,7 +382,7 @@ def optimizer_report(cls: type, options: dict[str, Any] | None = None, *, steps:
     def descent() -> str:
         a, c = rng.uniform(0.5, 2.0, 10), rng.standard_normal(10)
         x, g, opt = np.zeros(10), np.zeros(10), cls(**options)
-        start = 0.5 * np.sum(a * c ** 2)
+        start = 0.5 * np.sum(a * c**2)
         for _ in range(steps):
             g[...] = a * (x - c)
             opt.step([Param("0.W", x, g, False)])
@@ -326,19 +390,32 @@ def optimizer_report(cls: type, options: dict[str, Any] | None = None, *, steps:
         expect(end < 0.1 * start, f"{steps} steps took f from {start:.3g} only to {end:.3g}")
         return f"f {start:.3g} -> {end:.3g}"
 
-    for name, fn in [("name and options", naming), ("in-place update, dtype", in_place),
-                     ("weight decay on weights only", weight_decay),
-                     ("descends a quadratic", descent)]:
+    for name, fn in [
+        ("name and options", naming),
+        ("in-place update, dtype", in_place),
+        ("weight decay on weights only", weight_decay),
+        ("descends a quadratic", descent),
+    ]:
         report.run(name, fn)
     return report
 
 
-def assert_optimizer_conforms(cls: type, options: dict[str, Any] | None = None,
-                              **kw: Any) -> Report:
+def assert_optimizer_conforms(
+    cls: type[Optimizer], options: dict[str, Any] | None = None, **kw: Any
+) -> Report:
     """Raise ``AssertionError`` naming every failed optimizer check."""
     return optimizer_report(cls, options, **kw).raise_for_failures()
 
 
-__all__ = ["Check", "Report", "example_options", "layer_report", "loss_report",
-           "optimizer_report", "assert_layer_conforms", "assert_loss_conforms",
-           "assert_optimizer_conforms", "expect"]
+__all__ = [
+    "Check",
+    "Report",
+    "assert_layer_conforms",
+    "assert_loss_conforms",
+    "assert_optimizer_conforms",
+    "example_options",
+    "expect",
+    "layer_report",
+    "loss_report",
+    "optimizer_report",
+]

@@ -6,6 +6,7 @@ underscores ("1_000") and surrounding Unicode spaces; a data cell holding those 
 a number here. :func:`printable` makes a value read from a file (a plugin name, a
 version) one short printable line, so a file cannot print several lines of its own.
 """
+
 from __future__ import annotations
 
 import math
@@ -29,15 +30,14 @@ def number(text: str) -> float | None:
 def is_infinite(text: str) -> bool:
     """Does ``text`` spell an infinity (``inf``, ``-Infinity``, ``1e999``)?"""
     text = text.strip(" \t")
-    return text.lower() in _INF or (bool(NUMBER.fullmatch(text))
-                                    and math.isinf(float(text)))
+    return text.lower() in _INF or (bool(NUMBER.fullmatch(text)) and math.isinf(float(text)))
 
 
 def printable(value: Any, cap: int = 80) -> str:
     """``value`` as one printable line of at most ``cap`` characters: control characters
     and other unprintable ones become ``?``; longer text is cut with ``...``."""
     text = "".join(c if c.isprintable() else "?" for c in str(value))
-    return text if len(text) <= cap else text[:cap - 3] + "..."
+    return text if len(text) <= cap else text[: cap - 3] + "..."
 
 
 def is_printable(value: Any, cap: int) -> bool:

@@ -15,11 +15,13 @@ The count is a function of the model and the batch only, never of the machine's 
 OpenBLAS sums some products in a thread-dependent order, and a given seed must give the
 same weights every time on the same machine.
 """
+
 from __future__ import annotations
 
 import contextlib
 import os
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 from .errors import NNPlugError
 

@@ -1,4 +1,5 @@
 """``train(config)``: the Python API behind ``nnplug train`` (dataset -> model -> Solver)."""
+
 from __future__ import annotations
 
 import inspect
@@ -9,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from .backend import AUTO, auto_backend
+from .base import Data, Optimizer
 from .errors import NNPlugError, SpecError, TrainingDiverged
 from .model import Sequential, make_component
 from .registry import get_registry
@@ -20,10 +22,11 @@ from .spec import parse_spec, parse_token
 # What the kernel adds is named by qualified name (``PLUGIN/NAME``): a third-party plugin
 # that registers its own ``relu`` or ``mse`` cannot break or change a zero-option run.
 #: the hidden stack by task when --layers is not given
-DEFAULT_LAYERS = {"classification": "core/linear,core/batchnorm,core/relu,core/dropout:p=0.3,"
-                                    "core/linear,core/batchnorm,core/relu,core/dropout:p=0.3",
-                  "regression": "core/linear,core/relu,core/linear,core/relu,core/linear,"
-                                "core/relu"}
+DEFAULT_LAYERS = {
+    "classification": "core/linear,core/batchnorm,core/relu,core/dropout:p=0.3,"
+    "core/linear,core/batchnorm,core/relu,core/dropout:p=0.3",
+    "regression": "core/linear,core/relu,core/linear,core/relu,core/linear,core/relu",
+}
 #: width of each ``linear`` without one (--hidden): wider for larger classification sets
 DEFAULT_HIDDEN, WIDE_HIDDEN, WIDE_FROM_ROWS = 256, 512, 5000
 #: the optimizer by task when --optimizer is not given
@@ -78,37 +81,52 @@ class TrainConfig:
         from .limits import check_bytes, network_bytes
         from .textcheck import printable
 
-        kinds = {"int": (int, "an integer"), "float": ((int, float), "a finite number"),
-                 "str": (str, "a word"), "dict": (dict, "a record")}
+        kinds: dict[str, tuple[type | tuple[type, ...], str]] = {
+            "int": (int, "an integer"),
+            "float": ((int, float), "a finite number"),
+            "str": (str, "a word"),
+            "dict": (dict, "a record"),
+        }
         for f in fields(self):  # the annotation says the type: "int", "float | None", ...
             value, words = getattr(self, f.name), str(f.type).replace(" ", "").split("|")
             kind = kinds.get(words[0].split("[")[0])
             if kind is None or (value is None and "None" in words):
                 continue
-            if not isinstance(value, kind[0]) or isinstance(value, bool) or (
-                    isinstance(value, float) and not math.isfinite(value)):
-                raise NNPlugError(f"--{f.name.replace('_', '-')} must be {kind[1]}, got "
-                                  f"{printable(repr(value), 40)}")
+            if (
+                not isinstance(value, kind[0])
+                or isinstance(value, bool)
+                or (isinstance(value, float) and not math.isfinite(value))
+            ):
+                raise NNPlugError(
+                    f"--{f.name.replace('_', '-')} must be {kind[1]}, got "
+                    f"{printable(repr(value), 40)}"
+                )
         checks = [
             (self.hidden is None or self.hidden >= 1, "--hidden must be >= 1"),
             (self.lr is None or self.lr > 0, "--lr must be > 0"),
             (0 <= self.momentum < 1, "--momentum must be in [0, 1)"),
-            (self.weight_decay is None or self.weight_decay >= 0,
-             "--weight-decay must be >= 0"),
+            (self.weight_decay is None or self.weight_decay >= 0, "--weight-decay must be >= 0"),
             (self.lr_decay is None or 0 < self.lr_decay <= 1, "--lr-decay must be in (0, 1]"),
-            (self.schedule is None or self.schedule in SCHEDULES,
-             f"--schedule must be one of {', '.join(SCHEDULES)}"),
-            (self.lr_decay is None or self.schedule in (None, "exp"),
-             "--lr-decay sets the exp schedule's decay; it does not apply to "
-             f"--schedule {self.schedule}"),
+            (
+                self.schedule is None or self.schedule in SCHEDULES,
+                f"--schedule must be one of {', '.join(SCHEDULES)}",
+            ),
+            (
+                self.lr_decay is None or self.schedule in (None, "exp"),
+                "--lr-decay sets the exp schedule's decay; it does not apply to "
+                f"--schedule {self.schedule}",
+            ),
             (self.warmup is None or 0 <= self.warmup < 1, "--warmup must be in [0, 1)"),
             (self.epochs >= 1, "--epochs must be >= 1"),
             (self.batch_size >= 2, "--batch-size must be >= 2"),
             (self.patience is None or self.patience >= 1, "--patience must be >= 1"),
             (self.threads is None or self.threads >= 1, "--threads must be >= 1"),
-            (0 <= self.seed < 2 ** 32, "--seed must be in 0..4294967295"),
-            (0 <= self.val_fraction <= 0.9, "--val-fraction must be in [0, 0.9] (at least a "
-                                            "tenth of the training split is trained on)"),
+            (0 <= self.seed < 2**32, "--seed must be in 0..4294967295"),
+            (
+                0 <= self.val_fraction <= 0.9,
+                "--val-fraction must be in [0, 0.9] (at least a "
+                "tenth of the training split is trained on)",
+            ),
             (self.dtype in ("float32", "float64"), "--dtype must be float32 or float64"),
         ]
         for ok, message in checks:
@@ -118,21 +136,29 @@ class TrainConfig:
         widths = [hidden]
         try:  # the widths of the spec (linear:N or --hidden); a bad spec is build()'s to report
             registry = get_registry()
-            widths = [int(item.positional or item.options.get("units") or hidden)
-                      for item in parse_spec(self.layers or DEFAULT_LAYERS["classification"])
-                      if getattr(registry.get("layer", item.name).cls, "positional",
-                                 None) == "units"] or widths
+            widths = [
+                int(item.positional or item.options.get("units") or hidden)
+                for item in parse_spec(self.layers or DEFAULT_LAYERS["classification"])
+                if getattr(registry.get("layer", item.name).cls, "positional", None) == "units"
+            ] or widths
         except (NNPlugError, TypeError, ValueError):
             pass
         itemsize = 8 if self.dtype == "float64" else 4
-        check_bytes(network_bytes(1, widths, itemsize, self.batch_size),
-                    f"a network with layers {', '.join(map(str, widths))} units wide "
-                    f"(--layers, --hidden)")
+        check_bytes(
+            network_bytes(1, widths, itemsize, self.batch_size),
+            f"a network with layers {', '.join(map(str, widths))} units wide (--layers, --hidden)",
+        )
 
 
-def make_optimizer(name: str, *, lr: float | None, momentum: float,
-                   weight_decay: float | None, task: str = "classification",
-                   registry: Any = None):
+def make_optimizer(
+    name: str,
+    *,
+    lr: float | None,
+    momentum: float,
+    weight_decay: float | None,
+    task: str = "classification",
+    registry: Any = None,
+) -> Optimizer:
     """Create optimizer ``name``, passing ``momentum`` only to those that take it.
 
     ``lr=None`` picks the optimizer's ``default_lr`` for ``task``, else its own default;
@@ -150,7 +176,8 @@ def make_optimizer(name: str, *, lr: float | None, momentum: float,
         defaults["lr"] = lr
     if "momentum" in inspect.signature(cls.__init__).parameters:
         defaults["momentum"] = momentum
-    return make_component("optimizer", spec, registry, **defaults)
+    optimizer: Optimizer = make_component("optimizer", spec, registry, **defaults)
+    return optimizer
 
 
 def make_schedule(config: TrainConfig) -> Schedule:
@@ -160,7 +187,7 @@ def make_schedule(config: TrainConfig) -> Schedule:
     return Schedule(name, warmup=config.warmup, decay=decay)
 
 
-def standardise_targets(data) -> None:
+def standardise_targets(data: Data) -> None:
     """Set ``data.target_mean``/``target_std`` from the training targets (std 0 -> 1)."""
     y = np.asarray(data.y_train, np.float64).reshape(len(data.y_train), -1)
     mean, std = y.mean(axis=0), y.std(axis=0)
@@ -174,8 +201,9 @@ def default_hidden(task: str, n_train: int) -> int:
     return WIDE_HIDDEN if wide else DEFAULT_HIDDEN
 
 
-def build(config: TrainConfig, data: Any = None, network: Sequential | None = None
-          ) -> tuple[Any, Sequential, Any, Any]:
+def build(
+    config: TrainConfig, data: Any = None, network: Sequential | None = None
+) -> tuple[Any, Sequential, Any, Any]:
     """Build ``(data, model, loss, optimizer)`` for ``config``: the dataset plugin's data,
     or ``data`` given in its place (e.g. :func:`nnplug.arrays.array_data`); a new network,
     or ``network`` to train further (its input and output widths must fit the data).
@@ -183,37 +211,58 @@ def build(config: TrainConfig, data: Any = None, network: Sequential | None = No
     config.validate()
     registry = get_registry()
     if data is None:
-        dataset = make_component("dataset", parse_token(config.dataset), registry,
-                                 **config.dataset_options)
-        data = dataset.load(seed=config.seed, val_fraction=config.val_fraction,
-                            data_dir=config.data_dir)
-    if data.task == "regression" and config.scale_target and len(data.y_train) \
-            and data.target_std is None:  # given data may carry its statistics already
+        dataset = make_component(
+            "dataset", parse_token(config.dataset), registry, **config.dataset_options
+        )
+        data = dataset.load(
+            seed=config.seed, val_fraction=config.val_fraction, data_dir=config.data_dir
+        )
+    if (
+        data.task == "regression"
+        and config.scale_target
+        and len(data.y_train)
+        and data.target_std is None
+    ):  # given data may carry its statistics already
         standardise_targets(data)
     loss_name = config.loss or DEFAULT_LOSSES[data.task]
     loss = make_component("loss", parse_token(loss_name), registry)
     if loss.task != data.task:
-        raise SpecError(f"loss '{loss_name}' is for {loss.task} but dataset "
-                        f"'{config.dataset}' is {data.task}")
+        raise SpecError(
+            f"loss '{loss_name}' is for {loss.task} but dataset '{config.dataset}' is {data.task}"
+        )
     # unset options resolved by task and size, and recorded (metrics, checkpoints)
     config.layers = config.layers or DEFAULT_LAYERS[data.task]
     config.hidden = config.hidden or default_hidden(data.task, len(data.X_train))
     config.optimizer = config.optimizer or DEFAULT_OPTIMIZER[data.task]
     backend = resolve_backend(config, data)[0]
     if network is None:
-        model = Sequential.from_spec(config.layers, data.n_features, data.n_outputs,
-                                     hidden=config.hidden, rng=np.random.default_rng(config.seed),
-                                     dtype=config.dtype, registry=registry, backend=backend)
+        model = Sequential.from_spec(
+            config.layers,
+            data.n_features,
+            data.n_outputs,
+            hidden=config.hidden,
+            rng=np.random.default_rng(config.seed),
+            dtype=config.dtype,
+            registry=registry,
+            backend=backend,
+        )
     elif (network.in_features, network.out_features) != (data.n_features, data.n_outputs):
-        raise NNPlugError(f"the network maps {network.in_features} inputs to "
-                          f"{network.out_features} outputs; the data has {data.n_features} "
-                          f"features and {data.n_outputs} outputs")
+        raise NNPlugError(
+            f"the network maps {network.in_features} inputs to "
+            f"{network.out_features} outputs; the data has {data.n_features} "
+            f"features and {data.n_outputs} outputs"
+        )
     else:
         model = network.to(backend)
     model.input_grad = False  # training never reads d loss / d input: skip that GEMM
     model.threads = config.threads
-    optimizer = make_optimizer(config.optimizer, lr=config.lr, momentum=config.momentum,
-                               weight_decay=config.weight_decay, task=data.task)
+    optimizer = make_optimizer(
+        config.optimizer,
+        lr=config.lr,
+        momentum=config.momentum,
+        weight_decay=config.weight_decay,
+        task=data.task,
+    )
     # record the resolved defaults (metrics, checkpoints)
     config.lr, config.weight_decay = optimizer.lr, optimizer.weight_decay
     return data, model, loss, optimizer
@@ -240,8 +289,14 @@ class TrainRun:
     solver: Solver
 
 
-def train(config: TrainConfig, callbacks: list[Any] | None = None, *,
-          resume: Any = None, data: Any = None, network: Sequential | None = None) -> TrainRun:
+def train(
+    config: TrainConfig,
+    callbacks: list[Any] | None = None,
+    *,
+    resume: Any = None,
+    data: Any = None,
+    network: Sequential | None = None,
+) -> TrainRun:
     """Train per ``config``; ``.metrics`` is what ``--metrics-out`` holds.
 
     ``resume``: a :class:`nnplug.checkpoint.Checkpoint` to continue from. ``data``: train
@@ -257,9 +312,17 @@ def train(config: TrainConfig, callbacks: list[Any] | None = None, *,
     backend, backend_choice = model.backend, resolve_backend(config, data)[1]
     schedule = make_schedule(config)
     config.schedule = schedule.name  # record the resolved default
-    solver = Solver(model, loss, optimizer, epochs=config.epochs,
-                    batch_size=config.batch_size, patience=config.patience,
-                    seed=config.seed, callbacks=callbacks, schedule=schedule)
+    solver = Solver(
+        model,
+        loss,
+        optimizer,
+        epochs=config.epochs,
+        batch_size=config.batch_size,
+        patience=config.patience,
+        seed=config.seed,
+        callbacks=callbacks,
+        schedule=schedule,
+    )
     if resume is not None:
         resume.apply(solver)
     try:

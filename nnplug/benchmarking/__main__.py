@@ -2,6 +2,7 @@
 [--threads N] [--serve]``: build and warm up one engine, print a JSON line saying so,
 then measure: once (one JSON line: samples/s), or with ``--serve`` each time a line
 ``measure`` arrives on stdin, until stdin closes. Used by ``nnplug bench --concurrent``."""
+
 from __future__ import annotations
 
 import argparse
@@ -19,8 +20,9 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--engine", required=True, help="a backend name, torch or sklearn")
     run.add_argument("--seconds", type=float, default=0.3)
     run.add_argument("--threads", type=int, default=None)
-    run.add_argument("--serve", action="store_true",
-                     help="measure once per 'measure' line on stdin")
+    run.add_argument(
+        "--serve", action="store_true", help="measure once per 'measure' line on stdin"
+    )
     args = parser.parse_args(argv)
     try:
         return serve(args)
@@ -43,8 +45,16 @@ def serve(args: argparse.Namespace) -> int:
         if line.strip() != "measure":
             break
         m = measure(engine, args.seconds)
-        emit({"samples_per_second": m.rate, "samples": m.units, "seconds": m.seconds,
-              "epochs": m.epochs, "path": engine.path, "threads": engine.threads})
+        emit(
+            {
+                "samples_per_second": m.rate,
+                "samples": m.units,
+                "seconds": m.seconds,
+                "epochs": m.epochs,
+                "path": engine.path,
+                "threads": engine.threads,
+            }
+        )
     return 0
 
 

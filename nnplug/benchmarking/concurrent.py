@@ -6,13 +6,15 @@ and A and B started together (the order of the two phases alternates by round); 
 concurrent rate is reported as a ratio of the same round's alone rate. The workers use
 the default BLAS thread policy unless ``threads`` is given.
 """
+
 from __future__ import annotations
 
 import json
 import subprocess
 import sys
 import tempfile
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from ..errors import NNPlugError
 from . import stats
@@ -25,14 +27,31 @@ class Worker:
     """One ``python -m nnplug.benchmarking run --serve`` subprocess, driven line by line."""
 
     def __init__(self, workload: str, engine: str, seconds: float, threads: int | None):
-        cmd = [sys.executable, "-m", "nnplug.benchmarking", "run", "--workload", workload,
-               "--engine", engine, "--seconds", repr(seconds), "--serve"]
+        cmd = [
+            sys.executable,
+            "-m",
+            "nnplug.benchmarking",
+            "run",
+            "--workload",
+            workload,
+            "--engine",
+            engine,
+            "--seconds",
+            repr(seconds),
+            "--serve",
+        ]
         if threads is not None:
             cmd += ["--threads", str(threads)]
         self.what = f"{workload} {engine} worker"
-        self.err = tempfile.TemporaryFile(mode="w+")
-        self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     stderr=self.err, text=True, bufsize=1)
+        self.err = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115 - closed by close()
+        self.proc = subprocess.Popen(
+            cmd,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=self.err,
+            text=True,
+            bufsize=1,
+        )
 
     def read(self) -> dict[str, Any]:
         assert self.proc.stdout is not None
@@ -42,7 +61,8 @@ class Worker:
             self.err.seek(0)
             last = (self.err.read().strip().splitlines() or ["no output"])[-1]
             raise NNPlugError(f"{self.what} failed (exit {self.proc.returncode}): {last}")
-        return json.loads(line)
+        reply: dict[str, Any] = json.loads(line)
+        return reply
 
     def start(self) -> None:
         assert self.proc.stdin is not None
@@ -61,8 +81,9 @@ class Worker:
         self.err.close()
 
 
-def two_at_once(workload: str, engine: str, *, rounds: int, seconds: float,
-                threads: int | None = None) -> dict[str, Any]:
+def two_at_once(
+    workload: str, engine: str, *, rounds: int, seconds: float, threads: int | None = None
+) -> dict[str, Any]:
     """Alone and together rates of ``engine`` on ``workload``, per round."""
     a, b = (Worker(workload, engine, seconds, threads) for _ in range(2))
     try:
@@ -71,36 +92,51 @@ def two_at_once(workload: str, engine: str, *, rounds: int, seconds: float,
         alone: list[float] = []
         together: list[tuple[float, float]] = []
         for r in range(rounds):
-            for phase in (("alone", "together") if r % 2 == 0 else ("together", "alone")):
+            for phase in ("alone", "together") if r % 2 == 0 else ("together", "alone"):
                 if phase == "alone":
                     a.start()
                     alone.append(a.read()["samples_per_second"])
                 else:
                     a.start()
                     b.start()
-                    together.append((a.read()["samples_per_second"],
-                                     b.read()["samples_per_second"]))
+                    together.append(
+                        (a.read()["samples_per_second"], b.read()["samples_per_second"])
+                    )
     finally:
         a.close()
         b.close()
-    runs = [[t[i] / x for t, x in zip(together, alone)] for i in (0, 1)]
-    return {"workload": workload, "engine": engine, "threads": info["threads"],
-            "path": info["path"], "alone": {"samples_per_second": alone,
-                                            **stats.spread(alone).as_dict()},
-            "together": [{"samples_per_second": [t[i] for t in together],
-                          "ratio_to_alone": runs[i], **stats.spread(runs[i]).as_dict()}
-                         for i in (0, 1)],
-            "worst_ratio": min(min(run) for run in runs)}
+    runs = [[t[i] / x for t, x in zip(together, alone, strict=True)] for i in (0, 1)]
+    return {
+        "workload": workload,
+        "engine": engine,
+        "threads": info["threads"],
+        "path": info["path"],
+        "alone": {"samples_per_second": alone, **stats.spread(alone).as_dict()},
+        "together": [
+            {
+                "samples_per_second": [t[i] for t in together],
+                "ratio_to_alone": runs[i],
+                **stats.spread(runs[i]).as_dict(),
+            }
+            for i in (0, 1)
+        ],
+        "worst_ratio": min(min(run) for run in runs),
+    }
 
 
-def run_all(workloads: Sequence[str], engines: Sequence[str], *, rounds: int,
-            seconds: float, threads: int | None = None,
-            progress: Callable[[str], None] | None = None) -> list[dict[str, Any]]:
+def run_all(
+    workloads: Sequence[str],
+    engines: Sequence[str],
+    *,
+    rounds: int,
+    seconds: float,
+    threads: int | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> list[dict[str, Any]]:
     out = []
     for wl in workloads:
         for engine in engines:
             if progress is not None:
                 progress(f"{wl}: two runs at once, {engine}")
-            out.append(two_at_once(wl, engine, rounds=rounds, seconds=seconds,
-                                   threads=threads))
+            out.append(two_at_once(wl, engine, rounds=rounds, seconds=seconds, threads=threads))
     return out

@@ -2,16 +2,20 @@
 :class:`~nnplug.solver.Solver`, or a peer library (:mod:`.peers`) -- behind one small
 interface that the timing loop (:mod:`.rounds`) drives.
 """
+
 from __future__ import annotations
 
 import contextlib
 import functools
 import time
-from typing import Any, ContextManager
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from .workloads import WORKLOADS, Workload, make_data
+
+if TYPE_CHECKING:
+    from ..solver import Solver
 
 
 class Engine:
@@ -38,17 +42,21 @@ class Engine:
     def epoch(self) -> int:
         raise NotImplementedError
 
-    def running(self) -> ContextManager[Any]:
+    def running(self) -> contextlib.AbstractContextManager[Any]:
         """The context a measurement runs in (e.g. a thread limit)."""
         return contextlib.nullcontext()
 
     def describe(self) -> dict[str, Any]:
-        return {"path": self.path, "threads": self.threads,
-                "compile_seconds": self.compile_seconds,
-                "warmup_seconds": self.warmup_seconds, "note": self.note}
+        return {
+            "path": self.path,
+            "threads": self.threads,
+            "compile_seconds": self.compile_seconds,
+            "warmup_seconds": self.warmup_seconds,
+            "note": self.note,
+        }
 
 
-def build_solver(wl: Workload, backend: Any, threads: int | None):
+def build_solver(wl: Workload, backend: Any, threads: int | None) -> Solver:
     """Model, loss and optimizer of ``wl`` on ``backend`` in a one-epoch Solver, set up as
     ``nnplug train`` sets them (no d loss / d input, the BLAS thread policy)."""
     from ..model import Sequential, make_component
@@ -56,15 +64,16 @@ def build_solver(wl: Workload, backend: Any, threads: int | None):
     from ..spec import parse_token
     from ..training import DEFAULT_LOSSES, make_optimizer
 
-    model = Sequential.from_spec(wl.qualified_layers(), wl.n_features, wl.n_outputs, rng=0,
-                                 dtype=np.float32, backend=backend)
+    model = Sequential.from_spec(
+        wl.qualified_layers(), wl.n_features, wl.n_outputs, rng=0, dtype=np.float32, backend=backend
+    )
     model.input_grad = False
     model.threads = threads
     loss = make_component("loss", parse_token(DEFAULT_LOSSES[wl.task]))
-    opt = make_optimizer(f"core/{wl.optimizer}", lr=wl.lr, momentum=0.9,
-                         weight_decay=wl.weight_decay, task=wl.task)
-    return Solver(model, loss, opt, epochs=1, batch_size=wl.batch, seed=0,
-                  handle_sigint=False)
+    opt = make_optimizer(
+        f"core/{wl.optimizer}", lr=wl.lr, momentum=0.9, weight_decay=wl.weight_decay, task=wl.task
+    )
+    return Solver(model, loss, opt, epochs=1, batch_size=wl.batch, seed=0, handle_sigint=False)
 
 
 class NNPlugEngine(Engine):
@@ -93,15 +102,16 @@ class NNPlugEngine(Engine):
         return result.samples_seen
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def nnplug_threads(workload: str, threads: int | None = None) -> int:
     """The BLAS threads nnplug uses for ``workload`` (the request, else the policy of
     :mod:`nnplug.threads`): what peers and sgemm are given so every engine gets the same."""
     from ..model import Sequential
 
     wl = WORKLOADS[workload]
-    model = Sequential.from_spec(wl.qualified_layers(), wl.n_features, wl.n_outputs,
-                                 rng=0, backend="numpy")
+    model = Sequential.from_spec(
+        wl.qualified_layers(), wl.n_features, wl.n_outputs, rng=0, backend="numpy"
+    )
     model.threads = threads
     return model.blas_threads(wl.batch)
 
@@ -122,7 +132,7 @@ class SgemmEngine(Engine):
         self.out = np.empty((m, n), np.float32)
         self.threads = nnplug_threads(workload, threads)
 
-    def running(self) -> ContextManager[Any]:
+    def running(self) -> contextlib.AbstractContextManager[Any]:
         from .. import threads
 
         return threads.limit(self.threads)
@@ -141,8 +151,7 @@ def backend_names(spec: str) -> list[str]:
     from ..registry import get_registry
 
     if spec.strip() == "all":
-        return [c.name for c in get_registry().components("backend")
-                if c.cls.availability()[0]]
+        return [c.name for c in get_registry().components("backend") if c.cls.availability()[0]]
     names = list(dict.fromkeys(b.strip() for b in spec.split(",") if b.strip()))
     for name in names:
         get_backend(name)

@@ -2,11 +2,14 @@
 nnplug) and scikit-learn's MLP. Each gets the workload's data, batch, optimizer and
 hidden sizes, and the BLAS threads nnplug uses for that workload.
 """
+
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import warnings
-from typing import Any, ContextManager
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -36,15 +39,19 @@ class TorchEngine(Engine):
         wl, data = WORKLOADS[workload], make_data(workload)
         torch.manual_seed(0)
         self.model, decay, rest = self._network(wl)
-        groups = [{"params": decay, "weight_decay": wl.weight_decay},
-                  {"params": rest, "weight_decay": 0.0}]
-        self.opt = (torch.optim.SGD(groups, lr=wl.lr, momentum=0.9) if wl.optimizer ==
-                    "momentum" else torch.optim.Adam(groups, lr=wl.lr))
+        groups = [
+            {"params": decay, "weight_decay": wl.weight_decay},
+            {"params": rest, "weight_decay": 0.0},
+        ]
+        self.opt = (
+            torch.optim.SGD(groups, lr=wl.lr, momentum=0.9)
+            if wl.optimizer == "momentum"
+            else torch.optim.Adam(groups, lr=wl.lr)
+        )
         self.classify = wl.task == "classification"
         self.loss_fn = torch.nn.CrossEntropyLoss() if self.classify else torch.nn.MSELoss()
         self.X = torch.from_numpy(data.X_train)
-        self.y = torch.from_numpy(data.y_train if self.classify else
-                                  data.y_train.reshape(-1, 1))
+        self.y = torch.from_numpy(data.y_train if self.classify else data.y_train.reshape(-1, 1))
         self.scale, self.batch = data.scale, wl.batch
         self.gen = torch.Generator().manual_seed(0)
         self.version = torch.__version__.split("+")[0]
@@ -79,7 +86,7 @@ class TorchEngine(Engine):
         order = torch.randperm(n, generator=self.gen)
         seen, total_loss, correct = 0, 0.0, 0
         for start in range(0, n, self.batch):
-            idx = order[start:start + self.batch]
+            idx = order[start : start + self.batch]
             if len(idx) < 2 and start > 0:
                 continue  # as nnplug: a lone trailing sample cannot be batch-normalised
             xb = self.X[idx]
@@ -116,23 +123,42 @@ class SklearnEngine(Engine):
         kinds = [t.name.split("/")[-1] for t in parse_spec(wl.layers)]
         act = next((a for a in kinds if a in ("relu", "sigmoid", "tanh")), "identity")
         opt: dict[str, Any] = (
-            {"solver": "sgd", "momentum": 0.9, "nesterovs_momentum": False,
-             "learning_rate": "constant"} if wl.optimizer == "momentum" else {"solver": "adam"})
+            {
+                "solver": "sgd",
+                "momentum": 0.9,
+                "nesterovs_momentum": False,
+                "learning_rate": "constant",
+            }
+            if wl.optimizer == "momentum"
+            else {"solver": "adam"}
+        )
         cls = MLPClassifier if wl.task == "classification" else MLPRegressor
-        self.est = cls(hidden_layer_sizes=tuple(wl.widths()[1:-1]),
-                       activation={"sigmoid": "logistic"}.get(act, act),
-                       batch_size=wl.batch, learning_rate_init=wl.lr,
-                       alpha=wl.weight_decay * wl.batch, max_iter=1, shuffle=True,
-                       random_state=0, **opt)
-        self.X = (data.X_train.astype(np.float32) * np.float32(data.scale)
-                  if data.scale != 1.0 else data.X_train)
+        self.est = cls(
+            hidden_layer_sizes=tuple(wl.widths()[1:-1]),
+            activation={"sigmoid": "logistic"}.get(act, act),
+            batch_size=wl.batch,
+            learning_rate_init=wl.lr,
+            alpha=wl.weight_decay * wl.batch,
+            max_iter=1,
+            shuffle=True,
+            random_state=0,
+            **opt,
+        )
+        self.X = (
+            data.X_train.astype(np.float32) * np.float32(data.scale)
+            if data.scale != 1.0
+            else data.X_train
+        )
         self.y = data.y_train
         self.classes = np.arange(wl.n_outputs) if wl.task == "classification" else None
-        self.note = ("scikit-learn MLP: same hidden sizes, no BatchNorm or dropout"
-                     if {"batchnorm", "dropout"} & set(kinds) else "")
+        self.note = (
+            "scikit-learn MLP: same hidden sizes, no BatchNorm or dropout"
+            if {"batchnorm", "dropout"} & set(kinds)
+            else ""
+        )
         self.version = sklearn.__version__
 
-    def running(self) -> ContextManager[Any]:
+    def running(self) -> contextlib.AbstractContextManager[Any]:
         from .. import threads
 
         return threads.limit(self.threads)
@@ -148,7 +174,7 @@ class SklearnEngine(Engine):
 
 
 #: peer name -> engine class; a peer is offered when its module imports
-PEERS: dict[str, type[Engine]] = {"torch": TorchEngine, "sklearn": SklearnEngine}
+PEERS: dict[str, Callable[[str, int], Engine]] = {"torch": TorchEngine, "sklearn": SklearnEngine}
 
 
 def available_peers() -> tuple[list[str], dict[str, str]]:

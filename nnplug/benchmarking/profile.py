@@ -6,6 +6,7 @@ epoch in one call -- so the profile wraps the backend in an :class:`OpTimer` who
 with its fused per-op kernels), as it does for a model with a component without
 kernels. The epoch rates here are per op and slower than the compiled ones above.
 """
+
 from __future__ import annotations
 
 import time
@@ -41,18 +42,21 @@ class OpTimer:
                         stack[-1] += dt
                     me.seconds[name] = me.seconds.get(name, 0.0) + dt - nested
                     me.calls[name] = me.calls.get(name, 0) + 1
+
             return timed
 
         def refuse(self_, *args, **kwargs):
             raise NotCompiled("profiling times the backend's ops one by one")
 
         cls = type(inner)
-        methods = {name: wrap(name, getattr(cls, name)) for name in dir(cls)
-                   if not name.startswith("_") and name not in NOT_OPS
-                   and callable(getattr(cls, name))}
+        methods = {
+            name: wrap(name, getattr(cls, name))
+            for name in dir(cls)
+            if not name.startswith("_") and name not in NOT_OPS and callable(getattr(cls, name))
+        }
         methods["compile"] = refuse
         timed_cls = type(f"Timed{cls.__name__}", (cls,), methods)
-        self.backend = object.__new__(timed_cls)
+        self.backend: Any = object.__new__(timed_cls)
         self.backend.__dict__.update(inner.__dict__)
 
     def reset(self) -> None:
@@ -72,8 +76,13 @@ def profile(workload: str, backend: str, threads: int | None = None) -> dict[str
     samples = engine.epoch()
     total = time.perf_counter() - t0
     ops = sorted(timer.seconds, key=lambda op: -timer.seconds[op])
-    return {"workload": workload, "backend": backend, "path": engine.path,
-            "threads": engine.threads, "epoch_seconds": total, "samples": samples,
-            "ops": [{"op": op, "calls": timer.calls[op], "seconds": timer.seconds[op]}
-                    for op in ops],
-            "outside_ops_seconds": total - sum(timer.seconds.values())}
+    return {
+        "workload": workload,
+        "backend": backend,
+        "path": engine.path,
+        "threads": engine.threads,
+        "epoch_seconds": total,
+        "samples": samples,
+        "ops": [{"op": op, "calls": timer.calls[op], "seconds": timer.seconds[op]} for op in ops],
+        "outside_ops_seconds": total - sum(timer.seconds.values()),
+    }

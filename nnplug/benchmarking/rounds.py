@@ -6,11 +6,12 @@ A measurement runs whole epochs until at least ``seconds`` have passed and repor
 units (samples, or FLOPs for sgemm) per second of wall time. Warm-up -- compilation,
 first touch of every buffer -- happened before, in :meth:`Engine.prepare`.
 """
+
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Callable, Mapping
 
 from .engines import Engine
 
@@ -25,8 +26,7 @@ class Measurement:
     epochs: int
 
 
-def measure(engine: Engine, seconds: float, clock: Clock = time.perf_counter
-            ) -> Measurement:
+def measure(engine: Engine, seconds: float, clock: Clock = time.perf_counter) -> Measurement:
     """Whole epochs of ``engine`` until at least ``seconds`` have passed (at least one)."""
     units = epochs = 0
     with engine.running():
@@ -37,8 +37,7 @@ def measure(engine: Engine, seconds: float, clock: Clock = time.perf_counter
             elapsed = clock() - t0
             if elapsed >= seconds:
                 break
-    return Measurement(units / elapsed if elapsed > 0 else float("inf"), units, elapsed,
-                       epochs)
+    return Measurement(units / elapsed if elapsed > 0 else float("inf"), units, elapsed, epochs)
 
 
 def rotation(names: list[str], round_index: int) -> list[str]:
@@ -57,9 +56,13 @@ class Rounds:
     orders: list[list[str]] = field(default_factory=list)
 
 
-def run_rounds(engines: Mapping[str, Engine], rounds: int, seconds: float,
-               clock: Clock = time.perf_counter,
-               on_measured: Callable[[int, str, Measurement], None] | None = None) -> Rounds:
+def run_rounds(
+    engines: Mapping[str, Engine],
+    rounds: int,
+    seconds: float,
+    clock: Clock = time.perf_counter,
+    on_measured: Callable[[int, str, Measurement], None] | None = None,
+) -> Rounds:
     """``rounds`` rounds over prepared ``engines``; ``on_measured(round, name, m)`` is
     called after each measurement (progress)."""
     names = list(engines)

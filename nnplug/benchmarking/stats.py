@@ -7,11 +7,12 @@ are tested on fake timings.
 * A **GEMM limit** (sgemm rate / GEMM FLOPs per sample) is only printed as a bound when
   no measured rate exceeds it.
 """
+
 from __future__ import annotations
 
 import statistics
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
-from typing import Iterable, Mapping, Sequence
 
 #: spread (max/min over rounds) above which a rate gets a warning
 SPREAD_WARNING = 1.25
@@ -35,7 +36,7 @@ class Spread:
         return {**asdict(self), "spread": self.ratio}
 
     @classmethod
-    def from_dict(cls, d: Mapping[str, float]) -> "Spread":
+    def from_dict(cls, d: Mapping[str, float]) -> Spread:
         """Back from :meth:`as_dict` (extra keys ignored)."""
         return cls(d["median"], d["min"], d["max"], int(d["n"]))
 
@@ -51,7 +52,7 @@ def paired_ratios(a: Sequence[float], b: Sequence[float]) -> Spread:
     """``a[i] / b[i]`` for every round ``i`` (both measured in the same round)."""
     if len(a) != len(b):
         raise ValueError(f"unpaired: {len(a)} and {len(b)} rounds")
-    return spread(x / y if y > 0 else float("inf") for x, y in zip(a, b))
+    return spread(x / y if y > 0 else float("inf") for x, y in zip(a, b, strict=True))
 
 
 def gemm_limit(gflops: float, flops_per_sample: float) -> float:
@@ -74,22 +75,27 @@ def gemm_verdict(limit: float, measured: Mapping[str, Sequence[float]]) -> GemmV
     if fastest is None or fastest[0] <= limit:
         return GemmVerdict(limit, True)
     rate, name = fastest
-    return GemmVerdict(limit, False, f"{name} measured {rate:,.0f} samples/s, "
-                                     f"{rate / limit:.2f}x this estimate")
+    return GemmVerdict(
+        limit, False, f"{name} measured {rate:,.0f} samples/s, {rate / limit:.2f}x this estimate"
+    )
 
 
-def spread_warnings(spreads: Mapping[str, Spread], threshold: float = SPREAD_WARNING
-                    ) -> list[str]:
+def spread_warnings(spreads: Mapping[str, Spread], threshold: float = SPREAD_WARNING) -> list[str]:
     """One line per rate whose max/min over rounds exceeds ``threshold``."""
-    return [f"{label}: spread {s.ratio:.2f}x (max/min over {s.n} rounds) exceeds "
-            f"{threshold:.2f}x: the machine was not steady; read its median (and what is "
-            "derived from it) as rough"
-            for label, s in spreads.items() if s.n > 1 and s.ratio > threshold]
+    return [
+        f"{label}: spread {s.ratio:.2f}x (max/min over {s.n} rounds) exceeds "
+        f"{threshold:.2f}x: the machine was not steady; read its median (and what is "
+        "derived from it) as rough"
+        for label, s in spreads.items()
+        if s.n > 1 and s.ratio > threshold
+    ]
 
 
 def load_warning(load: Sequence[float] | None, cores: int) -> str | None:
     """A line when the 1-minute load average exceeds the number of cores."""
     if load is None or load[0] <= cores:
         return None
-    return (f"load average {load[0]:.2f} exceeds the {cores} cores: other processes "
-            "compete for the CPU, so rates are low and uneven; rerun on a quiet machine")
+    return (
+        f"load average {load[0]:.2f} exceeds the {cores} cores: other processes "
+        "compete for the CPU, so rates are low and uneven; rerun on a quiet machine"
+    )

@@ -1,12 +1,15 @@
 """The speed benchmark of ``nnplug bench``: for each workload, warm every engine up, run
 interleaved rounds (sgemm included), and summarise -- JSON-ready dicts that
 :mod:`.report` prints and ``--json`` writes."""
+
 from __future__ import annotations
 
+import contextlib
 import os
 import platform
 import time
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from . import stats
 from .engines import make_engine
@@ -33,25 +36,32 @@ def machine() -> dict[str, Any]:
     from importlib import metadata
 
     versions = {}
-    for dist in ("nnplug", "numpy", "numba", "scipy", "scikit-learn", "torch",
-                 "threadpoolctl"):
-        try:
+    for dist in ("nnplug", "numpy", "numba", "scipy", "scikit-learn", "torch", "threadpoolctl"):
+        with contextlib.suppress(metadata.PackageNotFoundError):
             versions[dist] = metadata.version(dist)
-        except metadata.PackageNotFoundError:
-            pass
-    return {"cores": cores(), "load_average": load_average(), "python":
-            platform.python_version(), "platform": platform.platform(), "versions": versions}
+    return {
+        "cores": cores(),
+        "load_average": load_average(),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "versions": versions,
+    }
 
 
-def bench_workload(workload: str, engine_names: Sequence[str], *, rounds: int,
-                   seconds: float, threads: int | None = None,
-                   progress: Callable[[str], None] | None = None,
-                   clock: Clock = time.perf_counter) -> dict[str, Any]:
+def bench_workload(
+    workload: str,
+    engine_names: Sequence[str],
+    *,
+    rounds: int,
+    seconds: float,
+    threads: int | None = None,
+    progress: Callable[[str], None] | None = None,
+    clock: Clock = time.perf_counter,
+) -> dict[str, Any]:
     """Warm up, time ``rounds`` interleaved rounds, summarise one workload."""
     wl = WORKLOADS[workload]
     say = progress or (lambda text: None)
-    engines = {name: make_engine(name, workload, threads)
-               for name in [*engine_names, "sgemm"]}
+    engines = {name: make_engine(name, workload, threads) for name in [*engine_names, "sgemm"]}
     for name, engine in engines.items():
         say(f"{workload}: warming up {name}")
         engine.prepare()
@@ -61,7 +71,7 @@ def bench_workload(workload: str, engine_names: Sequence[str], *, rounds: int,
 
     res = run_rounds(engines, rounds, seconds, clock, on_measured=measured)
     trainers = {n: res.rates[n] for n in engine_names}
-    sgemm = engines["sgemm"]
+    sgemm: Any = engines["sgemm"]  # an SgemmEngine: .shape (not an Engine attribute)
     gflops = [r / 1e9 for r in res.rates["sgemm"]]
     g = stats.spread(gflops)
     verdict = stats.gemm_verdict(stats.gemm_limit(g.median, wl.flops_per_sample()), trainers)
@@ -69,16 +79,37 @@ def bench_workload(workload: str, engine_names: Sequence[str], *, rounds: int,
         "workload": workload,
         "description": wl.describe(),
         "rows": wl.rows,
-        "engines": {n: {**engines[n].describe(), "label": label(engines[n]),
-                        "samples_per_second": rates, "epochs": res.epochs[n],
-                        **stats.spread(rates).as_dict()} for n, rates in trainers.items()},
-        "ratios": {f"{a}/{b}": {"per_round": [x / y for x, y in zip(trainers[a], trainers[b])],
-                                **stats.paired_ratios(trainers[a], trainers[b]).as_dict()}
-                   for a in trainers for b in trainers if a != b},
-        "sgemm": {"shape": list(sgemm.shape), "threads": sgemm.threads, "gflops": gflops,
-                  **g.as_dict()},
-        "gemm_limit": {"samples_per_second": verdict.limit, "is_bound": verdict.is_bound,
-                       "reason": verdict.reason, "flops_per_sample": wl.flops_per_sample()},
+        "engines": {
+            n: {
+                **engines[n].describe(),
+                "label": label(engines[n]),
+                "samples_per_second": rates,
+                "epochs": res.epochs[n],
+                **stats.spread(rates).as_dict(),
+            }
+            for n, rates in trainers.items()
+        },
+        "ratios": {
+            f"{a}/{b}": {
+                "per_round": [x / y for x, y in zip(trainers[a], trainers[b], strict=True)],
+                **stats.paired_ratios(trainers[a], trainers[b]).as_dict(),
+            }
+            for a in trainers
+            for b in trainers
+            if a != b
+        },
+        "sgemm": {
+            "shape": list(sgemm.shape),
+            "threads": sgemm.threads,
+            "gflops": gflops,
+            **g.as_dict(),
+        },
+        "gemm_limit": {
+            "samples_per_second": verdict.limit,
+            "is_bound": verdict.is_bound,
+            "reason": verdict.reason,
+            "flops_per_sample": wl.flops_per_sample(),
+        },
         "orders": res.orders,
     }
 
@@ -89,11 +120,18 @@ def label(engine: Any) -> str:
     return f"{engine.name} {version}".strip()
 
 
-def run_warnings(results: list[dict[str, Any]], loads: Sequence[tuple[float, ...] | None],
-             n_cores: int, threshold: float = stats.SPREAD_WARNING) -> list[str]:
+def run_warnings(
+    results: list[dict[str, Any]],
+    loads: Sequence[tuple[float, ...] | None],
+    n_cores: int,
+    threshold: float = stats.SPREAD_WARNING,
+) -> list[str]:
     """The one-line warnings of a run: large spreads, and the highest load average seen."""
-    spreads = {f"{wl['workload']} {name}": stats.Spread.from_dict(d) for wl in results
-               for name, d in [*wl["engines"].items(), ("sgemm", wl["sgemm"])]}
+    spreads = {
+        f"{wl['workload']} {name}": stats.Spread.from_dict(d)
+        for wl in results
+        for name, d in [*wl["engines"].items(), ("sgemm", wl["sgemm"])]
+    }
     out = stats.spread_warnings(spreads, threshold)
     highest = max((ld for ld in loads if ld is not None), key=lambda ld: ld[0], default=None)
     line = stats.load_warning(highest, n_cores)

@@ -12,8 +12,10 @@ and scaling), so a run needs no download and every engine gets identical arrays:
 * **R1** -- 8-128-ReLU-128-ReLU-1 regression, Adam lr 1e-3, batch 32, on California-shaped
   standardised float32 features (14711 rows, the split of ``--dataset california``).
 """
+
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -51,7 +53,7 @@ class Workload:
     def weights(self) -> int:
         """Weights per sample (multiply-accumulates of one forward pass)."""
         w = self.widths()
-        return sum(a * b for a, b in zip(w, w[1:]))
+        return sum(a * b for a, b in itertools.pairwise(w))
 
     def flops_per_sample(self) -> int:
         """Training FLOPs per sample in GEMMs: 6 x weights (forward, d/d weights,
@@ -62,36 +64,90 @@ class Workload:
     def largest_gemm(self) -> tuple[int, int, int]:
         """``(m, k, n)`` of the largest GEMM of a step: batch x in x out of the widest layer."""
         w = self.widths()
-        k, n = max(zip(w, w[1:]), key=lambda kn: kn[0] * kn[1])
+        k, n = max(itertools.pairwise(w), key=lambda kn: kn[0] * kn[1])
         return self.batch, k, n
 
     def describe(self) -> str:
         opt = f"{self.optimizer} lr {self.lr:g}" + (
-            f" wd {self.weight_decay:g}" if self.weight_decay else "")
-        return (f"{self.shape}; {self.n_features}->{self.layers}->{self.n_outputs}, "
-                f"batch {self.batch}, {opt}")
+            f" wd {self.weight_decay:g}" if self.weight_decay else ""
+        )
+        return (
+            f"{self.shape}; {self.n_features}->{self.layers}->{self.n_outputs}, "
+            f"batch {self.batch}, {opt}"
+        )
 
 
-WORKLOADS: dict[str, Workload] = {w.name: w for w in (
-    Workload("S0", "linear:256,batchnorm,relu,dropout:p=0.2", 32, "momentum", 0.05, 1e-4,
-             "classification", "digits-shaped 1293x64 uint8/16", 1293, 64, 10),
-    Workload("W1", "linear:256,batchnorm,relu,linear:256,batchnorm,relu", 128, "momentum",
-             0.01, 0.0, "classification", "MNIST-shaped 8192x784 float32", 8192, 784, 10),
-    Workload("W2", "linear:1024,batchnorm,relu,linear:1024,batchnorm,relu", 256, "momentum",
-             0.01, 0.0, "classification", "MNIST-shaped 8192x784 float32", 8192, 784, 10),
-    Workload("R1", "linear:128,relu,linear:128,relu", 32, "adam", 1e-3, 0.0,
-             "regression", "California-shaped 14711x8 standardised float32", 14711, 8, 1),
-)}
+WORKLOADS: dict[str, Workload] = {
+    w.name: w
+    for w in (
+        Workload(
+            "S0",
+            "linear:256,batchnorm,relu,dropout:p=0.2",
+            32,
+            "momentum",
+            0.05,
+            1e-4,
+            "classification",
+            "digits-shaped 1293x64 uint8/16",
+            1293,
+            64,
+            10,
+        ),
+        Workload(
+            "W1",
+            "linear:256,batchnorm,relu,linear:256,batchnorm,relu",
+            128,
+            "momentum",
+            0.01,
+            0.0,
+            "classification",
+            "MNIST-shaped 8192x784 float32",
+            8192,
+            784,
+            10,
+        ),
+        Workload(
+            "W2",
+            "linear:1024,batchnorm,relu,linear:1024,batchnorm,relu",
+            256,
+            "momentum",
+            0.01,
+            0.0,
+            "classification",
+            "MNIST-shaped 8192x784 float32",
+            8192,
+            784,
+            10,
+        ),
+        Workload(
+            "R1",
+            "linear:128,relu,linear:128,relu",
+            32,
+            "adam",
+            1e-3,
+            0.0,
+            "regression",
+            "California-shaped 14711x8 standardised float32",
+            14711,
+            8,
+            1,
+        ),
+    )
+}
 
 
 def parse_workloads(text: str) -> list[str]:
     """``"S0,W1"`` or ``"all"`` -> workload names; ValueError naming an unknown one."""
-    names = list(WORKLOADS) if text.strip() == "all" else [
-        t.strip().upper() for t in text.split(",") if t.strip()]
+    names = (
+        list(WORKLOADS)
+        if text.strip() == "all"
+        else [t.strip().upper() for t in text.split(",") if t.strip()]
+    )
     for name in names:
         if name not in WORKLOADS:
-            raise ValueError(f"unknown workload {name!r} (choose from "
-                             f"{', '.join(WORKLOADS)} or all)")
+            raise ValueError(
+                f"unknown workload {name!r} (choose from {', '.join(WORKLOADS)} or all)"
+            )
     if not names:
         raise ValueError("no workload given")
     return list(dict.fromkeys(names))
@@ -104,6 +160,7 @@ def make_data(name: str, seed: int = 0) -> Data:
     wl = WORKLOADS[name]
     rng = np.random.default_rng(seed)
     scale = 1.0
+    X: np.ndarray
     if name == "S0":
         X = rng.integers(0, 17, (wl.rows, wl.n_features), dtype=np.uint8)
         scale = 1.0 / 16

@@ -5,6 +5,7 @@ The measuring lives in :mod:`nnplug.benchmarking`; this module holds the options
 the order of the output (the short summary first). A further kind of benchmark (say, an
 accuracy comparison) is one more flag here that dispatches to its own module.
 """
+
 from __future__ import annotations
 
 import sys
@@ -40,35 +41,82 @@ def _json_path(ctx, param, value):
 
 
 @click.command()
-@click.option("--workload", "workloads", default="all", show_default=True,
-              callback=_workloads,
-              help="Comma-separated: S0 (the default `nnplug train`: 64-256-BN-ReLU-"
-                   "dropout-10, batch 32, digits-shaped), W1 (784-256-BN-ReLU-256-BN-ReLU-10, "
-                   "batch 128), W2 (W1 1024 wide, batch 256), R1 (8-128-128-1 Adam "
-                   "regression, batch 32), or all.")
-@click.option("--backend", "backends", default="all", show_default=True,
-              help="Comma-separated nnplug backends, or all available ones.")
-@click.option("--peers/--no-peers", default=True, show_default=True,
-              help="Also time PyTorch and scikit-learn on the same workloads, when they "
-                   "import.")
-@click.option("--rounds", default=5, show_default=True, type=click.IntRange(1),
-              help="Interleaved rounds; every engine is timed once per round.")
-@click.option("--seconds", default=DEFAULT_SECONDS, show_default=True,
-              type=click.FloatRange(0, min_open=True),
-              help="Minimum time per measurement (whole epochs until it has passed).")
-@click.option("--threads", default=None, type=click.IntRange(1),
-              help="BLAS threads for every engine [default: nnplug's policy per workload: "
-                   "$NNPLUG_THREADS, else 1 for small matrix products, else all cores].")
-@click.option("--concurrent", is_flag=True,
-              help="Also time two identical runs at once (W1 and R1, as selected) against "
-                   "one alone, in subprocesses.")
-@click.option("--profile", is_flag=True,
-              help="Also show where a per-op epoch's time goes, by backend op.")
-@click.option("--json", "json_path", default=None, type=click.Path(dir_okay=False),
-              callback=_json_path, help="Write everything measured to this JSON file.")
+@click.option(
+    "--workload",
+    "workloads",
+    default="all",
+    show_default=True,
+    callback=_workloads,
+    help="Comma-separated: S0 (the default `nnplug train`: 64-256-BN-ReLU-"
+    "dropout-10, batch 32, digits-shaped), W1 (784-256-BN-ReLU-256-BN-ReLU-10, "
+    "batch 128), W2 (W1 1024 wide, batch 256), R1 (8-128-128-1 Adam "
+    "regression, batch 32), or all.",
+)
+@click.option(
+    "--backend",
+    "backends",
+    default="all",
+    show_default=True,
+    help="Comma-separated nnplug backends, or all available ones.",
+)
+@click.option(
+    "--peers/--no-peers",
+    default=True,
+    show_default=True,
+    help="Also time PyTorch and scikit-learn on the same workloads, when they import.",
+)
+@click.option(
+    "--rounds",
+    default=5,
+    show_default=True,
+    type=click.IntRange(1),
+    help="Interleaved rounds; every engine is timed once per round.",
+)
+@click.option(
+    "--seconds",
+    default=DEFAULT_SECONDS,
+    show_default=True,
+    type=click.FloatRange(0, min_open=True),
+    help="Minimum time per measurement (whole epochs until it has passed).",
+)
+@click.option(
+    "--threads",
+    default=None,
+    type=click.IntRange(1),
+    help="BLAS threads for every engine [default: nnplug's policy per workload: "
+    "$NNPLUG_THREADS, else 1 for small matrix products, else all cores].",
+)
+@click.option(
+    "--concurrent",
+    is_flag=True,
+    help="Also time two identical runs at once (W1 and R1, as selected) against "
+    "one alone, in subprocesses.",
+)
+@click.option(
+    "--profile", is_flag=True, help="Also show where a per-op epoch's time goes, by backend op."
+)
+@click.option(
+    "--json",
+    "json_path",
+    default=None,
+    type=click.Path(dir_okay=False),
+    callback=_json_path,
+    help="Write everything measured to this JSON file.",
+)
 @quality_options
-def bench(workloads, backends, peers, rounds, seconds, threads, concurrent, profile,
-          json_path, quality, **quality_opts):
+def bench(
+    workloads,
+    backends,
+    peers,
+    rounds,
+    seconds,
+    threads,
+    concurrent,
+    profile,
+    json_path,
+    quality,
+    **quality_opts,
+):
     """Time training per backend and peer in interleaved rounds: medians, spreads, paired
     ratios, the GEMM-bound limit; warnings when the numbers cannot be trusted.
 
@@ -77,12 +125,20 @@ def bench(workloads, backends, peers, rounds, seconds, threads, concurrent, prof
         from ..quality import run_quality
 
         return run_quality(**quality_opts)
-    speed(workloads, backends, peers, rounds, seconds, threads, concurrent, profile,
-          json_path)
+    speed(workloads, backends, peers, rounds, seconds, threads, concurrent, profile, json_path)
 
 
-def speed(workloads, backends, peers, rounds, seconds, threads, concurrent, profile,
-          json_path) -> None:
+def speed(
+    workloads: list[str],
+    backends: str,
+    peers: bool,
+    rounds: int,
+    seconds: float,
+    threads: int | None,
+    concurrent: bool,
+    profile: bool,
+    json_path: str | None,
+) -> None:
     from ..benchmarking import concurrent as two
     from ..benchmarking import report, suite
     from ..benchmarking.engines import backend_names
@@ -90,21 +146,35 @@ def speed(workloads, backends, peers, rounds, seconds, threads, concurrent, prof
     from ..io import write_json
 
     if concurrent and not set(workloads) & set(two.CONCURRENT_WORKLOADS):
-        raise click.BadParameter("--concurrent measures W1 and R1: select one of them",
-                                 param_hint="'--workload'")
+        raise click.BadParameter(
+            "--concurrent measures W1 and R1: select one of them", param_hint="'--workload'"
+        )
     names = backend_names(backends)
     if not names:
         raise click.BadParameter("no backend given", param_hint="'--backend'")
     found, missing = available_peers() if peers else ([], {})
-    meta = {**suite.machine(), "options": {
-        "workloads": workloads, "backends": names, "peers": found, "rounds": rounds,
-        "seconds": seconds, "threads": threads}}
+    meta = {
+        **suite.machine(),
+        "options": {
+            "workloads": workloads,
+            "backends": names,
+            "peers": found,
+            "rounds": rounds,
+            "seconds": seconds,
+            "threads": threads,
+        },
+    }
     progress = _progress()
-    results = [suite.bench_workload(wl, names + found, rounds=rounds, seconds=seconds,
-                                    threads=threads, progress=progress) for wl in workloads]
+    results = [
+        suite.bench_workload(
+            wl, names + found, rounds=rounds, seconds=seconds, threads=threads, progress=progress
+        )
+        for wl in workloads
+    ]
     meta["load_average_after"] = suite.load_average()
-    warnings = suite.run_warnings(results, [meta["load_average"],
-                                            meta["load_average_after"]], meta["cores"])
+    warnings = suite.run_warnings(
+        results, [meta["load_average"], meta["load_average_after"]], meta["cores"]
+    )
     lines = report.summary(meta, results, warnings, rounds, seconds)
     lines += [f"Note: peer {name} skipped: {why}" for name, why in missing.items()]
     if progress is not None:
@@ -112,9 +182,14 @@ def speed(workloads, backends, peers, rounds, seconds, threads, concurrent, prof
     click.echo("\n".join(lines))
     record = {"meta": meta, "workloads": results, "warnings": warnings}
     if concurrent:
-        runs = two.run_all([w for w in workloads if w in two.CONCURRENT_WORKLOADS],
-                           names + found, rounds=rounds, seconds=seconds, threads=threads,
-                           progress=progress)
+        runs = two.run_all(
+            [w for w in workloads if w in two.CONCURRENT_WORKLOADS],
+            names + found,
+            rounds=rounds,
+            seconds=seconds,
+            threads=threads,
+            progress=progress,
+        )
         click.echo("\n".join(report.concurrent_block(runs)))
         record["concurrent"] = runs
     if profile:

@@ -1,4 +1,5 @@
 """``nnplug datasets`` (list) and ``nnplug datasets fetch NAME`` (download ahead of time)."""
+
 from __future__ import annotations
 
 import json
@@ -20,15 +21,24 @@ def datasets(ctx, data_dir, as_json):
 
     rows = []
     for comp in get_registry().components("dataset"):
-        row = {"name": comp.name, "plugin": comp.plugin, "task": getattr(comp.cls, "task", ""),
-               "shape": getattr(comp.cls, "shape", ""), "summary": comp.summary}
+        row = {
+            "name": comp.name,
+            "plugin": comp.plugin,
+            "task": getattr(comp.cls, "task", ""),
+            "shape": getattr(comp.cls, "shape", ""),
+            "summary": comp.summary,
+        }
         try:
             ds = comp.cls()
-            row.update(location=ds.location(data_dir), cached=bool(ds.is_cached(data_dir)),
-                       downloadable=callable(getattr(ds, "fetch", None)))
+            row.update(
+                location=ds.location(data_dir),
+                cached=bool(ds.is_cached(data_dir)),
+                downloadable=callable(getattr(ds, "fetch", None)),
+            )
         except Exception as exc:  # noqa: BLE001 - one broken plugin must not hide the rest
-            row.update(location=f"error: {type(exc).__name__}: {exc}", cached=False,
-                       downloadable=False)
+            row.update(
+                location=f"error: {type(exc).__name__}: {exc}", cached=False, downloadable=False
+            )
         rows.append(row)
     if as_json:
         click.echo(json.dumps(rows, indent=2))
@@ -51,8 +61,9 @@ class _Bars:
         if name != self.name:
             self.close()
             self.name, self.done = name, 0
-            self.bar = click.progressbar(length=total or 0, label=name,
-                                         show_pos=False, show_percent=bool(total))
+            self.bar = click.progressbar(
+                length=total or 0, label=name, show_pos=False, show_percent=bool(total)
+            )
             self.bar.__enter__()
         if self.bar is not None and done > self.done:
             self.bar.update(done - self.done)

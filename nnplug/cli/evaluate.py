@@ -6,6 +6,7 @@ split is the model's own (its seed and validation share): another ``--seed`` or
 ``--val-fraction`` on the same dataset would score rows the model was trained on and is
 refused, unless the user names the data (``--data FILE``).
 """
+
 from __future__ import annotations
 
 import json
@@ -22,50 +23,95 @@ def is_path_option(key: str) -> bool:
 
 def dataset_options(trained: dict, name: str, data: str | None) -> dict:
     """The stored options of the model's own dataset minus paths, plus the user's --data."""
-    options = {k: v for k, v in (trained.get("dataset_options") or {}).items()
-               if not is_path_option(k)} if name == trained.get("dataset") else {}
+    options = (
+        {k: v for k, v in (trained.get("dataset_options") or {}).items() if not is_path_option(k)}
+        if name == trained.get("dataset")
+        else {}
+    )
     if data:
         options["data"] = data
     return options
 
 
-def check_split(model_path, trained: dict, name: str, data: str | None, seed, val_fraction):
+def check_split(
+    model_path: str,
+    trained: dict,
+    name: str,
+    data: str | None,
+    seed: int | None,
+    val_fraction: float | None,
+) -> None:
     """Refuse a split other than the model's on its own dataset (it would score training
     rows), unless the user names the data with --data."""
     from ..errors import NNPlugError
 
     if data or name != trained.get("dataset"):
         return
-    for flag, given, own in (("--seed", seed, trained.get("seed")),
-                             ("--val-fraction", val_fraction, trained.get("val_fraction"))):
+    for flag, given, own in (
+        ("--seed", seed, trained.get("seed")),
+        ("--val-fraction", val_fraction, trained.get("val_fraction")),
+    ):
         if given is not None and own is not None and given != own:
-            raise NNPlugError(f"{model_path} was trained on {name.split('/')[-1]} with {flag} {own}; "
-                              f"{flag} {given} splits the data differently and would score "
-                              f"rows the model was trained on (drop {flag}, or name other "
-                              f"data with --data FILE)")
+            raise NNPlugError(
+                f"{model_path} was trained on {name.split('/')[-1]} with {flag} {own}; "
+                f"{flag} {given} splits the data differently and would score "
+                f"rows the model was trained on (drop {flag}, or name other "
+                f"data with --data FILE)"
+            )
 
 
 @click.command()
-@click.option("--model", "model_path", required=True, type=click.Path(dir_okay=False),
-              help="A model saved by `nnplug train --save` (or a checkpoint's best.npz).")
-@click.option("--dataset", default=None,
-              help="Dataset plugin name [default: the one the model was trained on].")
-@click.option("--data", default=None, type=click.Path(dir_okay=False),
-              help="The data file for --dataset csv / npz (a model file never names one).")
-@click.option("--split", default="test", show_default=True,
-              type=click.Choice(["test", "val", "train"]), help="Which split to score.")
-@click.option("--seed", default=None, type=int,
-              help="Seed of the split [default and only value without --data: the model's "
-                   "training seed].")
-@click.option("--val-fraction", default=None, type=float,
-              help="Validation share of the split [default: the model's].")
-@click.option("--data-dir", default=None, type=click.Path(file_okay=False),
-              help="Where dataset files are [default: $NNPLUG_DATA, else the user cache].")
-@click.option("--backend", default=DEFAULT_BACKEND, show_default=True,
-              help="Compute backend (numpy, or numba when installed).")
+@click.option(
+    "--model",
+    "model_path",
+    required=True,
+    type=click.Path(dir_okay=False),
+    help="A model saved by `nnplug train --save` (or a checkpoint's best.npz).",
+)
+@click.option(
+    "--dataset",
+    default=None,
+    help="Dataset plugin name [default: the one the model was trained on].",
+)
+@click.option(
+    "--data",
+    default=None,
+    type=click.Path(dir_okay=False),
+    help="The data file for --dataset csv / npz (a model file never names one).",
+)
+@click.option(
+    "--split",
+    default="test",
+    show_default=True,
+    type=click.Choice(["test", "val", "train"]),
+    help="Which split to score.",
+)
+@click.option(
+    "--seed",
+    default=None,
+    type=int,
+    help="Seed of the split [default and only value without --data: the model's training seed].",
+)
+@click.option(
+    "--val-fraction",
+    default=None,
+    type=float,
+    help="Validation share of the split [default: the model's].",
+)
+@click.option(
+    "--data-dir",
+    default=None,
+    type=click.Path(file_okay=False),
+    help="Where dataset files are [default: $NNPLUG_DATA, else the user cache].",
+)
+@click.option(
+    "--backend",
+    default=DEFAULT_BACKEND,
+    show_default=True,
+    help="Compute backend (numpy, or numba when installed).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON record instead.")
-def evaluate(model_path, dataset, data, split, seed, val_fraction, data_dir, backend,
-             as_json):
+def evaluate(model_path, dataset, data, split, seed, val_fraction, data_dir, backend, as_json):
     """Print a saved model's metric (accuracy or RMSE) on a dataset split."""
     from ..api import load
     from ..backend import use_backend
@@ -79,26 +125,41 @@ def evaluate(model_path, dataset, data, split, seed, val_fraction, data_dir, bac
         trained = model.meta.get("training") or {}
         name = dataset or trained.get("dataset")
         if not name:
-            raise NNPlugError(f"{model_path} does not say which dataset it was trained on; "
-                              f"pass --dataset")
+            raise NNPlugError(
+                f"{model_path} does not say which dataset it was trained on; pass --dataset"
+            )
         own_seed = trained.get("seed", 42) if seed is None else seed
-        own_fraction = trained.get("val_fraction", 0.1) if val_fraction is None \
-            else val_fraction
+        own_fraction = trained.get("val_fraction", 0.1) if val_fraction is None else val_fraction
         TrainConfig(seed=own_seed, val_fraction=own_fraction).validate()
         check_split(model_path, trained, name, data, seed, val_fraction)
         seed, val_fraction = own_seed, own_fraction
         options = dataset_options(trained, name, data)
-        if not data and name == trained.get("dataset") and \
-                "data" in (trained.get("dataset_options") or {}):
-            raise NNPlugError(f"{model_path} was trained on a {name.split('/')[-1]} file; pass that file "
-                              f"(or another) with --data FILE")
+        if (
+            not data
+            and name == trained.get("dataset")
+            and "data" in (trained.get("dataset_options") or {})
+        ):
+            raise NNPlugError(
+                f"{model_path} was trained on a {name.split('/')[-1]} file; pass that file "
+                f"(or another) with --data FILE"
+            )
         source = make_component("dataset", parse_token(name), **options)
         data_set = source.load(seed=seed, val_fraction=val_fraction, data_dir=data_dir)
         value = model.evaluate_data(data_set, split)
     n = len(getattr(data_set, f"y_{split}"))
     name = name.split("/")[-1]  # "datasets/digits" -> "digits"
     if as_json:
-        click.echo(json.dumps({"model": str(model_path), "dataset": name, "split": split,
-                               "samples": n, "metric": model.metric_name, "value": value}))
+        click.echo(
+            json.dumps(
+                {
+                    "model": str(model_path),
+                    "dataset": name,
+                    "split": split,
+                    "samples": n,
+                    "metric": model.metric_name,
+                    "value": value,
+                }
+            )
+        )
     else:
         click.echo(f"{name}: {split}_{model.metric_name} {value:.4f}  ({n} samples)")

@@ -1,11 +1,16 @@
 """``nnplug gradcheck``: float64 central-difference checks of every layer and loss."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import click
 
 from ..backend import DEFAULT_BACKEND
+
+if TYPE_CHECKING:
+    from ..registry import Component, Registry
 
 
 @dataclass
@@ -20,7 +25,7 @@ class Row:
     note: str = ""
 
 
-def _targets(registry, kind: str, names: str | None) -> list[tuple[str, object, dict]]:
+def _targets(registry: Registry, kind: str, names: str | None) -> list[tuple[str, Component, dict]]:
     """``(label, component, options)`` for ``names`` (spec tokens) or, if ``None``, for
     every registered component of ``kind`` (clashing names shown qualified)."""
     from ..spec import parse_spec
@@ -28,8 +33,10 @@ def _targets(registry, kind: str, names: str | None) -> list[tuple[str, object, 
 
     if names is None:
         clashing = {c.name for group in registry.conflicts() for c in group if c.kind == kind}
-        return [(c.qualified_name if c.name in clashing else c.name, c, example_options(c.cls))
-                for c in registry.components(kind)]
+        return [
+            (c.qualified_name if c.name in clashing else c.name, c, example_options(c.cls))
+            for c in registry.components(kind)
+        ]
     out = []
     for spec in parse_spec(names):
         comp = registry.get(kind, spec.name)
@@ -37,6 +44,7 @@ def _targets(registry, kind: str, names: str | None) -> list[tuple[str, object, 
         if spec.positional is not None:
             if not comp.cls.positional:
                 from ..errors import SpecError
+
                 raise SpecError(f"{kind} '{spec.name}' takes no positional value; use key=value")
             options[comp.cls.positional] = spec.positional
         options.update(spec.options)
@@ -44,7 +52,7 @@ def _targets(registry, kind: str, names: str | None) -> list[tuple[str, object, 
     return out
 
 
-def _check(kind: str, label: str, comp, options: dict, seed: int) -> Row:
+def _check(kind: str, label: str, comp: Component, options: dict, seed: int) -> Row:
     from ..gradcheck import check_layer_modes, check_loss
 
     row = Row(kind, label, f"{comp.plugin} ({comp.dist} {comp.version})".replace(" )", ")"))
@@ -52,8 +60,11 @@ def _check(kind: str, label: str, comp, options: dict, seed: int) -> Row:
     try:
         obj = comp.cls(**options)
         stage = ""
-        result = (check_layer_modes(obj, in_features=6, batch=5, seed=seed)
-                  if kind == "layer" else check_loss(obj, n_outputs=4, batch=5, seed=seed))
+        result = (
+            check_layer_modes(obj, in_features=6, batch=5, seed=seed)
+            if kind == "layer"
+            else check_loss(obj, n_outputs=4, batch=5, seed=seed)
+        )
     except Exception as exc:  # noqa: BLE001 - a plugin's bug is a FAIL row, not a crash
         text = str(exc).strip().splitlines()
         row.note = stage + f"{type(exc).__name__}: {text[0] if text else ''}".rstrip(": ")
@@ -66,8 +77,12 @@ def _check(kind: str, label: str, comp, options: dict, seed: int) -> Row:
 
 
 @click.command()
-@click.option("--layers", default=None, metavar="NAME,...",
-              help="Only these layers (spec tokens, e.g. 'linear:7,leaky_relu:alpha=0.3').")
+@click.option(
+    "--layers",
+    default=None,
+    metavar="NAME,...",
+    help="Only these layers (spec tokens, e.g. 'linear:7,leaky_relu:alpha=0.3').",
+)
 @click.option("--losses", default=None, metavar="NAME,...", help="Only these losses.")
 @click.option("--backend", default=DEFAULT_BACKEND, show_default=True, help="Compute backend.")
 @click.option("--seed", default=0, show_default=True, type=int, help="Seeds the random inputs.")
@@ -95,16 +110,20 @@ def gradcheck(layers, losses, backend, seed):
         rows = [_check(kind, label, comp, options, seed) for kind, label, comp, options in jobs]
     wide = max([len(r.component) for r in rows] + [9])
     pwide = max([len(r.plugin) for r in rows] + [6])
-    click.echo(f"{'kind':<6} {'component':<{wide}} {'plugin':<{pwide}} {'max rel error':>13}  "
-               f"result")
+    click.echo(
+        f"{'kind':<6} {'component':<{wide}} {'plugin':<{pwide}} {'max rel error':>13}  result"
+    )
     for r in rows:
         err = "-" if r.error is None else f"{r.error:.2e}"
         note = f"  {r.note}" if r.note else ""
-        click.echo(f"{r.kind:<6} {r.component:<{wide}} {r.plugin:<{pwide}} {err:>13}  "
-                   f"{'PASS' if r.passed else 'FAIL'}{note}")
+        click.echo(
+            f"{r.kind:<6} {r.component:<{wide}} {r.plugin:<{pwide}} {err:>13}  "
+            f"{'PASS' if r.passed else 'FAIL'}{note}"
+        )
     failed = [r.component for r in rows if not r.passed]
-    click.echo(f"{len(rows) - len(failed)}/{len(rows)} passed (float64, tolerance "
-               f"{TOLERANCE:g}, backend {backend})" + (f"; FAILED: {', '.join(failed)}"
-                                                       if failed else ""))
+    click.echo(
+        f"{len(rows) - len(failed)}/{len(rows)} passed (float64, tolerance "
+        f"{TOLERANCE:g}, backend {backend})" + (f"; FAILED: {', '.join(failed)}" if failed else "")
+    )
     if failed:
         raise click.exceptions.Exit(1)

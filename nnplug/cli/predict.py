@@ -1,4 +1,5 @@
 """``nnplug predict``: apply a saved model to rows of features from a CSV or .npy file."""
+
 from __future__ import annotations
 
 import csv
@@ -34,20 +35,26 @@ def read_csv(path: Path) -> tuple[np.ndarray, list[str] | None]:
                     continue
                 width = width or len(row)
                 if len(row) != width:
-                    raise NNPlugError(f"{path} line {reader.line_num}: {len(row)} columns, "
-                                      f"expected {width}")
-                for col, (cell, value) in enumerate(zip(row, numbers), start=1):
+                    raise NNPlugError(
+                        f"{path} line {reader.line_num}: {len(row)} columns, expected {width}"
+                    )
+                checked: list[float] = []
+                for col, (cell, value) in enumerate(zip(row, numbers, strict=True), start=1):
                     if value is None:
-                        raise NNPlugError(f"{path} line {reader.line_num}, column {col}: "
-                                          f"{printable(repr(cell.strip()), 42)} is not a "
-                                          f"number")
+                        raise NNPlugError(
+                            f"{path} line {reader.line_num}, column {col}: "
+                            f"{printable(repr(cell.strip()), 42)} is not a "
+                            f"number"
+                        )
+                    checked.append(value)
                 if len(values) + width > cap:
                     check_bytes(8 * (len(values) + width), f"{path} (more than {rows} rows)")
-                values.extend(numbers)
+                values.extend(checked)
                 rows += 1
         except (csv.Error, UnicodeDecodeError) as exc:
-            raise NNPlugError(f"cannot read {path} near line {reader.line_num}: "
-                              f"{printable(exc, 100)}") from None
+            raise NNPlugError(
+                f"cannot read {path} near line {reader.line_num}: {printable(exc, 100)}"
+            ) from None
     return np.frombuffer(values, np.float64).reshape(rows, width), header
 
 
@@ -64,8 +71,10 @@ def read_array_file(path: Path) -> np.ndarray:
                 members, _ = read_members(fh, str(path), keys=())
                 key = next((k for k in ("X", "X_test") if k in members), None)
                 if key is None:
-                    raise NNPlugError(f"{path} has no array 'X' (found: "
-                                      f"{printable(', '.join(members), 200) or 'none'})")
+                    raise NNPlugError(
+                        f"{path} has no array 'X' (found: "
+                        f"{printable(', '.join(members), 200) or 'none'})"
+                    )
                 fh.seek(0)
                 return read_members(fh, str(path), keys=[key])[1][key]
             fh.seek(0)
@@ -99,23 +108,41 @@ def format_rows(model: Any, X: Any) -> tuple[list[str], list[list[str]]]:
         names = model.classes or [str(k) for k in range(proba.shape[1])]
         header = ["class", *[f"p_{name}" for name in names]]
         labels = proba.argmax(axis=1)
-        return header, [[names[k], *(f"{p:.6g}" for p in row)]
-                        for k, row in zip(labels, proba)]
+        return header, [
+            [names[k], *(f"{p:.6g}" for p in row)] for k, row in zip(labels, proba, strict=True)
+        ]
     values = model.predict(X).reshape(len(X), -1)
-    header = ["value"] if values.shape[1] == 1 else [f"value_{i}" for i in
-                                                     range(values.shape[1])]
+    header = ["value"] if values.shape[1] == 1 else [f"value_{i}" for i in range(values.shape[1])]
     return header, [[f"{v:.8g}" for v in row] for row in values]
 
 
 @click.command()
-@click.option("--model", "model_path", required=True, type=click.Path(dir_okay=False),
-              help="A model saved by `nnplug train --save`.")
-@click.option("--input", "input_path", required=True, type=click.Path(dir_okay=False),
-              help="Raw features, one row per sample: .csv (optional header) or .npy/.npz.")
-@click.option("--output", default=None, type=click.Path(dir_okay=False),
-              help="Write the predictions (CSV) here [default: stdout].")
-@click.option("--backend", default=DEFAULT_BACKEND, show_default=True,
-              help="Compute backend (numpy, or numba when installed).")
+@click.option(
+    "--model",
+    "model_path",
+    required=True,
+    type=click.Path(dir_okay=False),
+    help="A model saved by `nnplug train --save`.",
+)
+@click.option(
+    "--input",
+    "input_path",
+    required=True,
+    type=click.Path(dir_okay=False),
+    help="Raw features, one row per sample: .csv (optional header) or .npy/.npz.",
+)
+@click.option(
+    "--output",
+    default=None,
+    type=click.Path(dir_okay=False),
+    help="Write the predictions (CSV) here [default: stdout].",
+)
+@click.option(
+    "--backend",
+    default=DEFAULT_BACKEND,
+    show_default=True,
+    help="Compute backend (numpy, or numba when installed).",
+)
 def predict(model_path, input_path, output, backend):
     """Write predictions: class and probabilities (classifiers) or values (regressors)."""
     from ..api import load

@@ -2,6 +2,7 @@
 progress bar and epoch lines, checkpoints and ``--resume``, and keeping the results
 (``--save``, ``--metrics-out``, ``--plot``) -- also when the run is interrupted with
 Ctrl-C (exit 130) or diverges (exit 1, best model so far still saved)."""
+
 from __future__ import annotations
 
 import contextlib
@@ -9,6 +10,7 @@ import dataclasses
 import logging
 import os
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -72,35 +74,43 @@ def resumed_config(checkpoint: Any, options: dict[str, Any]) -> TrainConfig:
             saved[name] = value
         elif saved.get(name) != value:
             flag = "--" + name.replace("_", "-")
-            raise NNPlugError(f"{flag} {value} differs from the checkpoint's "
-                              f"{saved.get(name)!r}; drop it when resuming")
+            raise NNPlugError(
+                f"{flag} {value} differs from the checkpoint's "
+                f"{saved.get(name)!r}; drop it when resuming"
+            )
     try:
         config = TrainConfig(**{k: v for k, v in saved.items() if k in fields})
         config.validate()
     except (TypeError, NNPlugError) as exc:
         raise NNPlugError(f"{checkpoint.path} holds an unusable configuration: {exc}") from None
     if config.epochs <= checkpoint.epoch:
-        raise NNPlugError(f"--epochs {config.epochs} is not above the {checkpoint.epoch} "
-                          f"epochs already run in {checkpoint.directory}: nothing to resume; "
-                          f"pass --epochs {checkpoint.epoch + 1} or more")
+        raise NNPlugError(
+            f"--epochs {config.epochs} is not above the {checkpoint.epoch} "
+            f"epochs already run in {checkpoint.directory}: nothing to resume; "
+            f"pass --epochs {checkpoint.epoch + 1} or more"
+        )
     return config
 
 
 def summary_line(m: dict[str, Any]) -> str:
     key = "test_accuracy" if m["task"] == "classification" else "test_rmse"
-    return (f"{m['dataset']}: {key} {m[key]:.4f}  best epoch {m['best_epoch']}/"
-            f"{m['epochs_run']}  {m['train_seconds']:.2f}s  "
-            f"{m['samples_per_second']:.0f} samples/s  backend {m['backend']}")
+    return (
+        f"{m['dataset']}: {key} {m[key]:.4f}  best epoch {m['best_epoch']}/"
+        f"{m['epochs_run']}  {m['train_seconds']:.2f}s  "
+        f"{m['samples_per_second']:.0f} samples/s  backend {m['backend']}"
+    )
 
 
 def training_info(config: dict[str, Any]) -> dict[str, Any]:
     """What a model file records about its data, so ``nnplug evaluate`` finds the same split."""
-    return {k: config.get(k) for k in
-            ("dataset", "dataset_options", "seed", "val_fraction", "data_dir")}
+    return {
+        k: config.get(k) for k in ("dataset", "dataset_options", "seed", "val_fraction", "data_dir")
+    }
 
 
-def keep_results(run: Any, *, save: str | None, metrics_out: str | None, plot: str | None,
-                 logger: logging.Logger) -> tuple[list[str], list[str]]:
+def keep_results(
+    run: Any, *, save: str | None, metrics_out: str | None, plot: str | None, logger: logging.Logger
+) -> tuple[list[str], list[str]]:
     """Write the best model, the metrics and the plot, each on its own: one that cannot be
     written (disk full) does not stop the others. Return ``(written, errors)``."""
     from ..api import save as save_model
@@ -108,7 +118,7 @@ def keep_results(run: Any, *, save: str | None, metrics_out: str | None, plot: s
 
     m, written, errors = run.metrics, [], []
 
-    def attempt(what: str, path: str, write) -> None:
+    def attempt(what: str, path: str, write: Callable[[], object]) -> None:
         try:
             write()
             written.append(f"{what} {path}")
@@ -118,10 +128,12 @@ def keep_results(run: Any, *, save: str | None, metrics_out: str | None, plot: s
     if save:
         if m["best_epoch"] > 0:
             extra = training_info(m["config"])
-            extra.update(best_epoch=m["best_epoch"], metric=m["metric"],
-                         best_val_metric=m["best_val_metric"])
-            attempt("model", save, lambda: save_model(save, run.model, run.loss, run.data,
-                                                      extra=extra))
+            extra.update(
+                best_epoch=m["best_epoch"], metric=m["metric"], best_val_metric=m["best_val_metric"]
+            )
+            attempt(
+                "model", save, lambda: save_model(save, run.model, run.loss, run.data, extra=extra)
+            )
         else:
             click.echo(f"No epoch completed: no model saved to {save}", err=True)
     if metrics_out:
@@ -129,17 +141,28 @@ def keep_results(run: Any, *, save: str | None, metrics_out: str | None, plot: s
     if plot and m["history"]:
         from ..plot import plot_history
 
-        attempt("plot", plot, lambda: plot_history(m["history"], plot, metric=m["metric"],
-                                                   title=m["model"],
-                                                   best_epoch=m["best_epoch"]))
+        attempt(
+            "plot",
+            plot,
+            lambda: plot_history(
+                m["history"], plot, metric=m["metric"], title=m["model"], best_epoch=m["best_epoch"]
+            ),
+        )
     for item in written:
         logger.info("wrote %s", item)
     return written, errors
 
 
-def check_paths(config: TrainConfig, *, log_file: str | None, metrics_out: str | None,
-                save: str | None, checkpoint_dir: str | None, resume: str | None,
-                plot: str | None) -> None:
+def check_paths(
+    config: TrainConfig,
+    *,
+    log_file: str | None,
+    metrics_out: str | None,
+    save: str | None,
+    checkpoint_dir: str | None,
+    resume: str | None,
+    plot: str | None,
+) -> None:
     """Before any work: every output can be written, none is an input or another output."""
     from ..checkpoint import BEST, LAST
     from ..outputs import check_distinct, check_output, output_target
@@ -148,37 +171,76 @@ def check_paths(config: TrainConfig, *, log_file: str | None, metrics_out: str |
         check_output(path, what)
     if log_file:
         output_target(log_file, "log file")  # a directory, block device or socket: refused
-    outputs = [("--save", save), ("--metrics-out", metrics_out), ("--plot", plot),
-               ("--log-file", log_file)]
+    outputs = [
+        ("--save", save),
+        ("--metrics-out", metrics_out),
+        ("--plot", plot),
+        ("--log-file", log_file),
+    ]
     if checkpoint_dir:
-        outputs += [(f"--checkpoint-dir's {name}", os.path.join(checkpoint_dir, name))
-                    for name in (BEST, LAST)]
+        outputs += [
+            (f"--checkpoint-dir's {name}", os.path.join(checkpoint_dir, name))
+            for name in (BEST, LAST)
+        ]
     inputs = [("--data", config.dataset_options.get("data"))]
-    if resume and not (checkpoint_dir and os.path.realpath(checkpoint_dir)
-                       == os.path.realpath(resume)):
+    if resume and not (
+        checkpoint_dir and os.path.realpath(checkpoint_dir) == os.path.realpath(resume)
+    ):
         inputs.append(("--resume checkpoint", os.path.join(resume, LAST)))
     check_distinct(outputs, inputs)
 
 
-def run_training(config: TrainConfig, options: dict[str, Any], *, quiet: bool,
-                 log_file: str | None, metrics_out: str | None, save: str | None,
-                 checkpoint_dir: str | None, resume: str | None, plot: str | None) -> None:
+def run_training(
+    config: TrainConfig,
+    options: dict[str, Any],
+    *,
+    quiet: bool,
+    log_file: str | None,
+    metrics_out: str | None,
+    save: str | None,
+    checkpoint_dir: str | None,
+    resume: str | None,
+    plot: str | None,
+) -> None:
     """The whole of ``nnplug train`` after option parsing. The checkpoint directory is
     locked for the whole run (a second run on it stops with one line)."""
     from ..dirlock import DirLock
 
     checkpoint_dir = checkpoint_dir or resume
-    lock = DirLock(checkpoint_dir, create=not (resume and os.path.realpath(checkpoint_dir)
-                                               == os.path.realpath(resume))) \
-        if checkpoint_dir else None
+    lock = (
+        DirLock(
+            checkpoint_dir,
+            create=not (resume and os.path.realpath(checkpoint_dir) == os.path.realpath(resume)),
+        )
+        if checkpoint_dir
+        else None
+    )
     with lock or contextlib.nullcontext():
-        _run(config, options, quiet=quiet, log_file=log_file, metrics_out=metrics_out,
-             save=save, checkpoint_dir=checkpoint_dir, resume=resume, plot=plot)
+        _run(
+            config,
+            options,
+            quiet=quiet,
+            log_file=log_file,
+            metrics_out=metrics_out,
+            save=save,
+            checkpoint_dir=checkpoint_dir,
+            resume=resume,
+            plot=plot,
+        )
 
 
-def _run(config: TrainConfig, options: dict[str, Any], *, quiet: bool, log_file: str | None,
-         metrics_out: str | None, save: str | None, checkpoint_dir: str | None,
-         resume: str | None, plot: str | None) -> None:
+def _run(
+    config: TrainConfig,
+    options: dict[str, Any],
+    *,
+    quiet: bool,
+    log_file: str | None,
+    metrics_out: str | None,
+    save: str | None,
+    checkpoint_dir: str | None,
+    resume: str | None,
+    plot: str | None,
+) -> None:
     from ..checkpoint import Checkpoint, Checkpointer
     from ..progress import EpochPrinter, ProgressBar
 
@@ -186,26 +248,40 @@ def _run(config: TrainConfig, options: dict[str, Any], *, quiet: bool, log_file:
     if checkpoint is not None:
         config = resumed_config(checkpoint, options)
     config.validate()
-    check_paths(config, log_file=log_file, metrics_out=metrics_out, save=save,
-                checkpoint_dir=checkpoint_dir, resume=resume, plot=plot)
+    check_paths(
+        config,
+        log_file=log_file,
+        metrics_out=metrics_out,
+        save=save,
+        checkpoint_dir=checkpoint_dir,
+        resume=resume,
+        plot=plot,
+    )
     if plot:
         from ..plot import check_target, require_matplotlib
 
         check_target(plot)
         require_matplotlib()
-    checkpointer = (Checkpointer(checkpoint_dir, config,
-                                 extra=training_info(dataclasses.asdict(config)))
-                    if checkpoint_dir else None)
+    checkpointer = (
+        Checkpointer(checkpoint_dir, config, extra=training_info(dataclasses.asdict(config)))
+        if checkpoint_dir
+        else None
+    )
     logger, _ = make_logger(log_file)  # last: a bad option above leaves no log file behind
     callbacks: list[Any] = [ProgressBar()] if not quiet else []
     callbacks.append(EpochPrinter(quiet, logger))
     if checkpointer is not None:
         callbacks.append(checkpointer)
     try:
-        _train_and_keep(config, checkpoint, callbacks, logger, quiet=quiet,
-                        checkpointer=checkpointer,
-                        keep=dict(save=save, metrics_out=metrics_out, plot=plot,
-                                  logger=logger))
+        _train_and_keep(
+            config,
+            checkpoint,
+            callbacks,
+            logger,
+            quiet=quiet,
+            checkpointer=checkpointer,
+            keep={"save": save, "metrics_out": metrics_out, "plot": plot, "logger": logger},
+        )
     finally:
         for handler in list(logger.handlers):
             logger.removeHandler(handler)
@@ -217,9 +293,16 @@ def _problems(errors: list[str], written: list[str]) -> str:
     return "; ".join([*errors, *([f"kept {', '.join(written)}"] if written else [])])
 
 
-def _train_and_keep(config: TrainConfig, checkpoint: Any, callbacks: list[Any],
-                    logger: logging.Logger, *, quiet: bool, checkpointer: Any,
-                    keep: dict[str, Any]) -> None:
+def _train_and_keep(
+    config: TrainConfig,
+    checkpoint: Any,
+    callbacks: list[Any],
+    logger: logging.Logger,
+    *,
+    quiet: bool,
+    checkpointer: Any,
+    keep: dict[str, Any],
+) -> None:
     from ..training import train
 
     logger.info("config %s", config)
@@ -231,12 +314,18 @@ def _train_and_keep(config: TrainConfig, checkpoint: Any, callbacks: list[Any],
     try:
         run = train(config, callbacks=callbacks, resume=checkpoint)
     except TrainingDiverged as exc:
-        run = getattr(exc, "run", None)
-        kept, errors = keep_results(run, **keep) if run is not None else ([], [])
-        best = run.metrics["best_epoch"] if run is not None else 0
-        note = "".join(f"; {part}" for part in (
-            [f"best model so far (epoch {best}) kept in {', '.join(kept)}"] if kept and best
-            else []) + errors)
+        partial = getattr(exc, "run", None)
+        kept, errors = keep_results(partial, **keep) if partial is not None else ([], [])
+        best = partial.metrics["best_epoch"] if partial is not None else 0
+        note = "".join(
+            f"; {part}"
+            for part in (
+                [f"best model so far (epoch {best}) kept in {', '.join(kept)}"]
+                if kept and best
+                else []
+            )
+            + errors
+        )
         logger.info("diverged: %s%s", exc, note)
         raise TrainingDiverged(f"{exc}{note}") from None
     except NNPlugError as exc:
@@ -250,8 +339,7 @@ def _train_and_keep(config: TrainConfig, checkpoint: Any, callbacks: list[Any],
     click.echo(summary)
     written, errors = keep_results(run, **keep)
     if failed is not None:
-        errors.insert(0, f"checkpoint: {failed}; stopped after epoch "
-                         f"{len(run.metrics['history'])}")
+        errors.insert(0, f"checkpoint: {failed}; stopped after epoch {len(run.metrics['history'])}")
     if errors:
         msg = _problems(errors, written)
         logger.info("error: %s", msg)
@@ -261,8 +349,10 @@ def _train_and_keep(config: TrainConfig, checkpoint: Any, callbacks: list[Any],
 
         where = run.metrics["interrupted"]
         term = getattr(run.solver, "stop_signal", None) == signal.SIGTERM
-        msg = (f"Interrupted{' by SIGTERM' if term else ''} at {where}: kept the best model "
-               f"(epoch {run.metrics['best_epoch']}) and the metrics so far")
+        msg = (
+            f"Interrupted{' by SIGTERM' if term else ''} at {where}: kept the best model "
+            f"(epoch {run.metrics['best_epoch']}) and the metrics so far"
+        )
         logger.info(msg)
         click.echo(msg, err=True)
         click.get_current_context().exit(143 if term else 130)

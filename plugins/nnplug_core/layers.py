@@ -3,23 +3,26 @@
 Each computes through ``self.ops`` (the model's backend) and declares its compiled
 kernels (``plugins/nnplug_core/kernels/``) -- the template for a plugin's layer.
 """
+
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
+from numpy.typing import DTypeLike
 
 from nnplug.base import Layer, Workspace
 from nnplug.kernels import ACTIVATION_CODES, LayerKernels
 
 
-def init_weights(rng: np.random.Generator, fan_in: int, fan_out: int, scheme: str | None,
-                 dtype) -> np.ndarray:
+def init_weights(
+    rng: np.random.Generator, fan_in: int, fan_out: int, scheme: str | None, dtype: DTypeLike
+) -> np.ndarray:
     """He (``std = sqrt(2/fan_in)``) before ReLU-like units, else Xavier/Glorot
     (``std = sqrt(2/(fan_in+fan_out))``)."""
-    if scheme == "he":
-        std = np.sqrt(2.0 / fan_in)
-    else:
-        std = np.sqrt(2.0 / (fan_in + fan_out))
-    return (rng.standard_normal((fan_in, fan_out)) * std).astype(dtype)
+    std = np.sqrt(2.0 / fan_in) if scheme == "he" else np.sqrt(2.0 / (fan_in + fan_out))
+    weights: np.ndarray = (rng.standard_normal((fan_in, fan_out)) * std).astype(dtype)
+    return weights
 
 
 class FusingLayer(Layer):
@@ -34,7 +37,7 @@ class FusingLayer(Layer):
         super().__init__(**options)
         self._work = Workspace()
 
-    def _scratch(self, name: str, shape, dtype):
+    def _scratch(self, name: str, shape: tuple[int, ...], dtype: Any) -> np.ndarray | None:
         return self._work.get(name, shape, dtype) if self.training else None
 
     def forward(self, x):
@@ -53,8 +56,9 @@ class Linear(FusingLayer):
 
     def __init__(self, units: int | None = None, bias: bool = True):
         super().__init__()
-        if units is not None and (not isinstance(units, int) or isinstance(units, bool)
-                                  or units < 1):
+        if units is not None and (
+            not isinstance(units, int) or isinstance(units, bool) or units < 1
+        ):
             raise ValueError(f"units must be a positive integer, got {units!r}")
         self.units = units
         self.bias = bool(bias)
@@ -78,6 +82,7 @@ class Linear(FusingLayer):
     def forward_fused(self, x, act):
         W = self.params["W"]
         self._x = x
+        assert self.units is not None  # build() refused a linear without a width
         out = self._scratch("y", (x.shape[0], self.units), np.result_type(x, W))
         self._y = self.ops.linear_forward(x, W, self.params.get("b"), act, out=out)
         return self._y
@@ -85,9 +90,17 @@ class Linear(FusingLayer):
     def backward_fused(self, dy, act, need_dx=True):
         W = self.params["W"]
         return self.ops.linear_backward(
-            self._x, W, self._y, dy, self.grads["W"], self.grads.get("b"), act,
-            need_dx=need_dx, dz=self._scratch("dz", dy.shape, dy.dtype) if act else None,
-            dx=self._scratch("dx", (dy.shape[0], W.shape[0]), dy.dtype) if need_dx else None)
+            self._x,
+            W,
+            self._y,
+            dy,
+            self.grads["W"],
+            self.grads.get("b"),
+            act,
+            need_dx=need_dx,
+            dz=self._scratch("dz", dy.shape, dy.dtype) if act else None,
+            dx=self._scratch("dx", (dy.shape[0], W.shape[0]), dy.dtype) if need_dx else None,
+        )
 
 
 class Activation(Layer):
@@ -133,8 +146,12 @@ class BatchNorm(FusingLayer):
 
     name = "batchnorm"
     transparent_for_init = True
-    kernels = LayerKernels("nnplug_core.kernels.batchnorm", params=("gamma", "beta"),
-                           state=("running_mean", "running_var"), work=("xhat", "inv_std"))
+    kernels = LayerKernels(
+        "nnplug_core.kernels.batchnorm",
+        params=("gamma", "beta"),
+        state=("running_mean", "running_var"),
+        work=("xhat", "inv_std"),
+    )
 
     def __init__(self, momentum: float = 0.1, eps: float = 1e-5):
         super().__init__()
@@ -164,15 +181,21 @@ class BatchNorm(FusingLayer):
         p, b = self.params, self.buffers
         self._x, self._training_forward = x, self.training
         if not self.training:
-            self._y = self.ops.batchnorm_forward_eval(x, p["gamma"], p["beta"],
-                                                      b["running_mean"], b["running_var"],
-                                                      self.eps, act)
+            self._y = self.ops.batchnorm_forward_eval(
+                x, p["gamma"], p["beta"], b["running_mean"], b["running_var"], self.eps, act
+            )
             return self._y
         if x.shape[0] < 2:
             raise ValueError("batchnorm needs at least 2 samples per batch in training mode")
         self._y, self._xhat, self._inv_std, mean, var = self.ops.batchnorm_forward_train(
-            x, p["gamma"], p["beta"], self.eps, act, y=self._scratch("y", x.shape, x.dtype),
-            xhat=self._scratch("xhat", x.shape, x.dtype))
+            x,
+            p["gamma"],
+            p["beta"],
+            self.eps,
+            act,
+            y=self._scratch("y", x.shape, x.dtype),
+            xhat=self._scratch("xhat", x.shape, x.dtype),
+        )
         n, m = x.shape[0], self.momentum
         rm, rv = b["running_mean"], b["running_var"]
         rm *= 1 - m
@@ -181,16 +204,33 @@ class BatchNorm(FusingLayer):
         rv += (m * n / (n - 1)) * var  # unbiased estimate, as PyTorch does
         return self._y
 
-    def backward_fused(self, dy, act, need_dx=True):  # noqa: ARG002 - dx is the cheap part
+    def backward_fused(self, dy, act, need_dx=True):
         p, g = self.params, self.grads
         if not self._training_forward:  # eval mode: the statistics are constants
             b = self.buffers
             return self.ops.batchnorm_backward_eval(
-                dy, self._y, self._x, p["gamma"], b["running_mean"], b["running_var"],
-                self.eps, g["gamma"], g["beta"], act)
+                dy,
+                self._y,
+                self._x,
+                p["gamma"],
+                b["running_mean"],
+                b["running_var"],
+                self.eps,
+                g["gamma"],
+                g["beta"],
+                act,
+            )
         return self.ops.batchnorm_backward(
-            dy, self._y, self._xhat, self._inv_std, p["gamma"], g["gamma"], g["beta"], act,
-            dx=self._scratch("dx", dy.shape, dy.dtype))
+            dy,
+            self._y,
+            self._xhat,
+            self._inv_std,
+            p["gamma"],
+            g["gamma"],
+            g["beta"],
+            act,
+            dx=self._scratch("dx", dy.shape, dy.dtype),
+        )
 
 
 class Dropout(Layer):
@@ -221,15 +261,21 @@ class Dropout(Layer):
         return {"mask": (-1, self.out_features)}
 
     def build(self, in_features, *, rng, dtype=np.float32, init=None):
-        self.seed = int(rng.integers(2 ** 32))
+        self.seed = int(rng.integers(2**32))
         return super().build(in_features, rng=rng, dtype=dtype, init=init)
 
     def forward(self, x):
         if not self.training or self.p == 0:
             self._mask = None
             return x
-        self._mask = self.ops.dropout_mask(x.shape, self.p, self.seed, self.step, x.dtype,
-                                           out=self._work.get("mask", x.shape, x.dtype))
+        self._mask = self.ops.dropout_mask(
+            x.shape,
+            self.p,
+            self.seed,
+            self.step,
+            x.dtype,
+            out=self._work.get("mask", x.shape, x.dtype),
+        )
         return x * self._mask
 
     def backward(self, dy):

@@ -1,4 +1,5 @@
 """Built-in losses: softmax_ce (classification) and mse (regression)."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -16,7 +17,8 @@ class SoftmaxCE(Loss):
 
     def forward(self, outputs, targets):
         self._loss, self._grad = self.ops.softmax_cross_entropy(
-            outputs, np.asarray(targets, dtype=np.intp))
+            outputs, np.asarray(targets, dtype=np.intp)
+        )
         return self._loss
 
     def backward(self):

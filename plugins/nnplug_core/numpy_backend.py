@@ -3,6 +3,7 @@
 Every operation is plain NumPy (GEMMs in BLAS); it is the test oracle every other
 backend must reproduce, and it trains per op (no compiled path).
 """
+
 from __future__ import annotations
 
 from nnplug.backend import Backend

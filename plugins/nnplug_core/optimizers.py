@@ -1,6 +1,9 @@
 """Built-in optimizers: sgd, momentum, nesterov, adam, adamw. Weight decay acts on
 weights only (not biases or BatchNorm parameters)."""
+
 from __future__ import annotations
+
+from typing import ClassVar
 
 from nnplug.base import Optimizer
 from nnplug.kernels import OptimizerKernels
@@ -12,7 +15,7 @@ class SGD(Optimizer):
     """Plain SGD: p -= lr (g + wd p)."""
 
     name = "sgd"
-    default_lr = {"classification": 0.05, "regression": 0.01}
+    default_lr: ClassVar[dict[str, float]] = {"classification": 0.05, "regression": 0.01}
     kernels = OptimizerKernels(_KERNELS, update="sgd")
 
     def update(self, p, state):
@@ -26,10 +29,10 @@ class Momentum(Optimizer):
     nesterov = False
     # regression inputs (e.g. California's standardised features) have long tails: 0.05
     # diverges; classification: 0.1 chosen on validation data (README)
-    default_lr = {"classification": 0.1, "regression": 0.01}
+    default_lr: ClassVar[dict[str, float]] = {"classification": 0.1, "regression": 0.01}
     kernels = OptimizerKernels(_KERNELS, slots=("v",), update="momentum")
 
-    def __init__(self, lr=0.01, weight_decay=0.0, momentum: float = 0.9):
+    def __init__(self, lr: float = 0.01, weight_decay: float = 0.0, momentum: float = 0.9):
         super().__init__(lr=lr, weight_decay=weight_decay)
         if not 0 <= momentum < 1:
             raise ValueError(f"momentum must be in [0, 1), got {momentum!r}")
@@ -39,8 +42,9 @@ class Momentum(Optimizer):
         return (self.momentum, float(self.nesterov))
 
     def update(self, p, state):
-        self.ops.momentum_update(p.value, p.grad, state["v"], self.lr, self.momentum,
-                                 self.wd(p), self.nesterov)
+        self.ops.momentum_update(
+            p.value, p.grad, state["v"], self.lr, self.momentum, self.wd(p), self.nesterov
+        )
 
 
 class Nesterov(Momentum):
@@ -58,8 +62,14 @@ class Adam(Optimizer):
     decoupled = False
     kernels = OptimizerKernels(_KERNELS, slots=("m", "v"), update="adam")
 
-    def __init__(self, lr=0.001, weight_decay=0.0, beta1: float = 0.9, beta2: float = 0.999,
-                 eps: float = 1e-8):
+    def __init__(
+        self,
+        lr: float = 0.001,
+        weight_decay: float = 0.0,
+        beta1: float = 0.9,
+        beta2: float = 0.999,
+        eps: float = 1e-8,
+    ):
         super().__init__(lr=lr, weight_decay=weight_decay)
         if not (0 <= beta1 < 1 and 0 <= beta2 < 1):
             raise ValueError("beta1 and beta2 must be in [0, 1)")
@@ -74,8 +84,19 @@ class Adam(Optimizer):
         return (self.beta1, self.beta2, self.eps, float(self.decoupled))
 
     def update(self, p, state):
-        self.ops.adam_update(p.value, p.grad, state["m"], state["v"], self.lr, self.beta1,
-                             self.beta2, self.eps, self.steps, self.wd(p), self.decoupled)
+        self.ops.adam_update(
+            p.value,
+            p.grad,
+            state["m"],
+            state["v"],
+            self.lr,
+            self.beta1,
+            self.beta2,
+            self.eps,
+            self.steps,
+            self.wd(p),
+            self.decoupled,
+        )
 
 
 class AdamW(Adam):
@@ -85,9 +106,15 @@ class AdamW(Adam):
     name = "adamw"
     decoupled = True
     # chosen on validation data (README: "Defaults and their evidence")
-    default_lr = {"classification": 1e-3, "regression": 5e-3}
-    default_weight_decay = {"classification": 0.01, "regression": 0.1}
+    default_lr: ClassVar[dict[str, float]] = {"classification": 1e-3, "regression": 5e-3}
+    default_weight_decay: ClassVar[dict[str, float]] = {"classification": 0.01, "regression": 0.1}
 
-    def __init__(self, lr=0.001, weight_decay=0.01, beta1: float = 0.9, beta2: float = 0.999,
-                 eps: float = 1e-8):
+    def __init__(
+        self,
+        lr: float = 0.001,
+        weight_decay: float = 0.01,
+        beta1: float = 0.9,
+        beta2: float = 0.999,
+        eps: float = 1e-8,
+    ):
         super().__init__(lr=lr, weight_decay=weight_decay, beta1=beta1, beta2=beta2, eps=eps)

@@ -2,6 +2,7 @@
 
 A third-party plugin looks exactly like this module.
 """
+
 from nnplug import hookimpl
 
 from . import layers, losses, optimizers
@@ -10,8 +11,14 @@ from .numpy_backend import NumpyBackend
 
 @hookimpl
 def nnplug_register_layers(register):
-    for cls in (layers.Linear, layers.ReLU, layers.Sigmoid, layers.Tanh, layers.BatchNorm,
-                layers.Dropout):
+    for cls in (
+        layers.Linear,
+        layers.ReLU,
+        layers.Sigmoid,
+        layers.Tanh,
+        layers.BatchNorm,
+        layers.Dropout,
+    ):
         register(cls)
 
 
@@ -23,8 +30,13 @@ def nnplug_register_losses(register):
 
 @hookimpl
 def nnplug_register_optimizers(register):
-    for cls in (optimizers.SGD, optimizers.Momentum, optimizers.Nesterov, optimizers.Adam,
-                optimizers.AdamW):
+    for cls in (
+        optimizers.SGD,
+        optimizers.Momentum,
+        optimizers.Nesterov,
+        optimizers.Adam,
+        optimizers.AdamW,
+    ):
         register(cls)
 
 

@@ -6,9 +6,11 @@ placed in the folder is read directly (tarfile + text parsing, no pickle). The s
 seeded; features are scaled (``--scale``, default standardised) with statistics of the
 training split only.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -20,8 +22,16 @@ from .scaling import SCALE_OPTION
 
 PKZ = "cal_housing_py3.pkz"
 ARCHIVE = "cal_housing.tgz"
-FEATURES = ["MedInc", "HouseAge", "AveRooms", "AveBedrms", "Population", "AveOccup",
-            "Latitude", "Longitude"]
+FEATURES = [
+    "MedInc",
+    "HouseAge",
+    "AveRooms",
+    "AveBedrms",
+    "Population",
+    "AveOccup",
+    "Latitude",
+    "Longitude",
+]
 
 
 def sklearn_fetch(data_home: Path, download: bool) -> tuple[np.ndarray, np.ndarray]:
@@ -57,8 +67,18 @@ def read_archive(path: Path) -> tuple[np.ndarray, np.ndarray]:
     lon, lat, age, rooms, bedrooms, population, households, income, value = raw.T
     if np.any(households <= 0):
         raise DataError(f"{path}: a district has households <= 0")
-    X = np.column_stack([income, age, rooms / households, bedrooms / households, population,
-                         population / households, lat, lon])
+    X = np.column_stack(
+        [
+            income,
+            age,
+            rooms / households,
+            bedrooms / households,
+            population,
+            population / households,
+            lat,
+            lon,
+        ]
+    )
     return X, value / 100_000.0
 
 
@@ -90,7 +110,7 @@ class California(Dataset):
         d = self.directory(data_dir)
         return (d / PKZ).is_file() or (d / ARCHIVE).is_file()
 
-    def fetch(self, data_dir: str | None = None, progress=None) -> Path:
+    def fetch(self, data_dir: str | None = None, progress: Any = None) -> Path:
         """Let scikit-learn download and cache the data (no progress: it reports none)."""
         d = self.directory(data_dir)
         if not self.is_cached(data_dir):
@@ -108,27 +128,51 @@ class California(Dataset):
         except Exception as exc:  # noqa: BLE001 - network, disk or a corrupt cache
             reason = " ".join(f"{type(exc).__name__}: {exc}".split())
             if (d / PKZ).is_file():
-                raise DataError(f"california: cannot read scikit-learn's cache {d / PKZ} "
-                                f"({reason}); delete it to download again") from None
-            raise DataError(f"california: download via scikit-learn failed ({reason}); "
-                            f"missing {PKZ} (scikit-learn's cache) or {ARCHIVE} (the "
-                            f"original archive) in {d}: put one there or set NNPLUG_DATA "
-                            f"/ --data-dir") from None
+                raise DataError(
+                    f"california: cannot read scikit-learn's cache {d / PKZ} "
+                    f"({reason}); delete it to download again"
+                ) from None
+            raise DataError(
+                f"california: download via scikit-learn failed ({reason}); "
+                f"missing {PKZ} (scikit-learn's cache) or {ARCHIVE} (the "
+                f"original archive) in {d}: put one there or set NNPLUG_DATA "
+                f"/ --data-dir"
+            ) from None
 
-    def load(self, *, seed: int = 42, val_fraction: float = 0.1,
-             data_dir: str | None = None) -> Data:
+    def load(
+        self, *, seed: int = 42, val_fraction: float = 0.1, data_dir: str | None = None
+    ) -> Data:
         from .scaling import scale_splits
         from .split import stratified_split
 
         d = self.directory(data_dir)
         X, y = self._read(d, download=True)
         X_tr, y_tr, X_va, y_va, X_te, y_te = stratified_split(
-            X, y.astype(np.float32), test_fraction=self.test_fraction,
-            val_fraction=val_fraction, seed=seed, stratify=False)
-        (X_tr, X_va, X_te), scale, scaling = scale_splits(X_tr, X_va, X_te,
-                                                          kind=self.scale, dataset=self.name)
-        return Data(X_tr, y_tr, X_va, y_va, X_te, y_te, task="regression",
-                    feature_names=list(FEATURES),
-                    scale=scale, meta={"source": self.name, "directory": str(d),
-                                       "target": "MedHouseVal", "target_unit": "$100k",
-                                       **scaling})
+            X,
+            y.astype(np.float32),
+            test_fraction=self.test_fraction,
+            val_fraction=val_fraction,
+            seed=seed,
+            stratify=False,
+        )
+        (X_tr, X_va, X_te), scale, scaling = scale_splits(
+            X_tr, X_va, X_te, kind=self.scale, dataset=self.name
+        )
+        return Data(
+            X_tr,
+            y_tr,
+            X_va,
+            y_va,
+            X_te,
+            y_te,
+            task="regression",
+            feature_names=list(FEATURES),
+            scale=scale,
+            meta={
+                "source": self.name,
+                "directory": str(d),
+                "target": "MedHouseVal",
+                "target_unit": "$100k",
+                **scaling,
+            },
+        )

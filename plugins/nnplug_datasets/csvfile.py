@@ -1,4 +1,5 @@
 """Read a user's CSV (header row, numeric features) into arrays, naming the first bad cell."""
+
 from __future__ import annotations
 
 import logging
@@ -29,8 +30,9 @@ def _cell(value: str) -> tuple[float | None, str]:
     return None, f"non-numeric value {textcheck.printable(repr(text), 42)}"
 
 
-def read_csv(path: str | Path, target: str, *, features: list[str] | None = None,
-             drop_missing: bool = False) -> tuple[np.ndarray, np.ndarray, list[str]]:
+def read_csv(
+    path: str | Path, target: str, *, features: list[str] | None = None, drop_missing: bool = False
+) -> tuple[np.ndarray, np.ndarray, list[str]]:
     """``(X float64, target strings, feature names)`` from a CSV file with a header row.
 
     A row with a missing or non-numeric feature (or a missing target) is an error naming
@@ -52,8 +54,10 @@ def read_csv(path: str | Path, target: str, *, features: list[str] | None = None
             raise DataError(f"{path}: not a readable CSV file ({exc})") from None
         dupes = sorted(h for h, n in Counter(header).items() if n > 1)
         if dupes:
-            raise DataError(f"{path}: column name '{textcheck.printable(dupes[0], 60)}' "
-                            f"appears twice in the header")
+            raise DataError(
+                f"{path}: column name '{textcheck.printable(dupes[0], 60)}' "
+                f"appears twice in the header"
+            )
         index = {h: i for i, h in enumerate(header)}
         columns = textcheck.printable(", ".join(header), 300)
         shown = textcheck.printable(target, 60)
@@ -62,13 +66,16 @@ def read_csv(path: str | Path, target: str, *, features: list[str] | None = None
         names = features if features else [h for h in header if h != target]
         unknown = [f for f in names if f not in index]
         if unknown:
-            raise DataError(f"{path}: no column '{textcheck.printable(unknown[0], 60)}' in "
-                            f"--features; columns: {columns}")
+            raise DataError(
+                f"{path}: no column '{textcheck.printable(unknown[0], 60)}' in "
+                f"--features; columns: {columns}"
+            )
         if target in names:
             raise DataError(f"{path}: column '{shown}' is both a feature and the target")
         if not names:
-            raise DataError(f"{path}: no feature columns: the file holds only the target "
-                            f"column '{shown}'")
+            raise DataError(
+                f"{path}: no feature columns: the file holds only the target column '{shown}'"
+            )
         cols, t_col = [index[f] for f in names], index[target]
         values = array("d")
         labels: list[str] = []
@@ -80,43 +87,59 @@ def read_csv(path: str | Path, target: str, *, features: list[str] | None = None
                 if not row or all(not c.strip() for c in row):
                     continue  # blank line
                 if len(row) != len(header):
-                    raise DataError(f"{path}: line {line} has {len(row)} fields, the header "
-                                    f"has {len(header)}")
+                    raise DataError(
+                        f"{path}: line {line} has {len(row)} fields, the header has {len(header)}"
+                    )
                 problem = ""
-                row_values = []
-                for name, c in zip(names, cols):
+                row_values: list[float] = []  # used only when every cell is a number
+                for name, c in zip(names, cols, strict=True):
                     number, why = _cell(row[c])
                     if number is None:
                         bad_count[name] += 1
-                        problem = problem or (f"line {line}, column "
-                                              f"'{textcheck.printable(name, 60)}': {why}")
-                    row_values.append(number)
+                        problem = problem or (
+                            f"line {line}, column '{textcheck.printable(name, 60)}': {why}"
+                        )
+                    else:
+                        row_values.append(number)
                 label = row[t_col].strip()
                 if label.lower() in MISSING:
                     problem = problem or f"line {line}, column '{shown}': missing target"
                 if problem:
                     if not drop_missing:
-                        raise DataError(f"{path}: {problem} (--drop-missing skips such rows, "
-                                        f"--features chooses columns)")
+                        raise DataError(
+                            f"{path}: {problem} (--drop-missing skips such rows, "
+                            f"--features chooses columns)"
+                        )
                     dropped += 1
                     first_drop = first_drop or problem
                     continue
                 if len(values) + len(names) > cells_cap:
-                    check_bytes(8 * (len(values) + len(names)),
-                                f"{path} (more than {len(labels)} rows of {len(names)} "
-                                f"features)")
+                    check_bytes(
+                        8 * (len(values) + len(names)),
+                        f"{path} (more than {len(labels)} rows of {len(names)} features)",
+                    )
                 values.extend(row_values)
                 labels.append(pool.setdefault(label, label))
         except (csv.Error, UnicodeDecodeError) as exc:
-            raise DataError(f"{path}: not a readable CSV file near line {reader.line_num} "
-                            f"({exc})") from None
+            raise DataError(
+                f"{path}: not a readable CSV file near line {reader.line_num} ({exc})"
+            ) from None
     if not labels:
         always_bad = [n for n, k in bad_count.items() if k and k == dropped]
-        hint = (f": column '{textcheck.printable(always_bad[0], 60)}' is not numeric in any row; leave it out with "
-                f"--features" if always_bad else "")
+        hint = (
+            f": column '{textcheck.printable(always_bad[0], 60)}' is not numeric in any row; "
+            f"leave it out with --features"
+            if always_bad
+            else ""
+        )
         raise DataError(f"{path}: no usable data rows{hint}")
     if dropped:
-        log.warning("%s: dropped %d of %d rows with missing or non-numeric values "
-                    "(first: %s)", path.name, dropped, dropped + len(labels), first_drop)
+        log.warning(
+            "%s: dropped %d of %d rows with missing or non-numeric values (first: %s)",
+            path.name,
+            dropped,
+            dropped + len(labels),
+            first_drop,
+        )
     X = np.frombuffer(values, np.float64).reshape(len(labels), len(names))
     return X, np.array(labels, dtype=object), list(names)

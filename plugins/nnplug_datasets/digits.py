@@ -1,4 +1,5 @@
 """``digits``: scikit-learn's bundled 8x8 handwritten digits (1797 x 64), no download."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -37,11 +38,17 @@ class Digits(Dataset):
     name = "digits"
     task = "classification"
     shape = "1797 x 64, 10 classes"
-    cli_options = (Option("classes", "Keep only these classes, renumbered in order, e.g. '0,1'."),
-                   SCALE_OPTION)
+    cli_options = (
+        Option("classes", "Keep only these classes, renumbered in order, e.g. '0,1'."),
+        SCALE_OPTION,
+    )
 
-    def __init__(self, test_fraction: float = 0.2, classes: str | list[int] | None = None,
-                 scale: str = "auto"):
+    def __init__(
+        self,
+        test_fraction: float = 0.2,
+        classes: str | list[int] | None = None,
+        scale: str = "auto",
+    ):
         from .scaling import check_kind
 
         super().__init__()
@@ -56,10 +63,21 @@ class Digits(Dataset):
             X, y = select_classes(X, y, self.classes)
             names = [names[c] for c in self.classes]
         X_tr, y_tr, X_va, y_va, X_te, y_te = stratified_split(
-            X, y, test_fraction=self.test_fraction, val_fraction=val_fraction, seed=seed)
+            X, y, test_fraction=self.test_fraction, val_fraction=val_fraction, seed=seed
+        )
         # auto: uint8 pixels are an image, one global scale 1 / max = 1/16
-        (X_tr, X_va, X_te), scale, scaling = scale_splits(X_tr, X_va, X_te, kind=self.scale,
-                                                          dataset=self.name)
-        return Data(X_tr, y_tr, X_va, y_va, X_te, y_te, task="classification",
-                    classes=names, scale=scale,
-                    meta={"source": "scikit-learn's digits.csv.gz", **scaling})
+        (X_tr, X_va, X_te), scale, scaling = scale_splits(
+            X_tr, X_va, X_te, kind=self.scale, dataset=self.name
+        )
+        return Data(
+            X_tr,
+            y_tr,
+            X_va,
+            y_va,
+            X_te,
+            y_te,
+            task="classification",
+            classes=names,
+            scale=scale,
+            meta={"source": "scikit-learn's digits.csv.gz", **scaling},
+        )

@@ -5,11 +5,13 @@ that is renamed to ``NAME`` only after the transfer is complete and the SHA-256 
 on any failure (or a kill) the final name never appears, so a later run cannot trust a
 partial or wrong file. Parts left by killed runs are swept by the next one.
 """
+
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
+from typing import IO, Any
 from urllib.parse import urlsplit
 
 from nnplug.errors import DataError, NNPlugError
@@ -25,9 +27,16 @@ class MirrorFailed(Exception):
     """One mirror could not deliver a verified file (the next one is tried)."""
 
 
-def download(filename: str, mirrors: list[str] | tuple[str, ...], directory: Path, *,
-             sha256: str | None, verify: Callable[[Path], str] = payload_sha256,
-             progress: Progress | None = None, timeout: float = 30.0) -> Path:
+def download(
+    filename: str,
+    mirrors: list[str] | tuple[str, ...],
+    directory: Path,
+    *,
+    sha256: str | None,
+    verify: Callable[[Path], str] = payload_sha256,
+    progress: Progress | None = None,
+    timeout: float = 30.0,
+) -> Path:
     """Fetch ``filename`` from the first of ``mirrors`` (base URLs) whose copy verifies.
 
     ``verify(path)`` computes the digest compared with ``sha256`` (by default the SHA-256
@@ -47,8 +56,14 @@ def download(filename: str, mirrors: list[str] | tuple[str, ...], directory: Pat
     raise DataError(f"cannot download {filename} ({'; '.join(errors) or 'no mirrors'})")
 
 
-def _fetch(url: str, dest: Path, sha256: str | None, verify: Callable[[Path], str],
-           progress: Progress | None, timeout: float) -> Path:
+def _fetch(
+    url: str,
+    dest: Path,
+    sha256: str | None,
+    verify: Callable[[Path], str],
+    progress: Progress | None,
+    timeout: float,
+) -> Path:
     from nnplug.outputs import part_file
 
     try:
@@ -61,8 +76,9 @@ def _fetch(url: str, dest: Path, sha256: str | None, verify: Callable[[Path], st
                 except DataError:
                     raise MirrorFailed("corrupt or truncated gzip data") from None
                 if digest != sha256:
-                    raise MirrorFailed(f"checksum mismatch (sha256 {digest[:12]}..., "
-                                       f"expected {sha256[:12]}...)")
+                    raise MirrorFailed(
+                        f"checksum mismatch (sha256 {digest[:12]}..., expected {sha256[:12]}...)"
+                    )
             os.replace(tmp, dest)
             return dest
     except DataError:
@@ -71,7 +87,7 @@ def _fetch(url: str, dest: Path, sha256: str | None, verify: Callable[[Path], st
         raise DataError(str(exc)) from None
 
 
-def _transfer(url: str, fh, name: str, progress: Progress | None, timeout: float) -> None:
+def _transfer(url: str, fh: IO[Any], name: str, progress: Progress | None, timeout: float) -> None:
     import http.client
     import urllib.error
     import urllib.request

@@ -5,29 +5,36 @@ Layout: magic ``00 00 <type> <ndim>`` (big-endian), then ``ndim`` uint32 sizes, 
 are judged before anything is allocated (what the file can hold, ``NNPLUG_MAX_BYTES``);
 a gzip stream is decompressed straight into the array, never whole into memory first.
 """
+
 from __future__ import annotations
 
 import hashlib
 from pathlib import Path
+from typing import IO
 
 import numpy as np
 
 from nnplug.errors import DataError
-from nnplug.limits import (DEFLATE_RATIO, check_bytes, count, file_size, open_regular,
-                           shape_problem)
+from nnplug.limits import DEFLATE_RATIO, check_bytes, count, file_size, open_regular, shape_problem
 
 GZIP_MAGIC = b"\x1f\x8b"
 CHUNK = 1 << 20
 #: IDX type code -> numpy dtype (multi-byte types are big-endian)
-IDX_TYPES = {0x08: np.dtype(np.uint8), 0x09: np.dtype(np.int8), 0x0B: np.dtype(">i2"),
-             0x0C: np.dtype(">i4"), 0x0D: np.dtype(">f4"), 0x0E: np.dtype(">f8")}
+IDX_TYPES = {
+    0x08: np.dtype(np.uint8),
+    0x09: np.dtype(np.int8),
+    0x0B: np.dtype(">i2"),
+    0x0C: np.dtype(">i4"),
+    0x0D: np.dtype(">f4"),
+    0x0E: np.dtype(">f8"),
+}
 
 
 class _Payload:
     """The IDX payload of an open file, read through gzip when it starts with its magic;
     counts what it reads and hashes it (the digest covers the decompressed payload)."""
 
-    def __init__(self, fh, path: Path):
+    def __init__(self, fh: IO[bytes], path: Path):
         import gzip
 
         self.path, self.size = path, file_size(fh)
@@ -36,8 +43,7 @@ class _Payload:
         self.gz = fh.read(2) == GZIP_MAGIC
         fh.seek(0)
         if not self.gz and path.suffix == ".gz":
-            raise DataError(f"{path}: not a gzip file (named .gz, starts with "
-                            f"{fh.read(4).hex()})")
+            raise DataError(f"{path}: not a gzip file (named .gz, starts with {fh.read(4).hex()})")
         self.stream = gzip.GzipFile(fileobj=fh, mode="rb") if self.gz else fh
         self.digest, self.done = hashlib.sha256(), 0
 
@@ -73,12 +79,13 @@ def read_idx(path: str | Path, *, ndim: int) -> tuple[np.ndarray, str]:
             raise DataError(f"{path}: too short for an IDX header ({len(head)} bytes)")
         if head != want:
             kind = "labels" if ndim == 1 else "images"
-            raise DataError(f"{path}: wrong magic number 0x{head.hex()} "
-                            f"(IDX uint8 {kind} start with 0x{want.hex()})")
+            raise DataError(
+                f"{path}: wrong magic number 0x{head.hex()} "
+                f"(IDX uint8 {kind} start with 0x{want.hex()})"
+            )
         raw = src.read(4 * ndim)
         if len(raw) < 4 * ndim:
-            raise DataError(f"{path}: truncated header ({4 + len(raw)} of {4 + 4 * ndim} "
-                            f"bytes)")
+            raise DataError(f"{path}: truncated header ({4 + len(raw)} of {4 + 4 * ndim} bytes)")
         dims = tuple(int(d) for d in np.frombuffer(raw, ">u4"))
         shape = "x".join(map(str, dims))
         if ndim > 1 and 0 in dims[1:]:
@@ -90,19 +97,23 @@ def read_idx(path: str | Path, *, ndim: int) -> tuple[np.ndarray, str]:
         header = 4 + 4 * ndim
         if expected > src.most() - header:
             have = src.size - header if not src.gz else f"at most {src.most() - header}"
-            raise DataError(f"{path}: truncated data: header says {shape} = {expected} "
-                            f"bytes, file has {have}")
+            raise DataError(
+                f"{path}: truncated data: header says {shape} = {expected} bytes, file has {have}"
+            )
         if not src.gz and src.size - header > expected:
-            raise DataError(f"{path}: {src.size - header - expected} unexpected bytes after "
-                            f"the {shape} data")
+            raise DataError(
+                f"{path}: {src.size - header - expected} unexpected bytes after the {shape} data"
+            )
         check_bytes(expected, f"{path} ({shape} IDX data)")
         out, filled = np.empty(expected, np.uint8), 0
         while filled < expected:
             chunk = src.read(min(CHUNK, expected - filled))
             if not chunk:
-                raise DataError(f"{path}: truncated data: header says {shape} = {expected} "
-                                f"bytes, file has {filled}")
-            out[filled:filled + len(chunk)] = np.frombuffer(chunk, np.uint8)
+                raise DataError(
+                    f"{path}: truncated data: header says {shape} = {expected} "
+                    f"bytes, file has {filled}"
+                )
+            out[filled : filled + len(chunk)] = np.frombuffer(chunk, np.uint8)
             filled += len(chunk)
         extra = len(src.read(CHUNK))  # only a gzip stream can still hold more
         if extra:

@@ -1,4 +1,5 @@
 """Where dataset files live: ``$NNPLUG_DATA``, else ``--data-dir``, else the user cache."""
+
 from __future__ import annotations
 
 import os

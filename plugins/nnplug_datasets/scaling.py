@@ -16,11 +16,13 @@ The fitted scaling is kept in ``Data.meta`` (``input_scaling``: the kind; ``scal
 mean/std/min/max; ``quantile``: the quantile arrays) and saved in model files as plain
 arrays; :mod:`nnplug.scaling` applies it, here and at prediction time.
 """
+
 from __future__ import annotations
 
 from typing import Any
 
 import numpy as np
+from numpy.typing import DTypeLike
 
 from nnplug.errors import DataError
 from nnplug.options import Option
@@ -28,9 +30,13 @@ from nnplug.scaling import affine, quantile_normal
 
 SCALINGS = ("auto", "standard", "quantile", "minmax", "none")
 #: ``nnplug train --scale``, declared by every dataset that scales its inputs
-SCALE_OPTION = Option("scale", "Input scaling [default: auto: one global scale for "
-                      "image-like inputs, else standard (clipped to the training range)]; "
-                      "quantile maps each feature to a normal distribution.", choices=SCALINGS)
+SCALE_OPTION = Option(
+    "scale",
+    "Input scaling [default: auto: one global scale for "
+    "image-like inputs, else standard (clipped to the training range)]; "
+    "quantile maps each feature to a normal distribution.",
+    choices=SCALINGS,
+)
 #: "many columns": the fewest features a float array needs to count as an image (8 x 8)
 IMAGE_MIN_FEATURES = 64
 N_QUANTILES = 1000
@@ -39,8 +45,7 @@ N_QUANTILES = 1000
 def check_kind(kind: str | None, dataset: str) -> str:
     kind = kind or "auto"
     if kind not in SCALINGS:
-        raise DataError(f"{dataset}: --scale must be one of {', '.join(SCALINGS)}, got "
-                        f"'{kind}'")
+        raise DataError(f"{dataset}: --scale must be one of {', '.join(SCALINGS)}, got '{kind}'")
     return kind
 
 
@@ -70,10 +75,16 @@ def fit(kind: str, X_train: np.ndarray) -> dict[str, Any]:
     if kind == "quantile":
         from sklearn.preprocessing import QuantileTransformer
 
-        qt = QuantileTransformer(n_quantiles=max(2, min(N_QUANTILES, len(X))),
-                                 output_distribution="normal", subsample=None).fit(X)
-        return {"kind": kind, "quantiles": np.asarray(qt.quantiles_, np.float64),
-                "references": np.asarray(qt.references_, np.float64)}
+        qt = QuantileTransformer(
+            n_quantiles=max(2, min(N_QUANTILES, len(X))),
+            output_distribution="normal",
+            subsample=None,
+        ).fit(X)
+        return {
+            "kind": kind,
+            "quantiles": np.asarray(qt.quantiles_, np.float64),
+            "references": np.asarray(qt.references_, np.float64),
+        }
     if kind in ("standard", "minmax"):
         if kind == "standard":
             center, spread = X.mean(axis=0), X.std(axis=0)
@@ -85,7 +96,7 @@ def fit(kind: str, X_train: np.ndarray) -> dict[str, Any]:
     return {"kind": kind}
 
 
-def transform(record: dict[str, Any], X: np.ndarray, dtype=np.float32) -> np.ndarray:
+def transform(record: dict[str, Any], X: np.ndarray, dtype: DTypeLike = np.float32) -> np.ndarray:
     """``X`` (2-d) scaled by a fitted ``record`` (image/none: unchanged)."""
     kind = record["kind"]
     if kind == "quantile":
@@ -95,8 +106,9 @@ def transform(record: dict[str, Any], X: np.ndarray, dtype=np.float32) -> np.nda
     return X
 
 
-def scale_splits(X_train: np.ndarray, *others: np.ndarray, kind: str = "auto",
-                 dataset: str = "data") -> tuple[list[np.ndarray], float, dict[str, Any]]:
+def scale_splits(
+    X_train: np.ndarray, *others: np.ndarray, kind: str = "auto", dataset: str = "data"
+) -> tuple[list[np.ndarray], float, dict[str, Any]]:
     """Fit ``kind`` on ``X_train`` and apply it to every split.
 
     Returns ``([X_train, *others], data_scale, meta)``: ``data_scale`` is ``Data.scale``
@@ -114,8 +126,7 @@ def scale_splits(X_train: np.ndarray, *others: np.ndarray, kind: str = "auto",
     splits = [np.asarray(X).reshape(len(X), width) for X in (X_train, *others)]
     record = fit(kind, splits[0])
     if kind == "quantile":
-        meta["quantile"] = {"quantiles": record["quantiles"],
-                            "references": record["references"]}
+        meta["quantile"] = {"quantiles": record["quantiles"], "references": record["references"]}
     else:
         meta["scaler"] = {k: record[k].tolist() for k in ("mean", "std", "min", "max")}
     return [transform(record, X) for X in splits], 1.0, meta

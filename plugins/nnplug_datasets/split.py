@@ -1,11 +1,22 @@
 """Seeded, stratified train/val/test splitting shared by the dataset plugins."""
+
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
+from numpy.typing import DTypeLike
 
 
-def stratified_split(X, y, *, test_fraction: float, val_fraction: float, seed: int,
-                     stratify: bool = True):
+def stratified_split(
+    X: np.ndarray,
+    y: np.ndarray,
+    *,
+    test_fraction: float,
+    val_fraction: float,
+    seed: int,
+    stratify: bool = True,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Split into ``(X_tr, y_tr, X_val, y_val, X_te, y_te)``.
 
     ``test_fraction`` of all rows go to test (seed ``seed``); ``val_fraction`` of the
@@ -20,15 +31,18 @@ def stratified_split(X, y, *, test_fraction: float, val_fraction: float, seed: i
     return X[train], y[train], X[val], y[val], X[test], y[test]
 
 
-def holdout(y: np.ndarray, fraction: float, seed: int, stratify: bool
-            ) -> tuple[np.ndarray, np.ndarray]:
+def holdout(
+    y: np.ndarray, fraction: float, seed: int, stratify: bool
+) -> tuple[np.ndarray, np.ndarray]:
     """:func:`stratified_holdout` of the labels ``y``, or :func:`random_holdout` of its rows."""
-    return stratified_holdout(y, fraction, seed) if stratify else \
-        random_holdout(len(y), fraction, seed)
+    return (
+        stratified_holdout(y, fraction, seed)
+        if stratify
+        else random_holdout(len(y), fraction, seed)
+    )
 
 
-def stratified_holdout(y: np.ndarray, fraction: float, seed: int
-                       ) -> tuple[np.ndarray, np.ndarray]:
+def stratified_holdout(y: np.ndarray, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """Seeded stratified split of ``range(len(y))`` into sorted ``(keep, held_out)`` indices.
 
     Each class gives ``floor(fraction * n_class)`` rows; the rest of the
@@ -40,10 +54,10 @@ def stratified_holdout(y: np.ndarray, fraction: float, seed: int
     held = [np.zeros(0, np.int64)]
     for label in np.unique(y):
         rows = np.flatnonzero(y == label)
-        held.append(rng.permutation(rows)[:int(fraction * len(rows))])
+        held.append(rng.permutation(rows)[: int(fraction * len(rows))])
     mask = np.zeros(len(y), bool)
     mask[np.concatenate(held)] = True
-    short = int(round(fraction * len(y))) - int(mask.sum())
+    short = round(fraction * len(y)) - int(mask.sum())
     if short > 0:
         mask[rng.choice(np.flatnonzero(~mask), short, replace=False)] = True
     return np.flatnonzero(~mask), np.flatnonzero(mask)
@@ -54,11 +68,13 @@ def random_holdout(n: int, fraction: float, seed: int) -> tuple[np.ndarray, np.n
     if not 0 <= fraction < 1:
         raise ValueError(f"fraction must be in [0, 1), got {fraction}")
     perm = np.random.default_rng(seed).permutation(n)
-    k = int(round(fraction * n))
+    k = round(fraction * n)
     return np.sort(perm[k:]), np.sort(perm[:k])
 
 
-def standardize(X_train: np.ndarray, *others: np.ndarray, dtype=np.float32):
+def standardize(
+    X_train: np.ndarray, *others: np.ndarray, dtype: DTypeLike = np.float32
+) -> tuple[list[np.ndarray], dict[str, Any]]:
     """z = (x - mean_train) / std_train: statistics from ``X_train`` only, applied to all;
     the other splits are then clipped to the training range of z (see
     :mod:`nnplug_datasets.scaling`, which this is the ``standard`` kind of).

@@ -6,9 +6,11 @@ otherwise regression. Split: seeded (stratified for classification) test share, 
 validation from the rest. Features are scaled (``--scale``) by
 :mod:`nnplug_datasets.scaling` with training statistics only.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -30,15 +32,16 @@ def numeric_values(raw: np.ndarray) -> np.ndarray | None:
         return raw.astype(np.float64)
     if raw.dtype.kind not in "UO" or raw.size == 0:
         return None
-    uniq, inverse = np.unique(raw.astype(str) if raw.dtype.kind == "U" else raw,
-                              return_inverse=True)
+    uniq, inverse = np.unique(
+        raw.astype(str) if raw.dtype.kind == "U" else raw, return_inverse=True
+    )
     parsed = [number(v) if isinstance(v, str) else None for v in uniq.tolist()]
     if any(v is None for v in parsed):
         return None
     return np.asarray(parsed, np.float64)[inverse].reshape(raw.shape)
 
 
-def encode_target(values, task: str | None, what: str) -> tuple[str, np.ndarray, list | None]:
+def encode_target(values: Any, task: str | None, what: str) -> tuple[str, np.ndarray, list | None]:
     """``(task, y, class names)``: labels become ``0..k-1`` in sorted order. Integral
     numbers of any size (``1e20``) keep their values: classes are keyed by the float."""
     raw = np.asarray(values)
@@ -51,14 +54,15 @@ def encode_target(values, task: str | None, what: str) -> tuple[str, np.ndarray,
     integral = numeric is not None and bool(np.all(numeric == np.round(numeric)))
     if task is None:
         k = len(np.unique(numeric)) if numeric is not None else 0
-        few = integral and k <= MAX_CLASSES and k <= len(numeric) // 2
+        few = integral and numeric is not None and k <= MAX_CLASSES and k <= len(numeric) // 2
         task = "classification" if numeric is None or few else "regression"
     if task == "regression":
         if numeric is None:
-            bad = next((i for i, v in enumerate(raw.ravel().tolist())
-                        if number(str(v)) is None), 0)
-            raise DataError(f"{what}: --task regression needs a numeric target; row {bad} "
-                            f"is {printable(repr(str(raw.ravel()[bad])), 60)}")
+            bad = next((i for i, v in enumerate(raw.ravel().tolist()) if number(str(v)) is None), 0)
+            raise DataError(
+                f"{what}: --task regression needs a numeric target; row {bad} "
+                f"is {printable(repr(str(raw.ravel()[bad])), 60)}"
+            )
         return task, numeric.astype(np.float32), None
     if raw.ndim != 1:
         raise DataError(f"{what}: classification needs a 1-d target, got shape {raw.shape}")
@@ -75,9 +79,16 @@ def encode_target(values, task: str | None, what: str) -> tuple[str, np.ndarray,
     return task, np.searchsorted(uniq, keys).astype(np.int64), names
 
 
-def make_data(parts: dict[str, tuple[np.ndarray, np.ndarray]], task: str | None, *,
-              seed: int, val_fraction: float, test_fraction: float, what: str,
-              meta: dict) -> Data:
+def make_data(
+    parts: dict[str, tuple[np.ndarray, np.ndarray]],
+    task: str | None,
+    *,
+    seed: int,
+    val_fraction: float,
+    test_fraction: float,
+    what: str,
+    meta: dict,
+) -> Data:
     """Split (when needed), encode the target, scale features: the :class:`Data` to train on.
 
     ``parts`` holds ``"all"``, or ``"train"`` + ``"test"`` (+ optional ``"val"``).
@@ -88,12 +99,14 @@ def make_data(parts: dict[str, tuple[np.ndarray, np.ndarray]], task: str | None,
     order = [k for k in ("train", "val", "test", "all") if k in parts]
     width = int(np.prod(parts[order[0]][0].shape[1:]))
     if width == 0:
-        raise DataError(f"{what}: no feature columns (X has shape {parts[order[0]][0].shape});"
-                        f" a dataset needs at least one feature besides the target")
+        raise DataError(
+            f"{what}: no feature columns (X has shape {parts[order[0]][0].shape});"
+            f" a dataset needs at least one feature besides the target"
+        )
     ys = np.concatenate([np.asarray(parts[k][1]) for k in order])
     task, y_all, classes = encode_target(ys, task, what)
     bounds = np.cumsum([0] + [len(parts[k][1]) for k in order])
-    y = {k: y_all[bounds[i]:bounds[i + 1]] for i, k in enumerate(order)}
+    y = {k: y_all[bounds[i] : bounds[i + 1]] for i, k in enumerate(order)}
     X = {k: parts[k][0] for k in order}
 
     stratify = task == "classification"
@@ -106,14 +119,26 @@ def make_data(parts: dict[str, tuple[np.ndarray, np.ndarray]], task: str | None,
         X["val"], y["val"] = X["train"][val], y["train"][val]
         X["train"], y["train"] = X["train"][keep], y["train"][keep]
     if len(X["train"]) < 2 or len(X["test"]) == 0:
-        raise DataError(f"{what}: too few rows to split ({len(X['train'])} train, "
-                        f"{len(X['test'])} test)")
+        raise DataError(
+            f"{what}: too few rows to split ({len(X['train'])} train, {len(X['test'])} test)"
+        )
     (X["train"], X["val"], X["test"]), scale, scaling = scale_splits(
-        X["train"], X["val"], X["test"], kind=meta.pop("scale", "auto"), dataset=what)
+        X["train"], X["val"], X["test"], kind=meta.pop("scale", "auto"), dataset=what
+    )
     meta.update(scaling)
-    return Data(X["train"], y["train"], X["val"], y["val"], X["test"], y["test"],
-                task=task, classes=classes, scale=scale,
-                feature_names=meta.pop("feature_names", None), meta=meta)
+    return Data(
+        X["train"],
+        y["train"],
+        X["val"],
+        y["val"],
+        X["test"],
+        y["test"],
+        task=task,
+        classes=classes,
+        scale=scale,
+        feature_names=meta.pop("feature_names", None),
+        meta=meta,
+    )
 
 
 class _UserData(Dataset):
@@ -121,13 +146,20 @@ class _UserData(Dataset):
     cli_options: tuple[Option, ...] = (
         Option("data", "Your data file.", type="file"),
         Option("task", "The task [default: inferred from the target].", choices=TASKS),
-        Option("drop_missing", "Skip rows with missing or non-numeric values (counted).",
-               type=bool),
+        Option(
+            "drop_missing", "Skip rows with missing or non-numeric values (counted).", type=bool
+        ),
         SCALE_OPTION,
     )
 
-    def __init__(self, data: str | None = None, task: str | None = None,
-                 drop_missing: bool = False, test_fraction: float = 0.2, scale: str = "auto"):
+    def __init__(
+        self,
+        data: str | None = None,
+        task: str | None = None,
+        drop_missing: bool = False,
+        test_fraction: float = 0.2,
+        scale: str = "auto",
+    ):
         super().__init__()
         if task is not None and task not in TASKS:
             raise DataError(f"--task must be classification or regression, got '{task}'")
@@ -141,7 +173,7 @@ class _UserData(Dataset):
         return self.data or "your file (--data FILE)"
 
     def is_cached(self, data_dir: str | None = None) -> bool:
-        return bool(self.data) and Path(self.data).is_file()
+        return bool(self.data and Path(self.data).is_file())
 
     def _path(self) -> Path:
         if not self.data:
@@ -160,27 +192,44 @@ class CSV(_UserData):
         Option("features", "Comma-separated feature columns [default: all but the target]."),
     )
 
-    def __init__(self, data: str | None = None, target: str | None = None,
-                 features: str | list[str] | None = None, **options):
+    def __init__(
+        self,
+        data: str | None = None,
+        target: str | None = None,
+        features: str | list[str] | None = None,
+        **options: Any,
+    ):
         super().__init__(data, **options)
         self.target = target
         if isinstance(features, str):
             features = [f.strip() for f in features.split(",") if f.strip()]
         self.features = features or None
 
-    def load(self, *, seed: int = 42, val_fraction: float = 0.1,
-             data_dir: str | None = None) -> Data:
+    def load(
+        self, *, seed: int = 42, val_fraction: float = 0.1, data_dir: str | None = None
+    ) -> Data:
         from .csvfile import read_csv
 
         path = self._path()
         if not self.target:
             raise DataError("--dataset csv needs --target COLUMN (the column to predict)")
-        X, labels, names = read_csv(path, self.target, features=self.features,
-                                    drop_missing=self.drop_missing)
-        return make_data({"all": (X, labels)}, self.task_option, seed=seed,
-                         val_fraction=val_fraction, test_fraction=self.test_fraction,
-                         what=str(path), meta={"source": str(path), "target": self.target,
-                                               "feature_names": names, "scale": self.scale})
+        X, labels, names = read_csv(
+            path, self.target, features=self.features, drop_missing=self.drop_missing
+        )
+        return make_data(
+            {"all": (X, labels)},
+            self.task_option,
+            seed=seed,
+            val_fraction=val_fraction,
+            test_fraction=self.test_fraction,
+            what=str(path),
+            meta={
+                "source": str(path),
+                "target": self.target,
+                "feature_names": names,
+                "scale": self.scale,
+            },
+        )
 
 
 class NPZ(_UserData):
@@ -189,12 +238,19 @@ class NPZ(_UserData):
     name = "npz"
     shape = "X: n x features, y: n"
 
-    def load(self, *, seed: int = 42, val_fraction: float = 0.1,
-             data_dir: str | None = None) -> Data:
+    def load(
+        self, *, seed: int = 42, val_fraction: float = 0.1, data_dir: str | None = None
+    ) -> Data:
         from .npzfile import read_npz
 
         path = self._path()
         parts = read_npz(path, drop_missing=self.drop_missing)
-        return make_data(parts, self.task_option, seed=seed, val_fraction=val_fraction,
-                         test_fraction=self.test_fraction, what=str(path),
-                         meta={"source": str(path), "scale": self.scale})
+        return make_data(
+            parts,
+            self.task_option,
+            seed=seed,
+            val_fraction=val_fraction,
+            test_fraction=self.test_fraction,
+            what=str(path),
+            meta={"source": str(path), "scale": self.scale},
+        )

@@ -11,6 +11,7 @@
 
 GEMMs stay in BLAS. numba is imported when the backend is created, never before.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -58,7 +59,7 @@ class NumbaBackend(Backend):
 
         from .trainer import CompiledRunner
 
-        if config.DISABLE_JIT:
+        if config.DISABLE_JIT:  # type: ignore[attr-defined]  # set at import, unknown to mypy
             raise NotCompiled("NUMBA_DISABLE_JIT=1 is set: the kernels run as Python, per op")
         runner = CompiledRunner(model, loss, optimizer)
         if loss is None:
@@ -84,20 +85,23 @@ class NumbaBackend(Backend):
     def linear_forward(self, x, W, b, act=None, out=None):
         y = np.matmul(x, W, out=out)
         bias = _c(b) if b is not None else self._empty[y.dtype]
-        self._linear.add_bias_activation(y, bias, ACTIVATION_CODES[act if act in _FAST
-                                                                     else None])
+        self._linear.add_bias_activation(y, bias, ACTIVATION_CODES[act if act in _FAST else None])
         return y if act in _FAST else super().activation_forward(act, y, out=y)
 
-    def linear_backward(self, x, W, y, dy, dW, db, act=None, need_dx=True, dz=None,
-                        dx=None):
+    def linear_backward(self, x, W, y, dy, dW, db, act=None, need_dx=True, dz=None, dx=None):
         dy = _c(dy)
         if act is None and db is None:
             dz = dy
         else:
             dz = dy if act is None else (np.empty_like(dy) if dz is None else dz)
             self._linear.activation_backward_sum(
-                _c(y), dy, dz, db if db is not None else self._empty[dy.dtype],
-                ACTIVATION_CODES[act], db is not None)
+                _c(y),
+                dy,
+                dz,
+                db if db is not None else self._empty[dy.dtype],
+                ACTIVATION_CODES[act],
+                db is not None,
+            )
         np.matmul(x.T, dz, out=dW)
         return np.matmul(dz, W.T, out=dx) if need_dx else None
 
@@ -108,8 +112,9 @@ class NumbaBackend(Backend):
         xhat = np.empty_like(x) if xhat is None else xhat
         mean, var, inv_std = (np.empty(x.shape[1], x.dtype) for _ in range(3))
         code = ACTIVATION_CODES[act if act in _FAST else None]
-        self._bn.train_forward(x, _c(gamma), _c(beta), float(eps), code, y, xhat, mean, var,
-                               inv_std)
+        self._bn.train_forward(
+            x, _c(gamma), _c(beta), float(eps), code, y, xhat, mean, var, inv_std
+        )
         if act not in _FAST:
             super().activation_forward(act, y, out=y)
         return y, xhat, inv_std, mean, var
@@ -121,12 +126,12 @@ class NumbaBackend(Backend):
         self._bn.eval_forward(x, _c(gamma), _c(beta), _c(mean), _c(var), float(eps), code, y)
         return y if act in _FAST else super().activation_forward(act, y, out=y)
 
-    def batchnorm_backward(self, dy, y, xhat, inv_std, gamma, dgamma, dbeta, act=None,
-                           dx=None):
+    def batchnorm_backward(self, dy, y, xhat, inv_std, gamma, dgamma, dbeta, act=None, dx=None):
         dy = _c(dy)
         dx = np.empty_like(dy) if dx is None else dx
-        self._bn.train_backward(dy, _c(y), _c(xhat), _c(inv_std), _c(gamma), dgamma, dbeta,
-                                dx, ACTIVATION_CODES[act])
+        self._bn.train_backward(
+            dy, _c(y), _c(xhat), _c(inv_std), _c(gamma), dgamma, dbeta, dx, ACTIVATION_CODES[act]
+        )
         return dx
 
     # -- dropout ---------------------------------------------------------------------------------
@@ -149,8 +154,7 @@ class NumbaBackend(Backend):
             raise ValueError(f"{labels.size} labels for {logits.shape[0]} rows")
         grad = np.empty_like(logits)
         loss = self._losses.softmax_ce(logits, labels, grad, np.zeros(1))
-        if loss != loss and len(labels) and (labels.min() < 0
-                                             or labels.max() >= logits.shape[1]):
+        if loss != loss and len(labels) and (labels.min() < 0 or labels.max() >= logits.shape[1]):
             raise ValueError(f"labels must be in [0, {logits.shape[1]})")
         return float(loss), grad
 
@@ -160,27 +164,43 @@ class NumbaBackend(Backend):
         if target.size != pred.size:
             raise ValueError(f"target has {target.size} values, predictions {pred.size}")
         grad = np.empty_like(pred)
-        loss = self._losses.mse(_2d(pred), _2d(np.ascontiguousarray(target.reshape(
-            pred.shape))), _2d(grad), np.zeros(1))
+        loss = self._losses.mse(
+            _2d(pred), _2d(np.ascontiguousarray(target.reshape(pred.shape))), _2d(grad), np.zeros(1)
+        )
         return float(loss), grad
 
     # -- optimizer updates, in place ---------------------------------------------------------------
     @staticmethod
     def _flat(a: np.ndarray) -> np.ndarray:
         if not a.flags.c_contiguous:
-            raise ValueError("the numba backend updates parameters in place and needs "
-                             "C-contiguous arrays")
+            raise ValueError(
+                "the numba backend updates parameters in place and needs C-contiguous arrays"
+            )
         return a.reshape(-1)
 
     def sgd_update(self, p, g, lr, wd):
-        self._updates.sgd(self._flat(p), _c(g).reshape(-1), (), np.zeros(1), float(lr),
-                          float(wd), 1)
+        self._updates.sgd(
+            self._flat(p), _c(g).reshape(-1), (), np.zeros(1), float(lr), float(wd), 1
+        )
 
     def momentum_update(self, p, g, v, lr, mu, wd, nesterov=False):
-        self._updates.momentum(self._flat(p), _c(g).reshape(-1), (self._flat(v),),
-                               np.array([mu, float(nesterov)]), float(lr), float(wd), 1)
+        self._updates.momentum(
+            self._flat(p),
+            _c(g).reshape(-1),
+            (self._flat(v),),
+            np.array([mu, float(nesterov)]),
+            float(lr),
+            float(wd),
+            1,
+        )
 
     def adam_update(self, p, g, m, v, lr, b1, b2, eps, t, wd, decoupled=False):
-        self._updates.adam(self._flat(p), _c(g).reshape(-1), (self._flat(m), self._flat(v)),
-                           np.array([b1, b2, eps, float(decoupled)]), float(lr), float(wd),
-                           int(t))
+        self._updates.adam(
+            self._flat(p),
+            _c(g).reshape(-1),
+            (self._flat(m), self._flat(v)),
+            np.array([b1, b2, eps, float(decoupled)]),
+            float(lr),
+            float(wd),
+            int(t),
+        )

@@ -10,13 +10,22 @@ takes transposes and ``beta`` (accumulate) for free.
 
 Import this module only after numba is configured (:mod:`nnplug_numba.jit`).
 """
+
 from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
 
 import llvmlite.binding as ll
 from llvmlite import ir
 from numba import config, njit, types
 from numba.core import cgutils
-from numba.extending import get_cython_function_address, intrinsic
+from numba.extending import get_cython_function_address
+from numba.extending import intrinsic as _intrinsic
+
+#: numba's stubs give an intrinsic the signature of its typing function, the typing
+#: context included, which compiled callers do not pass: typed as returning Any here
+intrinsic: Callable[..., Any] = _intrinsic
 
 _SYMBOLS = {"float32": "nnplug_blas_sgemm", "float64": "nnplug_blas_dgemm"}
 
@@ -26,8 +35,7 @@ def register_symbols() -> None:
     for dtype, symbol in _SYMBOLS.items():
         if not ll.address_of_symbol(symbol):
             name = "sgemm" if dtype == "float32" else "dgemm"
-            ll.add_symbol(symbol, get_cython_function_address("scipy.linalg.cython_blas",
-                                                              name))
+            ll.add_symbol(symbol, get_cython_function_address("scipy.linalg.cython_blas", name))
 
 
 register_symbols()
@@ -37,8 +45,9 @@ register_symbols()
 def _fortran_gemm(typingctx, transa, transb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc):
     """?gemm on column-major data: C = alpha op(A) op(B) + beta C (Fortran ABI: every
     argument by pointer, 32-bit integers)."""
-    if not (isinstance(c, types.Array) and str(c.dtype) in _SYMBOLS
-            and a.dtype == c.dtype == b.dtype):
+    if not (
+        isinstance(c, types.Array) and str(c.dtype) in _SYMBOLS and a.dtype == c.dtype == b.dtype
+    ):
         return None
     sig = types.void(transa, transb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
     dtype = c.dtype
@@ -47,11 +56,24 @@ def _fortran_gemm(typingctx, transa, transb, m, n, k, alpha, a, lda, b, ldb, bet
         ta, tb, m_, n_, k_, alpha_, a_, lda_, b_, ldb_, beta_, c_, ldc_ = args
         i8, i32 = ir.IntType(8), ir.IntType(32)
         fl = context.get_value_type(dtype)
-        fnty = ir.FunctionType(ir.VoidType(), [
-            i8.as_pointer(), i8.as_pointer(), i32.as_pointer(), i32.as_pointer(),
-            i32.as_pointer(), fl.as_pointer(), fl.as_pointer(), i32.as_pointer(),
-            fl.as_pointer(), i32.as_pointer(), fl.as_pointer(), fl.as_pointer(),
-            i32.as_pointer()])
+        fnty = ir.FunctionType(
+            ir.VoidType(),
+            [
+                i8.as_pointer(),
+                i8.as_pointer(),
+                i32.as_pointer(),
+                i32.as_pointer(),
+                i32.as_pointer(),
+                fl.as_pointer(),
+                fl.as_pointer(),
+                i32.as_pointer(),
+                fl.as_pointer(),
+                i32.as_pointer(),
+                fl.as_pointer(),
+                fl.as_pointer(),
+                i32.as_pointer(),
+            ],
+        )
         fn = cgutils.get_or_insert_function(builder.module, fnty, _SYMBOLS[str(dtype)])
 
         def by_ref(value, typ):
@@ -68,18 +90,27 @@ def _fortran_gemm(typingctx, transa, transb, m, n, k, alpha, a, lda, b, ldb, bet
         def data(value, array_type):
             return context.make_array(array_type)(context, builder, value).data
 
-        builder.call(fn, [
-            by_ref(builder.trunc(ta, i8), i8), by_ref(builder.trunc(tb, i8), i8),
-            integer(m_), integer(n_), integer(k_), scalar(alpha_, signature.args[5]),
-            data(a_, signature.args[6]), integer(lda_), data(b_, signature.args[8]),
-            integer(ldb_), scalar(beta_, signature.args[10]), data(c_, signature.args[11]),
-            integer(ldc_)])
+        builder.call(
+            fn,
+            [
+                by_ref(builder.trunc(ta, i8), i8),
+                by_ref(builder.trunc(tb, i8), i8),
+                integer(m_),
+                integer(n_),
+                integer(k_),
+                scalar(alpha_, signature.args[5]),
+                data(a_, signature.args[6]),
+                integer(lda_),
+                data(b_, signature.args[8]),
+                integer(ldb_),
+                scalar(beta_, signature.args[10]),
+                data(c_, signature.args[11]),
+                integer(ldc_),
+            ],
+        )
         return context.get_dummy_value()
 
     return sig, codegen
-
-
-_N, _T = ord("N"), ord("T")
 
 
 @njit(inline="always")
@@ -94,12 +125,31 @@ def gemm(a, b, c, trans_a=False, trans_b=False, beta=0.0):
     if k == 0:
         c[:, :] = c * beta if beta != 0.0 else 0.0
         return
-    _fortran_gemm(_T if trans_b else _N, _T if trans_a else _N, n, m, k, 1.0,
-                  b, b.shape[1], a, a.shape[1], beta, c, n)
+    _fortran_gemm(
+        _T if trans_b else _N,
+        _T if trans_a else _N,
+        n,
+        m,
+        k,
+        1.0,
+        b,
+        b.shape[1],
+        a,
+        a.shape[1],
+        beta,
+        c,
+        n,
+    )
 
 
-if config.DISABLE_JIT:  # NUMBA_DISABLE_JIT=1: kernels run as Python; so does this
-    import numpy as _np
+#: ?gemm's ``trans`` codes (read by :func:`gemm` when it compiles). Defined here rather
+#: than before it: a redefinition right after a decorated function is taken by mypy for
+#: a conditional overload it cannot merge, an error that ``type: ignore`` does not silence
+_N, _T = ord("N"), ord("T")
 
-    def gemm(a, b, c, trans_a=False, trans_b=False, beta=0.0):  # type: ignore[no-redef]  # noqa: F811
+# NUMBA_DISABLE_JIT=1: kernels run as Python; so does this (numba.config's settings are
+# module attributes set at import, unknown to mypy)
+if config.DISABLE_JIT:  # type: ignore[attr-defined]
+
+    def gemm(a, b, c, trans_a=False, trans_b=False, beta=0.0):  # type: ignore[misc]
         c[...] = (a.T if trans_a else a) @ (b.T if trans_b else b) + (beta * c if beta else 0)

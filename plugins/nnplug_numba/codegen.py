@@ -11,6 +11,7 @@ with that plugin's groups added (compiled once per such set). Everything written
 source is either generated here or a module/function name validated by
 :mod:`nnplug.kernels` (dotted identifiers) -- nothing else from a plugin reaches it.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -79,17 +80,22 @@ def _layer_branches(groups: list[LayerGroup]) -> tuple[list[str], list[str]]:
         S = _slots(g.state, "bufs", p)
         W = _slots(g.work, "work", p + s)
         kw = "if" if code == 0 else "elif"
-        fwd.append(f"            {kw} c == {code}:\n"
-                   f"                L{code}.{g.forward}(x, y, {P}, {S}, {W}, fsc[l], r[ACT], "
-                   f"training, step)")
-        bwd.append(f"                {kw} c == {code}:\n"
-                   f"                    L{code}.{g.backward}(x, y, dy, dx, {P}, {G}, {S}, "
-                   f"{W}, fsc[l], r[ACT], True, l > 0, step)")
+        fwd.append(
+            f"            {kw} c == {code}:\n"
+            f"                L{code}.{g.forward}(x, y, {P}, {S}, {W}, fsc[l], r[ACT], "
+            f"training, step)"
+        )
+        bwd.append(
+            f"                {kw} c == {code}:\n"
+            f"                    L{code}.{g.backward}(x, y, dy, dx, {P}, {G}, {S}, "
+            f"{W}, fsc[l], r[ACT], True, l > 0, step)"
+        )
     return fwd, bwd
 
 
-def source(layers: list[LayerGroup], losses: list[LossGroup],
-           optimizers: list[OptimizerGroup]) -> str:
+def source(
+    layers: list[LayerGroup], losses: list[LossGroup], optimizers: list[OptimizerGroup]
+) -> str:
     """The driver module's source for these groups."""
     imports = [f"import {g.module} as L{i}" for i, g in enumerate(layers)]
     imports += [f"import {g.module} as C{i}" for i, g in enumerate(losses)]
@@ -100,22 +106,28 @@ def source(layers: list[LayerGroup], losses: list[LossGroup],
         _check(g.module, g.forward)
         target = "lb" if g.classification else "vb"
         kw = "if" if i == 0 else "elif"
-        loss_lines.append(f"        {kw} lcode == {i}:\n"
-                          f"            lv = C{i}.{g.forward}(z, {target}, dz, lsc)")
+        loss_lines.append(
+            f"        {kw} lcode == {i}:\n            lv = C{i}.{g.forward}(z, {target}, dz, lsc)"
+        )
     opt_lines = []
-    for i, g in enumerate(optimizers):
-        _check(g.module, g.update)
-        slots = ", ".join(f"view1(ostate, {k} * T + o, size)" for k in range(g.slots))
-        slots = f"({slots}{',' if g.slots == 1 else ''})"
+    for i, u in enumerate(optimizers):
+        _check(u.module, u.update)
+        slots = ", ".join(f"view1(ostate, {k} * T + o, size)" for k in range(u.slots))
+        slots = f"({slots}{',' if u.slots == 1 else ''})"
         kw = "if" if i == 0 else "elif"
-        opt_lines.append(f"                    {kw} ocode == {i}:\n"
-                         f"                        U{i}.{g.update}(view1(theta, o, size), "
-                         f"view1(grad, o, size), {slots}, osc, lrs[done], decay, t)")
+        opt_lines.append(
+            f"                    {kw} ocode == {i}:\n"
+            f"                        U{i}.{u.update}(view1(theta, o, size), "
+            f"view1(grad, o, size), {slots}, osc, lrs[done], decay, t)"
+        )
     return _TEMPLATE.format(
-        imports="\n".join(imports), forward="\n".join(fwd), backward="\n".join(bwd),
+        imports="\n".join(imports),
+        forward="\n".join(fwd),
+        backward="\n".join(bwd),
         loss="\n".join(loss_lines) or "        pass",
         update="\n".join(opt_lines) or "                    pass",
-        constants=f"CODE, ACT, IN_W, OUT_W, A_IN, A_OUT, SEG0, NSEG = {tuple(range(8))}")
+        constants=f"CODE, ACT, IN_W, OUT_W, A_IN, A_OUT, SEG0, NSEG = {tuple(range(8))}",
+    )
 
 
 def load(text: str, directory: str | None, tag: str) -> ModuleType:

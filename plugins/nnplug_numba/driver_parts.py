@@ -1,8 +1,8 @@
 """Jitted pieces of the generated training driver (:mod:`nnplug_numba.codegen`): arena
 views, the minibatch gather, targets and metrics. Inlined into the driver."""
+
 from __future__ import annotations
 
-import numpy as np
 from numba import njit
 
 from .toolkit import as_dtype

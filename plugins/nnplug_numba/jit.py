@@ -8,12 +8,13 @@ another file would otherwise reuse stale machine code); it falls back to compili
 memory when no directory is writable, and counts real compilations (cache hits are not
 compilations) so callers can say what was compiled and how long it took.
 """
+
 from __future__ import annotations
 
 import os
 import sys
 import tempfile
-from typing import Callable
+from collections.abc import Callable
 
 _availability: tuple[bool, str] | None = None
 #: whether kernels are compiled with ``cache=True`` (set by :func:`configure_cache`)
@@ -48,8 +49,10 @@ def _numpy_too_new() -> str:
         if name.strip() == "numpy" and spec and not spec.startswith("="):
             limit = spec.split(",")[0].split(";")[0].strip()
             if _version(numpy.__version__) >= _version(limit):
-                return (f"numba {metadata.version('numba')} supports NumPy < {limit}, "
-                        f"this is NumPy {numpy.__version__}")
+                return (
+                    f"numba {metadata.version('numba')} supports NumPy < {limit}, "
+                    f"this is NumPy {numpy.__version__}"
+                )
     return ""
 
 
@@ -136,8 +139,10 @@ def _source_tag() -> str:
             versions.append(f"{dist}={metadata.version(dist)}")
         except metadata.PackageNotFoundError:
             versions.append(f"{dist}=?")
-    return source_digest([os.path.dirname(os.path.abspath(__file__)),
-                          _package_dir("nnplug_core.kernels")], tuple(versions))
+    return source_digest(
+        [os.path.dirname(os.path.abspath(__file__)), _package_dir("nnplug_core.kernels")],
+        tuple(versions),
+    )
 
 
 def configure_cache() -> str | None:
@@ -185,21 +190,25 @@ def load() -> None:
     from numba.core import event
 
     if CACHE:  # read when each kernel is decorated, i.e. when kernel modules are imported
-        numba.config.CACHE_DIR = CACHE_DIR
+        # numba.config's settings are module attributes set at import, unknown to mypy
+        numba.config.CACHE_DIR = CACHE_DIR  # type: ignore[attr-defined]
 
     class CompileCounter(event.Listener):
         def on_start(self, ev):
             global _notice, _announced
             dispatcher = (ev.data or {}).get("dispatcher")
-            _compiled.append(getattr(getattr(dispatcher, "py_func", None), "__qualname__",
-                                     "?"))
+            _compiled.append(getattr(getattr(dispatcher, "py_func", None), "__qualname__", "?"))
             if _notice is not None:
                 notice, _notice, _announced = _notice, None, True
                 notice()
             elif not _announced:  # per-op kernels: say it once per process
                 _announced = True
-                print(f"nnplug: compiling numba kernels (once; cached in "
-                      f"{CACHE_DIR or 'memory only'})…", file=sys.stderr, flush=True)
+                print(
+                    f"nnplug: compiling numba kernels (once; cached in "
+                    f"{CACHE_DIR or 'memory only'})…",
+                    file=sys.stderr,
+                    flush=True,
+                )
 
         def on_end(self, ev):
             pass

@@ -5,16 +5,20 @@ the component class (``nnplug.testing.example_options``), so the layout of a cla
 fixed and one driver branch serves every instance; an instance whose arrays do not match
 its class's layout is refused with a one-line reason (it then trains per op).
 """
+
 from __future__ import annotations
 
 import functools
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from nnplug.kernels import NotCompiled
 
 from .codegen import LayerGroup, LossGroup, OptimizerGroup
+
+if TYPE_CHECKING:
+    from nnplug.base import Layer, Loss, Optimizer
 
 
 def provider(kind: str, obj: Any) -> str:
@@ -30,13 +34,14 @@ def provider(kind: str, obj: Any) -> str:
     return f"{kind} '{name.split('/')[-1]}'{where}"
 
 
-@functools.lru_cache(maxsize=None)
-def layer_group(cls: type) -> LayerGroup:
+@functools.cache
+def layer_group(cls: type[Layer]) -> LayerGroup:
     """The group of a layer class with kernels, from an example instance's arrays."""
     from nnplug.testing import example_options
 
     k = cls.kernels
     try:
+        assert k is not None  # callers pass classes with kernels (see missing_kernels)
         layer = cls(**example_options(cls))
         layer.build(3, rng=np.random.default_rng(0), dtype=np.float64)
         work = layer.kernel_work()
@@ -44,19 +49,24 @@ def layer_group(cls: type) -> LayerGroup:
         state = tuple(np.ndim(layer.buffers[n]) for n in k.state)
         work_nd = tuple(len(work[n]) for n in k.work)
     except Exception as exc:  # noqa: BLE001 - reported as the reason, one line
-        raise NotCompiled(f"cannot lay out the kernels of {cls.__name__} "
-                          f"({type(exc).__name__}: {exc})") from None
+        raise NotCompiled(
+            f"cannot lay out the kernels of {cls.__name__} ({type(exc).__name__}: {exc})"
+        ) from None
     if any(nd not in (1, 2) for nd in (*params, *state, *work_nd)):
         raise NotCompiled(f"{cls.__name__}: kernel arrays must be 1-d or 2-d")
     return LayerGroup(k.module, k.forward, k.backward, params, state, work_nd)
 
 
-def loss_group(cls: type) -> LossGroup:
-    return LossGroup(cls.kernels.module, cls.kernels.forward, cls.task == "classification")
+def loss_group(cls: type[Loss]) -> LossGroup:
+    k = cls.kernels
+    assert k is not None  # callers pass classes with kernels (see missing_kernels)
+    return LossGroup(k.module, k.forward, cls.task == "classification")
 
 
-def optimizer_group(cls: type) -> OptimizerGroup:
-    return OptimizerGroup(cls.kernels.module, cls.kernels.update, len(cls.kernels.slots))
+def optimizer_group(cls: type[Optimizer]) -> OptimizerGroup:
+    k = cls.kernels
+    assert k is not None  # callers pass classes with kernels (see missing_kernels)
+    return OptimizerGroup(k.module, k.update, len(k.slots))
 
 
 @functools.lru_cache(maxsize=1)
@@ -68,8 +78,11 @@ def base_groups() -> tuple[list[LayerGroup], list[LossGroup], list[OptimizerGrou
     reg = get_registry()
 
     def ours(kind: str) -> list[type]:
-        return [c.cls for c in reg.components(kind)
-                if c.dist.lower() == "nnplug" and c.cls.kernels is not None]
+        return [
+            c.cls
+            for c in reg.components(kind)
+            if c.dist.lower() == "nnplug" and c.cls.kernels is not None
+        ]
 
     layers = sorted({layer_group(c) for c in ours("layer")}, key=repr)
     losses = sorted({loss_group(c) for c in ours("loss")}, key=repr)
@@ -80,15 +93,19 @@ def base_groups() -> tuple[list[LayerGroup], list[LossGroup], list[OptimizerGrou
 def check_arrays(layer: Any, group: LayerGroup, dtype: np.dtype) -> None:
     """The instance's declared arrays fit its class's layout and the model dtype."""
     k = type(layer).kernels
-    for names, ndims, store, what in ((k.params, group.params, layer.params, "parameter"),
-                                      (k.state, group.state, layer.buffers, "state")):
-        for name, nd in zip(names, ndims):
+    for names, ndims, store, what in (
+        (k.params, group.params, layer.params, "parameter"),
+        (k.state, group.state, layer.buffers, "state"),
+    ):
+        for name, nd in zip(names, ndims, strict=True):
             a = store.get(name)
             if a is None:
                 continue  # an optional array this instance has not: passed empty
             if a.ndim != nd or a.dtype != dtype or not a.flags.c_contiguous:
-                raise NotCompiled(f"{provider('layer', layer)}: {what} '{name}' is "
-                                  f"{a.dtype} {a.ndim}-d, its kernels take {dtype} {nd}-d")
+                raise NotCompiled(
+                    f"{provider('layer', layer)}: {what} '{name}' is "
+                    f"{a.dtype} {a.ndim}-d, its kernels take {dtype} {nd}-d"
+                )
 
 
 def missing_kernels(model: Any, loss: Any, optimizer: Any) -> None:

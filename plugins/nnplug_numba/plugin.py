@@ -1,4 +1,5 @@
 """Entry point of the built-in ``numba`` backend plugin (imports no numba itself)."""
+
 from nnplug import hookimpl
 
 from .backend import NumbaBackend

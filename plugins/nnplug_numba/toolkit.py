@@ -16,17 +16,24 @@ a Python ``1`` would promote every float32 element to float64, 2-3x slower); sum
 the batch add blocks of :data:`BLOCK` rows in the dtype and join them in float64.
 No ``parallel=True``: BLAS owns the threads (the README's thread policy).
 """
+
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 from numba import config, njit, types
-from numba.extending import intrinsic
+from numba.extending import intrinsic as _intrinsic
 
 from .blas import gemm
 from .jit import CACHE
 from .views import flat
+
+#: numba's stubs give an intrinsic the signature of its typing function, the typing
+#: context included, which compiled callers do not pass: typed as returning Any here
+intrinsic: Callable[..., Any] = _intrinsic
 
 #: fastmath without ``nnan``/``ninf``: NaN/inf still propagate (a diverging run must show it)
 FLAGS = {"nsz", "arcp", "contract", "afn", "reassoc"}
@@ -43,9 +50,26 @@ cached_exact_kernel = njit(cache=CACHE, nogil=True, error_model="numpy")
 #: rows summed in the array dtype before joining the float64 totals
 BLOCK = 8
 
-__all__ = ["kernel", "exact_kernel", "cached_kernel", "cached_exact_kernel", "gemm", "flat", "as_dtype", "copy", "apply_activation",
-           "bias_activation", "activation_grad", "column_sum", "column_dot", "hash32", "dropout_key", "dropout_threshold",
-           "BLOCK", "FLAGS"]
+__all__ = [
+    "BLOCK",
+    "FLAGS",
+    "activation_grad",
+    "apply_activation",
+    "as_dtype",
+    "bias_activation",
+    "cached_exact_kernel",
+    "cached_kernel",
+    "column_dot",
+    "column_sum",
+    "copy",
+    "dropout_key",
+    "dropout_threshold",
+    "exact_kernel",
+    "flat",
+    "gemm",
+    "hash32",
+    "kernel",
+]
 
 
 @intrinsic
@@ -198,6 +222,9 @@ def dropout_threshold(p):
     return np.uint64(min(p * 4294967296.0, 4294967295.0))
 
 
-if config.DISABLE_JIT:  # NUMBA_DISABLE_JIT=1: kernels run as Python; so does this
-    def as_dtype(like, v):  # type: ignore[no-redef]  # noqa: F811
+# NUMBA_DISABLE_JIT=1: kernels run as Python; so does this (numba.config's settings are
+# module attributes set at import, unknown to mypy)
+if config.DISABLE_JIT:  # type: ignore[attr-defined]
+
+    def as_dtype(like, v):
         return like.dtype.type(v)

@@ -4,11 +4,12 @@ optimizer) lays every parameter, gradient, buffer and optimizer slot out in flat
 and checkpoints see the same memory), builds the program table the driver walks, and
 calls the driver for many steps at a time.
 """
+
 from __future__ import annotations
 
 import sys
 import time
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -30,29 +31,34 @@ class CompiledRunner:
         if self.dtype not in (np.float32, np.float64):
             raise NotCompiled(f"the compiled path runs float32/float64, not {self.dtype}")
         self.steps = model.steps()
-        self.groups = [plan.layer_group(type(layer)) for layer, _ in self.steps]
-        for (layer, _), group in zip(self.steps, self.groups):
+        # type[Any] is not Hashable to mypy (functools.cache); a class is
+        self.groups = [plan.layer_group(cast(type, type(layer))) for layer, _ in self.steps]
+        for (layer, _), group in zip(self.steps, self.groups, strict=True):
             plan.check_arrays(layer, group, self.dtype)
         base_layers, base_losses, base_opts = plan.base_groups()
         self.layer_groups = base_layers + sorted(set(self.groups) - set(base_layers), key=repr)
         self.loss_groups, self.opt_groups = list(base_losses), list(base_opts)
-        for obj, groups, make in ((loss, self.loss_groups, plan.loss_group),
-                                  (optimizer, self.opt_groups, plan.optimizer_group)):
-            if obj is not None and make(type(obj)) not in groups:
-                groups.append(make(type(obj)))
+        if loss is not None and plan.loss_group(type(loss)) not in self.loss_groups:
+            self.loss_groups.append(plan.loss_group(type(loss)))
+        if optimizer is not None and plan.optimizer_group(type(optimizer)) not in self.opt_groups:
+            self.opt_groups.append(plan.optimizer_group(type(optimizer)))
         self.driver: Any = None
         self.failed: NotCompiled | None = None
         self.compile_seconds = 0.0
         self._flat: Any = None
         self._bound: list[tuple[dict, str, np.ndarray]] = []
         self._scalar_key: Any = None
-        self._scalar_arrays: Any = None
+        self._scalar_arrays: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
         self._no_labels = np.zeros(0, np.int64)
         self._no_values = np.zeros((0, 0), self.dtype)
-        self._lcode = (self.loss_groups.index(plan.loss_group(type(loss)))
-                       if loss is not None else -1)
-        self._ocode = (self.opt_groups.index(plan.optimizer_group(type(optimizer)))
-                       if optimizer is not None else -1)
+        self._lcode = (
+            self.loss_groups.index(plan.loss_group(type(loss))) if loss is not None else -1
+        )
+        self._ocode = (
+            self.opt_groups.index(plan.optimizer_group(type(optimizer)))
+            if optimizer is not None
+            else -1
+        )
         self._inputs: dict[int, tuple[Any, np.ndarray, int]] = {}
         self._targets_of: dict[int, tuple[Any, tuple[np.ndarray, np.ndarray]]] = {}
         self.rows = 0
@@ -67,10 +73,11 @@ class CompiledRunner:
         return text
 
     def _load_driver(self) -> Any:
-        extra = [g.module for g in self.layer_groups[len(plan.base_groups()[0]):]]
+        extra = [g.module for g in self.layer_groups[len(plan.base_groups()[0]) :]]
         extra += [g.module for g in self.loss_groups + self.opt_groups]
-        tag = jit.source_digest([jit._package_dir(m) for m in sorted(set(extra))],
-                                (jit.CACHE_DIR or "",))
+        tag = jit.source_digest(
+            [jit._package_dir(m) for m in sorted(set(extra))], (jit.CACHE_DIR or "",)
+        )
         text = codegen.source(self.layer_groups, self.loss_groups, self.opt_groups)
         directory = f"{jit.CACHE_DIR}/drivers" if jit.CACHE_DIR else None
         return codegen.load(text, directory, tag)
@@ -83,22 +90,36 @@ class CompiledRunner:
         if self.failed is not None:
             raise self.failed
         t0, before = time.perf_counter(), jit.compilations()
-        jit.on_compile(lambda: print(
-            f"nnplug: compiling the numba training driver ({self.describe()}); once per "
-            f"set of kernels, cached in {jit.CACHE_DIR or 'memory only'}…",
-            file=sys.stderr, flush=True))
+        jit.on_compile(
+            lambda: print(
+                f"nnplug: compiling the numba training driver ({self.describe()}); once per "
+                f"set of kernels, cached in {jit.CACHE_DIR or 'memory only'}…",
+                file=sys.stderr,
+                flush=True,
+            )
+        )
         try:
             self.driver = self._load_driver().run
-            X = data.X_train[:2] if data is not None else np.zeros((2, self.model.in_features),
-                                                                      self.dtype)
+            X = (
+                data.X_train[:2]
+                if data is not None
+                else np.zeros((2, self.model.in_features), self.dtype)
+            )
             self.predict(X, 1.0)  # the first call compiles (or loads) the driver
-        except Exception as exc:  # noqa: BLE001 - a plugin's kernels may not compile
+        except Exception as exc:
             self.driver = None
-            extra = sorted({g.module for g in self.layer_groups[len(plan.base_groups()[0]):]}
-                           | {g.module for g in self.loss_groups + self.opt_groups
-                              if not g.module.startswith("nnplug_core.")})
-            self.failed = NotCompiled(f"the kernels of {', '.join(extra) or 'nnplug'} failed "
-                                      f"to compile: {one_line(describe_exception(exc))}")
+            extra = sorted(
+                {g.module for g in self.layer_groups[len(plan.base_groups()[0]) :]}
+                | {
+                    g.module
+                    for g in self.loss_groups + self.opt_groups
+                    if not g.module.startswith("nnplug_core.")
+                }
+            )
+            self.failed = NotCompiled(
+                f"the kernels of {', '.join(extra) or 'nnplug'} failed "
+                f"to compile: {one_line(describe_exception(exc))}"
+            )
             raise self.failed from exc
         finally:
             jit.on_compile(None)
@@ -130,12 +151,12 @@ class CompiledRunner:
         bound: list[tuple[dict, str, np.ndarray]] = []
         work_at = 0
         works: list[tuple[int, ...]] = []
-        for l, (layer, act) in enumerate(self.steps):
-            k, row = type(layer).kernels, prog[l]
-            row[codegen.CODE] = self.layer_groups.index(self.groups[l])
+        for i, (layer, act) in enumerate(self.steps):
+            k, row = type(layer).kernels, prog[i]
+            row[codegen.CODE] = self.layer_groups.index(self.groups[i])
             row[codegen.ACT] = ACTIVATION_CODES[act]
-            row[codegen.IN_W], row[codegen.OUT_W] = widths[l], widths[l + 1]
-            row[codegen.A_IN], row[codegen.A_OUT] = a_off[l], a_off[l + 1]
+            row[codegen.IN_W], row[codegen.OUT_W] = widths[i], widths[i + 1]
+            row[codegen.A_IN], row[codegen.A_OUT] = a_off[i], a_off[i + 1]
             row[codegen.SEG0] = len(segs)
             col = codegen.SLOTS
             for name in k.params:
@@ -146,11 +167,12 @@ class CompiledRunner:
                 off = flat.offset(theta, a)
                 col = self._slot(row, col, off, a.shape)
                 if opt is not None:
-                    p = Param(f"{index[id(layer)]}.{name}", a, layer.grads[name],
-                              name in layer.decay)
+                    p = Param(
+                        f"{index[id(layer)]}.{name}", a, layer.grads[name], name in layer.decay
+                    )
                     state = opt.state_for(p)
                     for j, slot in enumerate(slots):
-                        view = ostate[j * theta.size + off:j * theta.size + off + a.size]
+                        view = ostate[j * theta.size + off : j * theta.size + off + a.size]
                         view = view.reshape(a.shape)
                         view[...] = state[slot]
                         state[slot] = view
@@ -159,8 +181,12 @@ class CompiledRunner:
             row[codegen.NSEG] = len(segs) - row[codegen.SEG0]
             for name in k.state:
                 a = layer.buffers.get(name)
-                col = self._slot(row, col, flat.offset(flat.buffers, a) if a is not None
-                                 else 0, a.shape if a is not None else (0,))
+                col = self._slot(
+                    row,
+                    col,
+                    flat.offset(flat.buffers, a) if a is not None else 0,
+                    a.shape if a is not None else (0,),
+                )
             shapes = layer.kernel_work()
             for name in k.work:
                 shape = tuple(shapes[name])
@@ -185,18 +211,24 @@ class CompiledRunner:
         """The layer scalar table and the loss and optimizer scalars, rebuilt only when a
         component's ``kernel_scalars()`` changed."""
         loss, opt = self.loss, self.optimizer
-        key = (tuple(tuple(layer.kernel_scalars()) for layer, _ in self.steps),
-               tuple(loss.kernel_scalars()) if loss else (),
-               tuple(opt.kernel_scalars()) if opt else ())
+        key = (
+            tuple(tuple(layer.kernel_scalars()) for layer, _ in self.steps),
+            tuple(loss.kernel_scalars()) if loss else (),
+            tuple(opt.kernel_scalars()) if opt else (),
+        )
         if key != self._scalar_key:
             layers, lsc, osc = key
             width = max([1] + [len(v) for v in layers])
             table = np.zeros((len(layers), width))
             for i, v in enumerate(layers):
-                table[i, :len(v)] = v
+                table[i, : len(v)] = v
             self._scalar_key = key
-            self._scalar_arrays = (table, np.array(lsc or (0.0,), np.float64),
-                                   np.array(osc or (0.0,), np.float64))
+            self._scalar_arrays = (
+                table,
+                np.array(lsc or (0.0,), np.float64),
+                np.array(osc or (0.0,), np.float64),
+            )
+        assert self._scalar_arrays is not None
         return self._scalar_arrays
 
     # -- inputs ---------------------------------------------------------------------------------
@@ -207,8 +239,10 @@ class CompiledRunner:
             return hit[1], hit[2]
         X2 = np.asarray(X).reshape(len(X), -1)
         if X2.shape[1] != self.model.in_features:
-            raise ValueError(f"the model expects {self.model.in_features} features per "
-                             f"row, the input has {X2.shape[1]}")
+            raise ValueError(
+                f"the model expects {self.model.in_features} features per "
+                f"row, the input has {X2.shape[1]}"
+            )
         if X2.dtype.name not in X_CODES:
             X2 = X2.astype(self.dtype)
         X2 = np.ascontiguousarray(X2)
@@ -234,8 +268,20 @@ class CompiledRunner:
         self._targets_of[id(y)] = (y, pair)
         return pair
 
-    def _call(self, mode: int, X, order, start, stop, batch, scale, y, lrs, out,
-              metric_weights=None):
+    def _call(
+        self,
+        mode: int,
+        X: np.ndarray,
+        order: np.ndarray,
+        start: int,
+        stop: int,
+        batch: int,
+        scale: float,
+        y: np.ndarray | None,
+        lrs: np.ndarray,
+        out: np.ndarray,
+        metric_weights: Any = None,
+    ) -> Any:
         if self.driver is None:
             self.prepare()
         self.bind(batch)
@@ -246,28 +292,61 @@ class CompiledRunner:
         flat = self._flat
         mw = self._weights(metric_weights, Yf.shape[1])
         return self.driver(
-            mode, raw, code, order, start, stop, batch, float(scale), Yi, Yf, mw, lrs, self.prog,
-            table, flat.theta, flat.grad, flat.buffers, self.work, self.acts, self.dacts,
-            self._lcode, lsc, self._ocode, osc, self.oseg, self.ostate,
-            float(opt.weight_decay) if opt else 0.0, out, int(self.model.training_steps),
-            int(opt.steps) if opt else 0)
+            mode,
+            raw,
+            code,
+            order,
+            start,
+            stop,
+            batch,
+            float(scale),
+            Yi,
+            Yf,
+            mw,
+            lrs,
+            self.prog,
+            table,
+            flat.theta,
+            flat.grad,
+            flat.buffers,
+            self.work,
+            self.acts,
+            self.dacts,
+            self._lcode,
+            lsc,
+            self._ocode,
+            osc,
+            self.oseg,
+            self.ostate,
+            float(opt.weight_decay) if opt else 0.0,
+            out,
+            int(self.model.training_steps),
+            int(opt.steps) if opt else 0,
+        )
 
     @staticmethod
-    def _weights(weights, k: int) -> np.ndarray:
+    def _weights(weights: Any, k: int) -> np.ndarray:
         """Per-output weights of the squared error (1 when the targets are not scaled)."""
         if weights is None:
             return np.ones(max(k, 1))
-        return np.ascontiguousarray(np.broadcast_to(np.asarray(weights, np.float64),
-                                                    (max(k, 1),)))
+        return np.ascontiguousarray(np.broadcast_to(np.asarray(weights, np.float64), (max(k, 1),)))
 
     # -- the CompiledTrainer interface ------------------------------------------------------------
-    def train_steps(self, X, y, order, start, stop, batch_size, lrs, scale,
-                    metric_weights=None):
+    def train_steps(self, X, y, order, start, stop, batch_size, lrs, scale, metric_weights=None):
         order = np.ascontiguousarray(order, np.int64)
         loss_sum, metric_sum, seen, done, bad, bad_loss = self._call(
-            0, X, order, start, stop, batch_size, scale, y,
-            np.ascontiguousarray(lrs, np.float64), np.zeros((0, 0), self.dtype),
-            metric_weights)
+            0,
+            X,
+            order,
+            start,
+            stop,
+            batch_size,
+            scale,
+            y,
+            np.ascontiguousarray(lrs, np.float64),
+            np.zeros((0, 0), self.dtype),
+            metric_weights,
+        )
         self.model.training_steps += done
         self.optimizer.steps += done
         if bad >= 0:
@@ -282,8 +361,9 @@ class CompiledRunner:
         rows = self._eval_rows()
         out = np.empty((n, self.model.out_features), self.dtype)
         if n:
-            self._call(1, X, np.zeros(0, np.int64), 0, -(-n // rows), rows, scale, None,
-                       np.zeros(1), out)
+            self._call(
+                1, X, np.zeros(0, np.int64), 0, -(-n // rows), rows, scale, None, np.zeros(1), out
+            )
         return out
 
     def evaluate(self, X, y, scale, metric_weights=None):
@@ -292,10 +372,23 @@ class CompiledRunner:
         n = len(X)
         rows = self._eval_rows()
         loss_sum, metric_sum, seen, _, bad, bad_loss = self._call(
-            2, X, np.zeros(0, np.int64), 0, -(-n // rows), rows, scale, y, np.zeros(1),
-            np.zeros((0, 0), self.dtype), metric_weights)
+            2,
+            X,
+            np.zeros(0, np.int64),
+            0,
+            -(-n // rows),
+            rows,
+            scale,
+            y,
+            np.zeros(1),
+            np.zeros((0, 0), self.dtype),
+            metric_weights,
+        )
         if bad >= 0:
             return float(bad_loss), float("nan")
-        metric = metric_sum / seen if self.loss.task == "classification" else \
-            float(np.sqrt(metric_sum / seen))
+        metric = (
+            metric_sum / seen
+            if self.loss.task == "classification"
+            else float(np.sqrt(metric_sum / seen))
+        )
         return loss_sum / seen, metric

@@ -1,4 +1,5 @@
 """The ``huber`` loss."""
+
 import numpy as np
 
 from nnplug.base import Loss

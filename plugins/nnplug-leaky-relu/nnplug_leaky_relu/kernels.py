@@ -1,6 +1,7 @@
 """Compiled kernels of ``leaky_relu`` and ``rmsprop`` for nnplug's numba backend, in the
 signatures of ``nnplug.kernels``. This module imports numba: nnplug imports it only when
 a backend compiles a training loop, never when the plugin is loaded."""
+
 import numpy as np
 
 from nnplug_numba.toolkit import as_dtype, exact_kernel, flat, kernel
@@ -16,8 +17,9 @@ def leaky_relu_forward(x, y, params, state, work, scalars, act, training, step):
 
 
 @kernel
-def leaky_relu_backward(x, y, dy, dx, params, grads, state, work, scalars, act, training,
-                        need_dx, step):
+def leaky_relu_backward(
+    x, y, dy, dx, params, grads, state, work, scalars, act, training, need_dx, step
+):
     """dx = dy where x > 0, else alpha dy (no parameters, so nothing else to fill)."""
     if need_dx:
         alpha = as_dtype(x, scalars[0])

@@ -1,4 +1,5 @@
 """The ``leaky_relu`` layer."""
+
 import numpy as np
 
 from nnplug.base import Layer
@@ -12,8 +13,9 @@ class LeakyReLU(Layer):
     positional = "alpha"  # leaky_relu:0.2 is leaky_relu:alpha=0.2
     init_scheme = "he"  # the linear before this layer uses He initialisation
     # compiled training (numba backend): the kernels in kernels.py, imported only then
-    kernels = LayerKernels("nnplug_leaky_relu.kernels", forward="leaky_relu_forward",
-                           backward="leaky_relu_backward")
+    kernels = LayerKernels(
+        "nnplug_leaky_relu.kernels", forward="leaky_relu_forward", backward="leaky_relu_backward"
+    )
 
     def __init__(self, alpha: float = 0.1):
         super().__init__()

@@ -24,8 +24,7 @@ def test_rmsprop_conforms():
 def test_kernels_match_the_numpy_code():
     # the compiled kernels (numba backend) compute what forward/backward/update compute
     pytest.importorskip("numba")
-    from nnplug.kernel_testing import (assert_layer_kernels_conform,
-                                       assert_optimizer_kernel_conforms)
+    from nnplug.kernel_testing import assert_layer_kernels_conform, assert_optimizer_kernel_conforms
 
     assert_layer_kernels_conform(LeakyReLU, {"alpha": 0.1})
     assert_optimizer_kernel_conforms(RMSprop, {"lr": 0.01, "rho": 0.95})

@@ -1,5 +1,6 @@
 """``relu``/``sigmoid``/``tanh`` on their own (not fused): the code is ``scalars[0]``."""
-from nnplug_numba.toolkit import activation_grad, apply_activation, copy, cached_kernel, kernel
+
+from nnplug_numba.toolkit import activation_grad, apply_activation, cached_kernel, copy, kernel
 
 
 @kernel
@@ -9,8 +10,7 @@ def forward(x, y, params, state, work, scalars, act, training, step):
 
 
 @kernel
-def backward(x, y, dy, dx, params, grads, state, work, scalars, act, training, need_dx,
-             step):
+def backward(x, y, dy, dx, params, grads, state, work, scalars, act, training, need_dx, step):
     if need_dx:
         activation_grad(y, dy, dx, int(scalars[0]))
 

@@ -3,12 +3,20 @@ of the centred values (float64 totals of float32 blocks: one-pass E[x^2] - E[x]^
 float32 is wrong by 2x at mean 1e3) -- then ``xhat`` and y = act(gamma xhat + beta).
 ``scalars`` = (momentum, eps); ``state`` = (running_mean, running_var); ``work`` =
 (xhat, inv_std). The per-op numba backend calls the same functions below."""
+
 import math
 
 import numpy as np
 
-from nnplug_numba.toolkit import (activation_grad, apply_activation, as_dtype, cached_kernel,
-                                  column_dot, column_sum, kernel)
+from nnplug_numba.toolkit import (
+    activation_grad,
+    apply_activation,
+    as_dtype,
+    cached_kernel,
+    column_dot,
+    column_sum,
+    kernel,
+)
 
 
 @cached_kernel
@@ -85,8 +93,7 @@ def forward(x, y, params, state, work, scalars, act, training, step):
 
 
 @kernel
-def backward(x, y, dy, dx, params, grads, state, work, scalars, act, training, need_dx,
-             step):
+def backward(x, y, dy, dx, params, grads, state, work, scalars, act, training, need_dx, step):
     """Training mode (the compiled path differentiates training steps only)."""
     gamma, _ = params
     dgamma, dbeta = grads

@@ -1,9 +1,18 @@
 """``dropout``: the mask of unit i at step s is 1/(1-p) when
 hash32(dropout_key(seed, s) + i) >= p 2^32, else 0 -- the NumPy reference's mask exactly.
 ``scalars`` = (p, seed)."""
+
 import numpy as np
 
-from nnplug_numba.toolkit import as_dtype, copy, dropout_key, dropout_threshold, hash32, cached_kernel, kernel
+from nnplug_numba.toolkit import (
+    as_dtype,
+    cached_kernel,
+    copy,
+    dropout_key,
+    dropout_threshold,
+    hash32,
+    kernel,
+)
 
 _M32 = np.uint64(0xFFFFFFFF)
 
@@ -35,8 +44,7 @@ def forward(x, y, params, state, work, scalars, act, training, step):
 
 
 @kernel
-def backward(x, y, dy, dx, params, grads, state, work, scalars, act, training, need_dx,
-             step):
+def backward(x, y, dy, dx, params, grads, state, work, scalars, act, training, need_dx, step):
     if not need_dx:
         return
     if not training or scalars[0] == 0.0:

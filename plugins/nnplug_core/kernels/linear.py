@@ -1,5 +1,13 @@
 """``linear``: y = act(x W + b) -- one BLAS GEMM, then bias and activation in one pass."""
-from nnplug_numba.toolkit import activation_grad, bias_activation, column_sum, gemm, cached_kernel, kernel
+
+from nnplug_numba.toolkit import (
+    activation_grad,
+    bias_activation,
+    cached_kernel,
+    column_sum,
+    gemm,
+    kernel,
+)
 
 
 @kernel
@@ -10,10 +18,9 @@ def forward(x, y, params, state, work, scalars, act, training, step):
 
 
 @kernel
-def backward(x, y, dy, dx, params, grads, state, work, scalars, act, training, need_dx,
-             step):
+def backward(x, y, dy, dx, params, grads, state, work, scalars, act, training, need_dx, step):
     """dz = dy act'(y) (in dy); dW = x^T dz; db = sum(dz); dx = dz W^T."""
-    W, b = params
+    W, _ = params
     dW, db = grads
     if act != 0:
         activation_grad(y, dy, dy, act)

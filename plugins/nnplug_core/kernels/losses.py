@@ -1,4 +1,5 @@
 """``softmax_ce`` and ``mse``: the mean loss, and grad = d loss / d out, in one pass."""
+
 import math
 
 import numpy as np

@@ -3,6 +3,7 @@ the NumPy reference's arithmetic (no fast-math: the same roundings). ``wd`` is 0
 parameters without weight decay (biases, BatchNorm). The loops have no branches (the
 variants are coefficients of 0 or 1, exact in floating point): one vectorised loop each.
 """
+
 import numpy as np
 
 from nnplug_numba.toolkit import as_dtype, cached_exact_kernel
@@ -24,7 +25,7 @@ def momentum(p, g, slots, scalars, lr, wd, t):
     lr_, wd_, mu = as_dtype(p, lr), as_dtype(p, wd), as_dtype(p, scalars[0])
     nesterov = scalars[1] != 0.0
     a = as_dtype(p, 1.0 if nesterov else 0.0)  # weight of g in the step
-    b = mu if nesterov else as_dtype(p, 1.0)   # weight of v in the step
+    b = mu if nesterov else as_dtype(p, 1.0)  # weight of v in the step
     for i in range(p.size):
         gi = g[i] + wd_ * p[i]
         vi = v[i] * mu + gi
@@ -41,8 +42,8 @@ def adam(p, g, slots, scalars, lr, wd, t):
     decoupled = scalars[3] != 0.0
     b1_, b2_ = as_dtype(p, b1), as_dtype(p, b2)
     c1, c2 = as_dtype(p, 1.0 - b1), as_dtype(p, 1.0 - b2)
-    step = as_dtype(p, lr / (1.0 - b1 ** t))
-    root = as_dtype(p, np.sqrt(1.0 - b2 ** t))
+    step = as_dtype(p, lr / (1.0 - b1**t))
+    root = as_dtype(p, np.sqrt(1.0 - b2**t))
     eps_ = as_dtype(p, eps)
     shrink = as_dtype(p, 1.0 - lr * wd if decoupled else 1.0)
     l2 = as_dtype(p, 0.0 if decoupled else wd)
