@@ -13,7 +13,12 @@ Import this module only after numba is configured (:mod:`nnplug_numba.jit`).
 
 from __future__ import annotations
 
+import ctypes
+import importlib.machinery
+import importlib.util
+import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import llvmlite.binding as ll
@@ -30,12 +35,55 @@ intrinsic: Callable[..., Any] = _intrinsic
 _SYMBOLS = {"float32": "nnplug_blas_sgemm", "float64": "nnplug_blas_dgemm"}
 
 
+_CYTHON_BLAS = "scipy.linalg.cython_blas"
+
+
+def _capsule_address(module: Any, name: str) -> int:
+    """The C address in a Cython module's exported capsule ``__pyx_capi__[name]``."""
+    api = ctypes.pythonapi
+    api.PyCapsule_GetName.restype = ctypes.c_char_p
+    api.PyCapsule_GetName.argtypes = [ctypes.py_object]
+    api.PyCapsule_GetPointer.restype = ctypes.c_void_p
+    api.PyCapsule_GetPointer.argtypes = [ctypes.py_object, ctypes.c_char_p]
+    capsule = module.__pyx_capi__[name]
+    address = api.PyCapsule_GetPointer(capsule, api.PyCapsule_GetName(capsule))
+    if not address:
+        raise ValueError(f"{_CYTHON_BLAS}.{name}: null address")
+    return int(address)
+
+
+def _blas_address(name: str) -> int:
+    """Address of SciPy's Fortran ``name`` (``sgemm``/``dgemm``).
+
+    Importing ``scipy.linalg`` (what numba's ``get_cython_function_address`` does) costs
+    about 0.1-0.2 s of every warm start; the ``cython_blas`` extension alone loads in a few
+    ms. It is loaded by file, without its package, unless ``scipy.linalg`` is already
+    imported; any surprise falls back to numba's way."""
+    if _CYTHON_BLAS not in sys.modules:
+        try:
+            scipy = importlib.util.find_spec("scipy")
+            locations = scipy.submodule_search_locations if scipy else None
+            folder = Path(next(iter(locations or ()))) / "linalg"
+            for suffix in importlib.machinery.EXTENSION_SUFFIXES:
+                path = folder / f"cython_blas{suffix}"
+                if path.is_file():
+                    loader = importlib.machinery.ExtensionFileLoader(_CYTHON_BLAS, str(path))
+                    spec = importlib.util.spec_from_file_location(_CYTHON_BLAS, path, loader=loader)
+                    if spec is None:
+                        break
+                    module = importlib.util.module_from_spec(spec)
+                    loader.exec_module(module)
+                    return _capsule_address(module, name)
+        except Exception:  # noqa: BLE001 - any layout or loader surprise: numba's way
+            pass
+    return int(get_cython_function_address(_CYTHON_BLAS, name))
+
+
 def register_symbols() -> None:
     """Point our symbol names at SciPy's ``sgemm``/``dgemm`` (idempotent)."""
     for dtype, symbol in _SYMBOLS.items():
         if not ll.address_of_symbol(symbol):
-            name = "sgemm" if dtype == "float32" else "dgemm"
-            ll.add_symbol(symbol, get_cython_function_address("scipy.linalg.cython_blas", name))
+            ll.add_symbol(symbol, _blas_address("sgemm" if dtype == "float32" else "dgemm"))
 
 
 register_symbols()
