@@ -17,7 +17,7 @@ results files included):
   cluster that is already running); the cluster's start-up is not timed.
 
 For reference (not a target), ``8 x nnplug train``: the same runs as eight commands one
-after another. Rounds interleave the configurations (the order rotates); the medians are
+after another. Rounds interleave the configurations (the order rotates); the medians and the per-round (paired) ratios to sequential are
 reported. Nothing here is asserted: this is a measurement, not a test.
 """
 from __future__ import annotations
@@ -103,14 +103,16 @@ def main() -> None:
                 times[name].append(runs[name]())
                 print(f"round {r + 1}: {name:<20} {times[name][-1]:6.2f} s", flush=True)
     median = {name: statistics.median(t) for name, t in times.items()}
-    base = median["sequential"]
     print(f"\n{args.trials} trials of digits ({args.epochs or 'default'} epochs), "
-          f"{args.rounds} round(s), {os.cpu_count()} CPU(s); median wall time:")
+          f"{args.rounds} round(s), {os.cpu_count()} CPU(s); median wall time [min-max], "
+          f"and the ratio to sequential taken in each round (paired): median (min-max)")
     for name, seconds in median.items():
         spread = f"{min(times[name]):.2f}-{max(times[name]):.2f}"
+        ratios = [t / b for t, b in zip(times[name], times["sequential"], strict=True)]
+        paired = (f"{statistics.median(ratios):.2f}x ({min(ratios):.2f}-{max(ratios):.2f})"
+                  f" of sequential")
         target = f"  (target <= {TARGETS[name]}x)" if name in TARGETS else ""
-        print(f"  {name:<20} {seconds:6.2f} s  [{spread}]  {seconds / base:5.2f}x of "
-              f"sequential{target}")
+        print(f"  {name:<20} {seconds:6.2f} s  [{spread}]  {paired}{target}")
 
 
 if __name__ == "__main__":

@@ -111,7 +111,7 @@ def run_trial(trial: dict[str, Any]) -> dict[str, Any]:
     recorded, never raised, so one bad trial never stops a sweep."""
     import numpy as np
 
-    from . import training
+    from . import malloc, training
     from .errors import NNPlugError, describe_exception, one_line
 
     start = time.perf_counter()
@@ -121,7 +121,8 @@ def run_trial(trial: dict[str, Any]) -> dict[str, Any]:
         )
         # a diverging trial is one line, not NumPy's overflow warnings (np.errstate, unlike
         # the warnings filters, is per thread: a Dask worker may run trials in threads)
-        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        # (Dask's workers run with MALLOC_TRIM_THRESHOLD_ set: see nnplug.malloc)
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"), malloc.for_training():
             run = training.train(config)
             if run.metrics["interrupted"]:  # SIGINT/SIGTERM sent to this worker itself
                 record = base_record(
