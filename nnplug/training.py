@@ -21,16 +21,29 @@ from .spec import parse_spec, parse_token
 # Defaults chosen on validation data across seeds (README: "Defaults and their evidence").
 # What the kernel adds is named by qualified name (``PLUGIN/NAME``): a third-party plugin
 # that registers its own ``relu`` or ``mse`` cannot break or change a zero-option run.
-#: the hidden stack by task when --layers is not given
+#: the recipe a run's unset options come from: its task, and for classification whether the
+#: inputs are images (see :func:`recipe_of`); tabular classification trains best on the
+#: regression network and optimizer (validation accuracy, README)
+RECIPES = ("classification", "tabular classification", "regression")
+_PLAIN3 = "core/linear,core/relu,core/linear,core/relu,core/linear,core/relu"
+#: the hidden stack by recipe when --layers is not given
 DEFAULT_LAYERS = {
     "classification": "core/linear,core/batchnorm,core/relu,core/dropout:p=0.3,"
     "core/linear,core/batchnorm,core/relu,core/dropout:p=0.3",
-    "regression": "core/linear,core/relu,core/linear,core/relu,core/linear,core/relu",
+    "tabular classification": _PLAIN3,
+    "regression": _PLAIN3,
 }
-#: width of each ``linear`` without one (--hidden): wider for larger classification sets
+#: width of each ``linear`` without one (--hidden): wider for larger image sets
 DEFAULT_HIDDEN, WIDE_HIDDEN, WIDE_FROM_ROWS = 256, 512, 5000
-#: the optimizer by task when --optimizer is not given
-DEFAULT_OPTIMIZER = {"classification": "core/momentum", "regression": "core/adamw"}
+#: the optimizer by recipe when --optimizer is not given
+DEFAULT_OPTIMIZER = {
+    "classification": "core/momentum",
+    "tabular classification": "core/adamw",
+    "regression": "core/adamw",
+}
+#: (lr, weight decay) a recipe gives its own optimizer where they differ from that
+#: optimizer's defaults for the task (adamw's for classification are 1e-3 and 0.01)
+RECIPE_LR_WD = {"tabular classification": (5e-3, 0.1)}
 DEFAULT_DATASET = "datasets/digits"
 #: the loss for each task when ``--loss`` is not given
 DEFAULT_LOSSES = {"classification": "core/softmax_ce", "regression": "core/mse"}
@@ -44,10 +57,10 @@ class TrainConfig:
     """Every option of ``nnplug train``; the defaults are the CLI's defaults."""
 
     dataset: str = DEFAULT_DATASET
-    layers: str | None = None  # None: DEFAULT_LAYERS[task]
-    hidden: int | None = None  # None: default_hidden(task, training rows)
+    layers: str | None = None  # None: DEFAULT_LAYERS[recipe_of(data)]
+    hidden: int | None = None  # None: default_hidden(recipe, training rows)
     loss: str | None = None
-    optimizer: str | None = None  # None: DEFAULT_OPTIMIZER[task]
+    optimizer: str | None = None  # None: DEFAULT_OPTIMIZER[recipe_of(data)]
     lr: float | None = None  # None: the optimizer's default_lr for the task
     momentum: float = 0.9
     #: None: the optimizer's default_weight_decay for the task, else DEFAULT_L2
@@ -194,10 +207,22 @@ def standardise_targets(data: Data) -> None:
     data.target_mean, data.target_std = mean, np.where(std > 0, std, 1.0)
 
 
-def default_hidden(task: str, n_train: int) -> int:
-    """``WIDE_HIDDEN`` for classification with at least ``WIDE_FROM_ROWS`` training rows,
-    else ``DEFAULT_HIDDEN``."""
-    wide = task == "classification" and n_train >= WIDE_FROM_ROWS
+def recipe_of(data: Any) -> str:
+    """``"regression"``, or for classification ``"classification"`` when the inputs are
+    images -- the dataset scaled them as images (``meta["input_scaling"] == "image"``: uint8
+    pixels, or values within [0, 1] / [0, 255] across many columns, see ``--scale auto``),
+    or they are uint8 -- else ``"tabular classification"``."""
+    if data.task != "classification":
+        return "regression"
+    kind = (data.meta or {}).get("input_scaling")
+    image = kind == "image" if kind is not None else np.asarray(data.X_train).dtype == np.uint8
+    return "classification" if image else "tabular classification"
+
+
+def default_hidden(recipe: str, n_train: int) -> int:
+    """``WIDE_HIDDEN`` for image classification with at least ``WIDE_FROM_ROWS`` training
+    rows, else ``DEFAULT_HIDDEN``."""
+    wide = recipe == "classification" and n_train >= WIDE_FROM_ROWS
     return WIDE_HIDDEN if wide else DEFAULT_HIDDEN
 
 
@@ -230,10 +255,16 @@ def build(
         raise SpecError(
             f"loss '{loss_name}' is for {loss.task} but dataset '{config.dataset}' is {data.task}"
         )
-    # unset options resolved by task and size, and recorded (metrics, checkpoints)
-    config.layers = config.layers or DEFAULT_LAYERS[data.task]
-    config.hidden = config.hidden or default_hidden(data.task, len(data.X_train))
-    config.optimizer = config.optimizer or DEFAULT_OPTIMIZER[data.task]
+    # unset options resolved by task, input kind and size, and recorded (metrics, checkpoints)
+    recipe = recipe_of(data)
+    config.layers = config.layers or DEFAULT_LAYERS[recipe]
+    config.hidden = config.hidden or default_hidden(recipe, len(data.X_train))
+    if config.optimizer is None:
+        config.optimizer = DEFAULT_OPTIMIZER[recipe]
+        lr, weight_decay = RECIPE_LR_WD.get(recipe, (None, None))
+        config.lr = config.lr if config.lr is not None else lr
+        if config.weight_decay is None:
+            config.weight_decay = weight_decay
     backend = resolve_backend(config, data)[0]
     if network is None:
         model = Sequential.from_spec(

@@ -191,3 +191,19 @@ GRIDS["clsfinal"] = clsfinal
 
 
 GRIDS["defaults"] = lambda row: {"defaults": {}}  # whatever nnplug train does unasked
+
+
+def tabcls(row: str) -> dict:
+    """Tabular classification (ocean): the image-tuned stack vs the tabular regression
+    recipe (plain MLP, AdamW) with a classification loss, and the same with more epochs."""
+    plain_bn = "linear,batchnorm,relu,linear,batchnorm,relu"
+    return {
+        "defaults": {},
+        "reg-recipe": REG,
+        "reg-recipe-quantile": {**REG, "dataset_options": {"scale": "quantile"}},
+        "mom-cos-2x512-bn-nodrop-lr0.1": {**MOM, "hidden": 512, "layers": plain_bn, "lr": 0.1},
+        "defaults-e60": {"epochs": 60},
+    }
+
+
+GRIDS["tabcls"] = tabcls

@@ -30,17 +30,17 @@ CONFIG_OPTIONS = (
         "--layers",
         default=None,
         help="Hidden stack, e.g. 'linear:512,batchnorm,relu,dropout:p=0.2'. The output "
-        "linear and the loss are appended. [default: classification "
-        f"'{_bare(DEFAULT_LAYERS['classification'])}', regression "
-        f"'{_bare(DEFAULT_LAYERS['regression'])}' (the built-ins: core/linear, "
-        "...)]",
+        "linear and the loss are appended. [default: classification of images "
+        f"'{_bare(DEFAULT_LAYERS['classification'])}'; regression and classification of "
+        f"tabular inputs '{_bare(DEFAULT_LAYERS['regression'])}' (the built-ins: "
+        "core/linear, ...)]",
     ),
     click.option(
         "--hidden",
         default=None,
         type=int,
         help="Width of each 'linear' written without a width [default: 512 for "
-        "classification with >= 5000 training rows, else 256].",
+        "classification of images with >= 5000 training rows, else 256].",
     ),
     click.option(
         "--loss",
@@ -51,7 +51,8 @@ CONFIG_OPTIONS = (
         "--optimizer",
         default=None,
         help="momentum, nesterov, sgd, adamw, adam or a plugin's optimizer [default: "
-        "momentum for classification, adamw for regression].",
+        "momentum for classification of images; adamw for regression and for "
+        "classification of tabular inputs (lr 0.005, weight decay 0.1)].",
     ),
     click.option(
         "--lr",
