@@ -6,15 +6,16 @@ default, seeds 1..8) one after another, on 2 local workers, and on a 2-worker Da
     python benchmarks/sweep_speed.py --smoke            # 4 trials of 2 epochs, 1 round
 
 Every configuration is the real ``nnplug sweep`` command in a child process, timed from
-start to exit as a user sees it (start-up, the import of scikit-learn for digits and the
+start to exit as a user sees it (start-up, loading digits and the
 results files included):
 
 * sequential -- ``nnplug sweep --workers 1``: the trials one after another;
 * local      -- ``nnplug sweep --workers 2``;
 * dask       -- ``nnplug sweep --scheduler ADDR`` on ``LocalCluster(n_workers=2,
-  threads_per_worker=1, processes=True)``, started before the rounds and warmed up (each
-  worker has built one digits run, so nnplug and scikit-learn are imported, as on a
-  cluster that is already running); the cluster's start-up is not timed.
+  threads_per_worker=1, processes=True)``, started for each dask measurement and warmed
+  up (each worker has built one digits run, so nnplug is imported, as on a cluster that
+  is already running); the cluster's start-up is not timed, and no cluster runs during
+  the other configurations.
 
 For reference (not a target), ``8 x nnplug train``: the same runs as eight commands one
 after another. Rounds interleave the configurations (the order rotates); the medians and the per-round (paired) ratios to sequential are
@@ -83,25 +84,30 @@ def main() -> None:
     train = ["--epochs", str(args.epochs)] if args.epochs else []
     logs = tempfile.mkdtemp(prefix="nnplug-bench-logs-")
     env = {**os.environ, "NNPLUG_LOG_DIR": logs}
-    from distributed import Client, LocalCluster
+    def dask_sweep() -> float:
+        """A warm 2-worker cluster, started and warmed up untimed, only for this
+        measurement: the other configurations run without an idle cluster beside them."""
+        from distributed import Client, LocalCluster
 
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
-                      dashboard_address=None) as cluster, Client(cluster) as client:
-        client.run(warm)
-        runs = {
-            "sequential": lambda: sweep(["--workers", "1"], train, args.trials, env),
-            "local": lambda: sweep(["--workers", "2"], train, args.trials, env),
-            "dask": lambda: sweep(["--scheduler", cluster.scheduler_address], train,
-                                  args.trials, env),
-        }
-        if not args.no_train_reference:
-            runs[f"{args.trials} x nnplug train"] = lambda: trains(train, args.trials, env)
-        times: dict[str, list[float]] = {name: [] for name in runs}
-        names = list(runs)
-        for r in range(args.rounds):
-            for name in names[r % len(names):] + names[:r % len(names)]:
-                times[name].append(runs[name]())
-                print(f"round {r + 1}: {name:<20} {times[name][-1]:6.2f} s", flush=True)
+        with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                          host="127.0.0.1", dashboard_address=None) as cluster, \
+                Client(cluster) as client:
+            client.run(warm)
+            return sweep(["--scheduler", cluster.scheduler_address], train, args.trials, env)
+
+    runs = {
+        "sequential": lambda: sweep(["--workers", "1"], train, args.trials, env),
+        "local": lambda: sweep(["--workers", "2"], train, args.trials, env),
+        "dask": dask_sweep,
+    }
+    if not args.no_train_reference:
+        runs[f"{args.trials} x nnplug train"] = lambda: trains(train, args.trials, env)
+    times: dict[str, list[float]] = {name: [] for name in runs}
+    names = list(runs)
+    for r in range(args.rounds):
+        for name in names[r % len(names):] + names[:r % len(names)]:
+            times[name].append(runs[name]())
+            print(f"round {r + 1}: {name:<20} {times[name][-1]:6.2f} s", flush=True)
     median = {name: statistics.median(t) for name, t in times.items()}
     print(f"\n{args.trials} trials of digits ({args.epochs or 'default'} epochs), "
           f"{args.rounds} round(s), {os.cpu_count()} CPU(s); median wall time [min-max], "
