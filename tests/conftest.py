@@ -86,7 +86,7 @@ def example_registry(example):
 @pytest.fixture
 def cli():
     """Run ``nnplug ARGS`` in-process; stdout and stderr kept apart (``res.stdout`` /
-    ``res.stderr``; ``res.output`` holds both). Some folders define their own."""
+    ``res.stderr``; ``res.output`` holds both): one fixture for every folder."""
     from click.testing import CliRunner
 
     from nnplug.cli import main

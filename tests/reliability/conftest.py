@@ -23,16 +23,6 @@ def _quiet_logs(tmp_path, monkeypatch):
     monkeypatch.delenv("NNPLUG_DATA", raising=False)
 
 
-@pytest.fixture
-def cli():
-    """``nnplug ARGS`` in-process; ``res.stdout`` / ``res.stderr`` kept apart."""
-    runner = CliRunner()
-
-    def invoke(*args, **kwargs):
-        return runner.invoke(main, [str(a) for a in args], **kwargs)
-
-    return invoke
-
 
 @pytest.fixture(scope="session")
 def model_dir(tmp_path_factory):

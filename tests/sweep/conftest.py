@@ -5,9 +5,6 @@ import sys
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
-
-from nnplug.cli import main
 
 sys.path.insert(0, str(Path(__file__).parent))
 
@@ -17,13 +14,3 @@ def _quiet_logs(tmp_path, monkeypatch):
     monkeypatch.setenv("NNPLUG_LOG_DIR", str(tmp_path / "logs"))
     monkeypatch.delenv("NNPLUG_THREADS", raising=False)
 
-
-@pytest.fixture
-def cli():
-    """``nnplug ARGS`` in-process: for what fails before any worker starts."""
-    runner = CliRunner()
-
-    def invoke(*args):
-        return runner.invoke(main, [str(a) for a in args])
-
-    return invoke

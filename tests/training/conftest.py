@@ -63,16 +63,6 @@ def nanplug():
     set_registry(before)
 
 
-@pytest.fixture
-def cli():
-    """Run ``nnplug ARGS``; stdout and stderr are kept apart (``res.stdout``/``res.stderr``)."""
-    runner = CliRunner()
-
-    def invoke(*args, **kwargs):
-        return runner.invoke(main, [str(a) for a in args], **kwargs)
-
-    return invoke
-
 
 @pytest.fixture(scope="session")
 def trained(tmp_path_factory):
