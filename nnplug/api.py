@@ -275,8 +275,12 @@ class Model:
         return values
 
     def outputs(self, X: Any) -> np.ndarray:
-        """Raw network outputs (logits or scaled targets) for raw inputs ``X``."""
-        return self.network.predict_raw(self.prepare(X), scale=self.meta.get("scale", 1.0))
+        """Raw network outputs (logits or scaled targets) for raw inputs ``X``, in float64:
+        a row's outputs do not depend on the other rows (``Sequential.predict_raw(...,
+        exact=True)``)."""
+        return self.network.predict_raw(
+            self.prepare(X), scale=self.meta.get("scale", 1.0), exact=True
+        )
 
     def predict_proba(self, X: Any) -> np.ndarray:
         """Class probabilities, ``p[i, k] = P(class k | x_i)`` (classifiers only)."""
@@ -310,7 +314,7 @@ class Model:
             )
         if data.task != self.task:
             raise NNPlugError(f"the model is for {self.task}, the dataset is {data.task}")
-        out = self.network.predict_raw(X, scale=data.scale)
+        out = self.network.predict_raw(X, scale=data.scale, exact=True)
         if self.task == "classification":
             if len(y) and int(np.max(y)) >= out.shape[1]:
                 raise NNPlugError(

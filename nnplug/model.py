@@ -9,7 +9,7 @@ from typing import Any, cast
 
 import numpy as np
 
-from .backend import Backend, current_backend, get_backend
+from .backend import DEFAULT_BACKEND, Backend, current_backend, get_backend
 from .base import Layer, Param
 from .errors import NNPlugError, SpecError, check_shape, plugin_error
 from .kernels import NotCompiled
@@ -140,6 +140,8 @@ class Sequential:
         self.threads: int | None = None
         self.backend: Backend = current_backend()
         self._compiled: tuple[Any, Any, Any, Any] | None = None
+        #: the float64 copy :meth:`predict_raw` computes with (``exact=True``), by layers
+        self._twin: tuple[tuple[Any, ...], Sequential] | None = None
         #: the flat parameter/gradient/buffer arrays (after ``build``, see :meth:`pack`)
         self.flat: FlatState | None = None
         self.to(backend if backend is not None else self.backend)
@@ -372,12 +374,24 @@ class Sequential:
         return self.train(False)
 
     def predict_raw(
-        self, X: np.ndarray, *, batch_size: int = 1024, scale: float = 1.0
+        self, X: np.ndarray, *, batch_size: int = 1024, scale: float = 1.0, exact: bool = False
     ) -> np.ndarray:
         """Eval-mode outputs for every row of ``X`` (each batch converted to the model
-        dtype and multiplied by ``scale``); compiled when the backend compiles."""
+        dtype and multiplied by ``scale``); compiled when the backend compiles.
+
+        ``exact=True``: a row's outputs do not depend on the other rows of ``X`` (their
+        number or order). The inputs are rounded to the model dtype and scaled exactly as
+        in training, then the network runs in float64 on the NumPy reference backend with
+        this network's weights (:meth:`float64_twin`): in float32, a matrix product's
+        rounding depends on how many rows it multiplies (BLAS picks other kernels, e.g.
+        gemv for one row), up to ~1e-6 relative; in float64 that is ~1e-15.
+        """
         from . import threads
 
+        if exact:
+            twin = self.float64_twin()
+            with threads.limit(self.blas_threads(batch_size)):
+                return twin._predict_per_op(X, batch_size, scale, round_to=self.dtype)
         try:
             compiled = self.compiled() if len(X) else None
             if compiled is not None:
@@ -390,20 +404,50 @@ class Sequential:
                 return out
             return self._predict_per_op(X, batch_size, scale)
 
-    def _predict_per_op(self, X: np.ndarray, batch_size: int, scale: float) -> np.ndarray:
+    def float64_twin(self) -> Sequential:
+        """This network in float64 on the NumPy reference backend, in eval mode, holding
+        this network's current parameters and buffers: the layers are made again from
+        their ``options()`` and built for float64 once per network; the values are copied
+        on every call (the original may have trained on since)."""
+        key = (*map(id, self.layers), self.in_features)
+        if self._twin is None or self._twin[0] != key:
+            layers = []
+            for layer in self.layers:
+                try:
+                    copy = type(layer)(**layer.options())
+                except NNPlugError:
+                    raise
+                except Exception as exc:
+                    raise plugin_error(layer, exc, "__init__") from exc
+                copy.spec_name = layer.spec_name
+                layers.append(copy)
+            twin = Sequential(layers, fuse=self.fuse, backend=DEFAULT_BACKEND)
+            twin.build(cast(int, self.in_features), rng=0, dtype=np.float64)
+            self._twin = (key, twin)
+        twin = self._twin[1]
+        twin.load_state_arrays(self.state_arrays())  # cast to float64
+        twin.training_steps = self.training_steps
+        return twin.eval()
+
+    def _predict_per_op(
+        self, X: np.ndarray, batch_size: int, scale: float, round_to: Any = None
+    ) -> np.ndarray:
+        """Per-op prediction; ``round_to``: the dtype inputs are converted to and scaled
+        in before the network's own dtype (the training dtype, for :meth:`float64_twin`)."""
         was_training = [layer.training for layer in self.layers]
         self.eval()
+        first = np.dtype(round_to) if round_to is not None else self.dtype
         try:
             outs = []
             for start in range(0, len(X), batch_size):
                 xb = (
                     np.asarray(X[start : start + batch_size])
                     .reshape(-1, cast(int, self.in_features))  # set by build()
-                    .astype(self.dtype)
+                    .astype(first)
                 )
                 if scale != 1.0:
-                    xb *= self.dtype.type(scale)
-                outs.append(self.forward(xb))
+                    xb *= first.type(scale)
+                outs.append(self.forward(xb.astype(self.dtype, copy=False)))
             width = cast(int, self.out_features)  # set by build()
             return np.concatenate(outs) if outs else np.zeros((0, width), self.dtype)
         finally:

@@ -192,8 +192,12 @@ class Solver:
             return l_new < l_old
         return m_new > m_old if self.classification else m_new < m_old
 
-    def evaluate(self, X: np.ndarray, y: np.ndarray, scale: float = 1.0) -> float:
-        return self.metric(self.model.predict_raw(X, scale=scale), y)
+    def evaluate(
+        self, X: np.ndarray, y: np.ndarray, scale: float = 1.0, exact: bool = False
+    ) -> float:
+        """The metric over ``X``; ``exact``: through the float64 prediction path that
+        ``nnplug.load(...).predict`` uses (``Sequential.predict_raw(exact=True)``)."""
+        return self.metric(self.model.predict_raw(X, scale=scale, exact=exact), y)
 
     def _compiled(self) -> Any:
         """The backend's compiled trainer for this model, loss and optimizer, or None --
