@@ -8,7 +8,7 @@ reused as in training (the "steady state" regime). Timing is never asserted.
 import numpy as np
 import pytest
 
-from nnplug.backend import get_backend
+from nnplug.runtime.backends import get_backend
 from nnplug.benchmarking.engines import backend_names
 
 

@@ -65,7 +65,7 @@ def trains(train: list[str], trials: int, env: dict[str, str]) -> float:
 
 def warm() -> None:
     """Run on each Dask worker: build one run's data and model (imports everything)."""
-    from nnplug.training import TrainConfig, build
+    from nnplug.nn.training import TrainConfig, build
 
     build(TrainConfig(epochs=1))
 

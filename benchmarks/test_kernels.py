@@ -45,8 +45,8 @@ def test_activation_backward(benchmark, backend, rng, kind, shape):
 def test_linear_relu_forward_backward(benchmark, backend, rng, shape):
     """x W + b, ReLU, then its backward (dW, db, dx): the GEMMs plus the fused rest, with
     the BLAS threads nnplug's policy gives this shape (all cores spin-wait on a busy
-    machine and collapse: see nnplug.threads)."""
-    from nnplug import threads
+    machine and collapse: see nnplug.runtime.threads)."""
+    from nnplug.runtime import threads
 
     batch, width = shape
     n_threads = threads.choose([width, width], batch)

@@ -1,9 +1,16 @@
 """nnplug -- a from-scratch NumPy neural-network library built as a plugin framework.
 
-Public API (imported lazily so ``nnplug --help`` stays fast)::
+The public API, imported lazily so ``nnplug --help`` stays fast::
 
     from nnplug import Sequential, Solver, get_registry, use_backend, hookimpl
     model = nnplug.load("model.npz"); model.predict(X)
+
+The layers of the package (``docs/architecture.md``; import-linter enforces them): the
+contract a plugin author imports sits at the top -- :mod:`nnplug.base`,
+:mod:`nnplug.kernels`, :mod:`nnplug.hookspecs`, :mod:`nnplug.spec`, :mod:`nnplug.options`,
+:mod:`nnplug.errors`, :mod:`nnplug.backend`, :mod:`nnplug.counter_rng` -- and the
+implementation in subpackages below it: ``safeio``, ``data``, ``registry``, ``runtime``,
+``nn``, ``files``, ``sklearn``, ``export``, ``testing``, ``cli``.
 """
 
 from __future__ import annotations
@@ -13,25 +20,25 @@ from typing import Any
 
 from .hookspecs import hookimpl
 
+#: public name -> the module that defines it (imported on first use)
 _LAZY = {
-    "Sequential": "nnplug.model",
-    "Solver": "nnplug.solver",
-    "Registry": "nnplug.registry",
-    "get_registry": "nnplug.registry",
-    "use_backend": "nnplug.backend",
-    "set_backend": "nnplug.backend",
-    "ops": "nnplug.backend",
     "Backend": "nnplug.backend",
+    "Data": "nnplug.base",
+    "Dataset": "nnplug.base",
     "Layer": "nnplug.base",
     "Loss": "nnplug.base",
-    "Optimizer": "nnplug.base",
-    "Dataset": "nnplug.base",
-    "Data": "nnplug.base",
+    "Model": "nnplug.files.model",
     "NNPlugError": "nnplug.errors",
+    "Optimizer": "nnplug.base",
     "PluginRuntimeError": "nnplug.errors",
+    "Registry": "nnplug.registry.registry",
+    "Sequential": "nnplug.nn.sequential",
+    "Solver": "nnplug.nn.solver",
+    "get_registry": "nnplug.registry.registry",
+    "load": "nnplug.files.model",
     "parse_spec": "nnplug.spec",
-    "load": "nnplug.api",
-    "Model": "nnplug.api",
+    "save": "nnplug.files.model",
+    "use_backend": "nnplug.runtime.backends",
 }
 
 __all__ = ["__version__", "hookimpl", *_LAZY]

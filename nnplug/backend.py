@@ -17,15 +17,14 @@ whole training steps as compiled code when every component provides kernels (see
 
 from __future__ import annotations
 
-import contextlib
 import contextvars
-from collections.abc import Iterator
+from types import ModuleType
 from typing import Any, ClassVar
 
 import numpy as np
 
-from .counter_rng import dropout_key, dropout_threshold, hash32
-from .errors import BackendUnavailableError
+from nnplug.counter_rng import dropout_key, dropout_threshold, hash32
+from nnplug.kernels import NotCompiled
 
 ACTIVATIONS = ("relu", "sigmoid", "tanh")
 
@@ -245,6 +244,15 @@ class Backend:
         p -= d(lr / (1 - b1**t)) * m / denom
 
     # -- the compiled path --------------------------------------------------------------------
+    def kernel_module(self, kernels: Any) -> ModuleType:
+        """The module of compiled kernels that ``kernels`` (a component's
+        :class:`~nnplug.kernels.LayerKernels`, ``LossKernels`` or ``OptimizerKernels``)
+        names, imported ready to call one function at a time -- what the kernel
+        conformance kit (:mod:`nnplug.kernel_testing`) runs. A compiling backend sets up its
+        compiler first (numba: cache directory, threads); the reference compiles nothing
+        and raises :class:`~nnplug.kernels.NotCompiled`."""
+        raise NotCompiled(f"backend '{self.name or 'reference'}' does not compile kernels")
+
     def compile(self, model: Any, loss: Any = None, optimizer: Any = None) -> Any:
         """A compiled runner for ``model`` (prediction), or with ``loss`` and ``optimizer``
         for training; ``None`` to run per op (the reference always runs per op).
@@ -256,77 +264,44 @@ class Backend:
         return None
 
 
-# -- which backend: the model's own, else the one chosen for this context ----------------------
-#: the backend used where no model says otherwise (``use_backend`` changes it per context);
-#: named by qualified name, so a plugin registering its own "numpy" cannot replace it
-DEFAULT_BACKEND = "core/numpy"
-#: ``--backend auto``: a compiling backend for runs long enough to repay its start-up
-AUTO = "auto"
-#: training steps from which ``auto`` picks a compiling backend. Measured on a 2-core
-#: machine (README, "Backends"): numba's start-up with a warm cache (importing numba, its
-#: BLAS, loading the compiled driver) is ~0.45 s, and it saves ~0.15 ms per step of a
-#: small network against the NumPy backend, more for larger ones
-AUTO_MIN_STEPS = 3000
-_current: contextvars.ContextVar[Backend | None] = contextvars.ContextVar(
+# -- the backend of the current context ------------------------------------------------------
+#: set by :func:`nnplug.runtime.backends.use_backend`; read by every component that no model
+#: has bound to a backend (:attr:`nnplug.base.Component.ops`)
+_CURRENT: contextvars.ContextVar[Backend | None] = contextvars.ContextVar(
     "nnplug_backend", default=None
 )
-_instances: dict[str, Backend] = {}
+_REFERENCE: list[Backend] = []
 
 
-def get_backend(name: str | Backend) -> Backend:
-    """The backend ``name`` (created once per process); one-line error if unavailable."""
-    if isinstance(name, Backend):
-        return name
-    from .registry import get_registry
-
-    comp = get_registry().get("backend", name)
-    if comp.qualified_name not in _instances:
-        ok, reason = comp.cls.availability()
-        if not ok:
-            raise BackendUnavailableError(f"backend '{comp.name}' is unavailable: {reason}")
-        _instances[comp.qualified_name] = comp.cls()
-    return _instances[comp.qualified_name]
+def context_backend() -> Backend | None:
+    """The backend of this context (:func:`nnplug.use_backend`), or None when none is set."""
+    return _CURRENT.get()
 
 
-def compiles(cls: type) -> bool:
-    """Does this backend class offer a compiled path (override :meth:`Backend.compile`)?"""
-    return getattr(cls, "compile", None) is not Backend.compile
+def reference_backend() -> Backend:
+    """The process's instance of this module's :class:`Backend`: the NumPy reference, which
+    a component no model bound computes on when no context backend is set (the ``numpy``
+    backend plugin is this class, unchanged)."""
+    if not _REFERENCE:
+        _REFERENCE.append(Backend())
+    return _REFERENCE[0]
 
 
-def auto_backend(steps: int) -> tuple[str, str]:
-    """What ``--backend auto`` means for a run of ``steps`` training steps: ``(backend,
-    why)``. A compiling backend (nnplug's own first) when one is available and ``steps >=
-    AUTO_MIN_STEPS``; else the NumPy reference. ``why`` is one line for the log."""
-    from .registry import get_registry
-
-    if steps < AUTO_MIN_STEPS:
-        return DEFAULT_BACKEND, f"{steps} steps: too short to repay a compiled backend's start-up"
-    candidates = sorted(
-        (c for c in get_registry().components("backend") if compiles(c.cls)),
-        key=lambda c: (c.dist.lower() != "nnplug", c.name),
-    )
-    reasons = []
-    for comp in candidates:
-        ok, reason = comp.cls.availability()
-        if ok:
-            return comp.qualified_name, f"{steps} steps: compiled"
-        reasons.append(f"{comp.name} is unavailable ({reason})")
-    return DEFAULT_BACKEND, "; ".join(reasons) or "no compiling backend is installed"
+def set_context_backend(backend: Backend | None) -> contextvars.Token[Backend | None]:
+    """Make ``backend`` the backend of this context; returns the token that undoes it
+    (:func:`reset_context_backend`). What :func:`nnplug.use_backend` calls."""
+    return _CURRENT.set(backend)
 
 
-def current_backend() -> Backend:
-    """The backend of this context: set by :func:`use_backend`, else the default."""
-    backend = _current.get()
-    return backend if backend is not None else get_backend(DEFAULT_BACKEND)
+def reset_context_backend(token: contextvars.Token[Backend | None]) -> None:
+    _CURRENT.reset(token)
 
 
-@contextlib.contextmanager
-def use_backend(backend: str | Backend) -> Iterator[Backend]:
-    """``with use_backend("numba"): ...`` -- models and components created (or used
-    unbound) in the block compute on ``backend``."""
-    chosen = get_backend(backend)
-    token = _current.set(chosen)
-    try:
-        yield chosen
-    finally:
-        _current.reset(token)
+__all__ = [
+    "ACTIVATIONS",
+    "Backend",
+    "context_backend",
+    "reference_backend",
+    "reset_context_backend",
+    "set_context_backend",
+]

@@ -13,7 +13,7 @@ The contracts are small and declared here:
 
 Every component computes through ``self.ops``: the :class:`~nnplug.backend.Backend` of
 the model it belongs to (set by ``Sequential``/``Solver``), else the backend of the
-current context (:func:`nnplug.backend.use_backend`).
+current context (:func:`nnplug.use_backend`), else the NumPy reference.
 """
 
 from __future__ import annotations
@@ -23,10 +23,10 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
-from .backend import Backend, current_backend
+from nnplug.backend import Backend, context_backend, reference_backend
 
 if TYPE_CHECKING:
-    from .kernels import LayerKernels, LossKernels, OptimizerKernels
+    from nnplug.kernels import LayerKernels, LossKernels, OptimizerKernels
 
 
 class Component:
@@ -39,7 +39,7 @@ class Component:
     #: (``None``: ``{"units": 3}`` when ``positional == "units"``, else no options)
     example_options: ClassVar[dict[str, Any] | None] = None
     #: the name this instance was created under (``core/relu`` when qualified); set by
-    #: :func:`nnplug.model.make_component`, ``None`` for instances made directly
+    #: :func:`nnplug.registry.resolve.make_component`, ``None`` for instances made directly
     spec_name: str | None = None
     _backend: Backend | None = None
 
@@ -55,7 +55,10 @@ class Component:
     @property
     def ops(self) -> Backend:
         """The backend this component computes on."""
-        return self._backend if self._backend is not None else current_backend()
+        if self._backend is not None:
+            return self._backend
+        backend = context_backend()
+        return backend if backend is not None else reference_backend()
 
     @ops.setter
     def ops(self, backend: Backend | None) -> None:
@@ -64,6 +67,15 @@ class Component:
     def kernel_scalars(self) -> tuple[float, ...]:
         """The float hyper-parameters the compiled kernels get as ``scalars``."""
         return ()
+
+
+def example_options(cls: type) -> dict[str, Any]:
+    """Options that build a small example of ``cls``: its ``example_options`` class
+    attribute if set, else ``{"units": 3}`` for a ``units`` positional, else ``{}``."""
+    given = getattr(cls, "example_options", None)
+    if given is not None:
+        return dict(given)
+    return {"units": 3} if getattr(cls, "positional", None) == "units" else {}
 
 
 class Layer(Component):
@@ -204,7 +216,7 @@ class Optimizer(Component):
     #: (``{"classification": ..., "regression": ...}``); ``None``: the constructor's default
     default_lr: ClassVar[dict[str, float] | None] = None
     #: the weight decay ``nnplug train`` uses when ``--weight-decay`` is not given, per
-    #: task; ``None``: nnplug's default L2 (``nnplug.training.DEFAULT_L2``)
+    #: task; ``None``: nnplug's default L2 (``nnplug.nn.training.DEFAULT_L2``)
     default_weight_decay: ClassVar[dict[str, float] | None] = None
     #: compiled update (:class:`nnplug.kernels.OptimizerKernels`); ``None``: per op only
     kernels: ClassVar[OptimizerKernels | None] = None
@@ -303,4 +315,14 @@ class Dataset(Component):
         return None
 
 
-__all__ = ["Component", "Data", "Dataset", "Layer", "Loss", "Optimizer", "Param", "Workspace"]
+__all__ = [
+    "Component",
+    "Data",
+    "Dataset",
+    "Layer",
+    "Loss",
+    "Optimizer",
+    "Param",
+    "Workspace",
+    "example_options",
+]

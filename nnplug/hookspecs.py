@@ -10,12 +10,9 @@ carries its ``name`` (the string users type) and a docstring (shown by
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pluggy
-
-if TYPE_CHECKING:
-    import click
 
 #: what a registration hook receives: call it once per component class
 Register = Callable[[Any], None]
@@ -51,8 +48,9 @@ def nnplug_register_backends(register: Register) -> None:
 
 
 @hookspec
-def nnplug_register_commands(cli: click.Group) -> None:
-    """Add ``nnplug`` subcommands to the click group ``cli``: ``cli.add_command(cmd)``.
+def nnplug_register_commands(cli: Any) -> None:
+    """Add ``nnplug`` subcommands to ``cli``, the ``click.Group`` of the ``nnplug`` command:
+    ``cli.add_command(cmd)``.
 
     Called only when a command that is not built in is asked for (or by
     ``nnplug plugins``): import click command modules inside the hook, not at the top
@@ -70,7 +68,7 @@ def nnplug_register_onnx_converters(register: RegisterConverter) -> None:
     ``register(MyLayer, convert)``, once per component class.
 
     ``convert(component, graph, x) -> y``: ``x`` names the tensor going in, ``y`` the one
-    coming out; ``graph`` (:class:`nnplug.onnx_graph.OnnxGraph`) adds nodes
+    coming out; ``graph`` (:class:`nnplug.export.graph.OnnxGraph`) adds nodes
     (``graph.node("LeakyRelu", [x], alpha=0.1)``) and weights (``graph.constant(W)``, in
     the model's dtype). For a layer, ``y`` is its eval-mode output; for a loss, what its
     ``predict`` maps raw outputs to (a loss that does not override ``predict`` needs no

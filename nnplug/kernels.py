@@ -50,8 +50,10 @@ from typing import Any, Protocol
 
 import numpy as np
 
-_MODULE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
-_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+#: what a kernel module name may be: a dotted Python module path
+MODULE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
+#: what a kernel function or slot name may be: a Python identifier
+IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 #: built-in activation codes passed to fusing layer kernels as ``act``
 ACTIVATION_CODES = {None: 0, "relu": 1, "sigmoid": 2, "tanh": 3}
 
@@ -62,10 +64,10 @@ class NotCompiled(Exception):
 
 
 def _check_names(module: str, functions: tuple[str, ...], slots: tuple[str, ...]) -> None:
-    if not _MODULE.match(module):
+    if not MODULE_NAME.match(module):
         raise ValueError(f"kernel module {module!r} is not a dotted module name")
     for name in (*functions, *slots):
-        if not _NAME.match(name):
+        if not IDENTIFIER.match(name):
             raise ValueError(f"{name!r} is not a valid kernel or slot name")
 
 
@@ -117,7 +119,13 @@ class OptimizerKernels:
 
 
 class CompiledTrainer(Protocol):
-    """What :meth:`nnplug.backend.Backend.compile` returns (and the Solver uses)."""
+    """What :meth:`nnplug.backend.Backend.compile` returns, and exactly how the Solver calls
+    it (``tests/nn/test_compiled_trainer_protocol.py`` trains through a backend written
+    from this protocol alone).
+
+    ``metric_weights`` (regression with standardised targets, else None): one weight per
+    output for the squared error of the metric -- the squared target scales, so the metric
+    of errors in standardised units is the RMSE in the target's units."""
 
     #: seconds spent compiling (0.0 when every kernel came from the cache)
     compile_seconds: float
@@ -136,16 +144,26 @@ class CompiledTrainer(Protocol):
         batch_size: int,
         lrs: np.ndarray,
         scale: float,
+        metric_weights: np.ndarray | None = None,
     ) -> tuple[float, float, int, int]:
         """Run training steps ``start..stop-1`` of the epoch whose sample order is
         ``order`` (``lrs``: one learning rate per step); returns ``(loss sum, metric sum,
         samples, index of the step whose loss was not finite or -1)``; with a bad step the
-        first value is that step's loss and nothing of that step was applied."""
+        first value is that step's loss and nothing of that step was applied. The sums are
+        over samples: loss x rows, and correct rows (classification) or squared errors
+        summed over outputs / outputs (regression). Each step advances the model's
+        ``training_steps`` and the optimizer's ``steps`` by one."""
 
     def predict(self, X: np.ndarray, scale: float) -> np.ndarray:
-        """Eval-mode outputs for every row of ``X``."""
+        """Eval-mode outputs for every row of ``X`` (in the model's dtype)."""
 
-    def evaluate(self, X: np.ndarray, y: np.ndarray, scale: float) -> tuple[float, float]:
+    def evaluate(
+        self,
+        X: np.ndarray,
+        y: np.ndarray,
+        scale: float,
+        metric_weights: np.ndarray | None = None,
+    ) -> tuple[float, float]:
         """Eval-mode ``(mean loss, metric)`` over ``X``: accuracy, or RMSE over all outputs."""
 
 

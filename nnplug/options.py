@@ -24,7 +24,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from .errors import NNPlugError
+from nnplug.errors import NNPlugError
 
 #: what ``Option.type`` may be: a value type, ``bool`` for a flag, ``"file"`` for a path
 TYPES: tuple[Any, ...] = (str, int, float, bool, "file")

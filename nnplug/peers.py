@@ -1,6 +1,6 @@
 """Peers for ``nnplug bench --quality``: other libraries trained on the split nnplug used.
 
-Each peer is ``peer(run, seed) -> test metric`` for a :class:`nnplug.training.TrainRun`
+Each peer is ``peer(run, seed) -> test metric`` for a :class:`nnplug.nn.training.TrainRun`
 (``run.data`` holds the split and nnplug's scaled inputs; ``run.metrics["config"]`` the
 resolved configuration).
 
@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from .solver import accuracy, rmse
+from nnplug.nn.metrics import accuracy, rmse
 
 
 def _inputs(data: Any, split: str) -> np.ndarray:
@@ -106,12 +106,12 @@ def torch_peer(run: Any, seed: int) -> float:
     """nnplug's network, initial weights, optimizer and schedule, trained by PyTorch."""
     import torch
 
-    from .model import Sequential
-    from .training import TrainConfig, make_schedule
+    from nnplug.nn.sequential import Sequential
+    from nnplug.nn.training import TrainConfig, make_schedule
 
     cfg = run.metrics["config"]
     config = TrainConfig(**cfg)
-    # the run resolved and recorded these (nnplug.training.build)
+    # the run resolved and recorded these (nnplug.nn.training.build)
     assert config.layers is not None and config.hidden is not None and config.lr is not None
     data = run.data
     torch.manual_seed(seed)

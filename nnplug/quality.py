@@ -195,8 +195,8 @@ def run_row(
     progress: Callable[[str], None] | None = None,
 ) -> Result:
     """Train nnplug (defaults + ``overrides``) and each peer on ``row`` for every seed."""
-    from .peers import PEERS
-    from .training import TrainConfig, train
+    from nnplug.nn.training import TrainConfig, train
+    from nnplug.peers import PEERS
 
     result = Result(row.name)
     work.mkdir(parents=True, exist_ok=True)
@@ -252,7 +252,7 @@ def table(results: list[Result], systems: list[str]) -> list[str]:
 
 
 def available_peers() -> list[str]:
-    from .peers import torch_available
+    from nnplug.peers import torch_available
 
     return ["sklearn"] + (["torch"] if torch_available() else [])
 
@@ -295,7 +295,7 @@ def quality_options(fn: Callable) -> Callable:
 
 def run_quality(data_dir: str | None, seeds: int, rows: str) -> None:
     """The whole of ``nnplug bench --quality``."""
-    from .errors import NNPlugError
+    from nnplug.errors import NNPlugError
 
     names = [r.strip() for r in rows.split(",") if r.strip()]
     unknown = [n for n in names if n not in {r.name for r in ROWS}]

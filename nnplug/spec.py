@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from .errors import SpecError
+from nnplug.errors import SpecError
 
 _NAME = re.compile(r"^[A-Za-z_][\w\-]*(/[A-Za-z_][\w\-]*)?$")
 _KEY = re.compile(r"^[A-Za-z_]\w*$")

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from hypothesis import settings
 
-from nnplug.backend import use_backend
+from nnplug.runtime.backends import use_backend
 from nnplug.registry import Registry, get_registry
 
 # The suite sees the built-in plugins only, whatever else is installed next to nnplug (the

@@ -87,7 +87,7 @@ def test_metrics_json_is_strict_even_with_nan(tmp_path):
     """NaN/inf (e.g. a diverged run's loss) are written as null, never as bare NaN."""
     import math
 
-    from nnplug.io import write_json
+    from nnplug.safeio.outputs import write_json
 
     path = tmp_path / "m.json"
     write_json(path, {"a": float("nan"), "b": [1.0, float("inf")], "c": {"d": 2.5}})

@@ -24,7 +24,7 @@ from grids import GRIDS  # noqa: E402
 
 from nnplug.quality import ROWS, Skip, _own_data_paths  # noqa: E402
 from nnplug.errors import TrainingDiverged  # noqa: E402
-from nnplug.training import TrainConfig, train  # noqa: E402
+from nnplug.nn.training import TrainConfig, train
 
 
 def main() -> None:

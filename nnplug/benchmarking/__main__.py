@@ -9,7 +9,7 @@ import argparse
 import json
 import sys
 
-from ..errors import NNPlugError
+from nnplug.errors import NNPlugError
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -32,9 +32,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def serve(args: argparse.Namespace) -> int:
-    from .engines import make_engine
-    from .rounds import measure
-    from .workloads import parse_workloads
+    from nnplug.benchmarking.engines import make_engine
+    from nnplug.benchmarking.rounds import measure
+    from nnplug.benchmarking.workloads import parse_workloads
 
     (workload,) = parse_workloads(args.workload)
     engine = make_engine(args.engine, workload, args.threads)

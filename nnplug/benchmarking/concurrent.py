@@ -16,8 +16,8 @@ import tempfile
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from ..errors import NNPlugError
-from . import stats
+from nnplug.benchmarking import stats
+from nnplug.errors import NNPlugError
 
 #: the workloads the issue's two-runs-at-once targets are set for
 CONCURRENT_WORKLOADS = ("W1", "R1")

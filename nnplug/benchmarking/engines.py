@@ -1,5 +1,5 @@
 """Engines: one way each to train a workload -- an nnplug backend through the real
-:class:`~nnplug.solver.Solver`, or a peer library (:mod:`.peers`) -- behind one small
+:class:`~nnplug.nn.solver.Solver`, or a peer library (:mod:`.peers`) -- behind one small
 interface that the timing loop (:mod:`.rounds`) drives.
 """
 
@@ -12,10 +12,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .workloads import WORKLOADS, Workload, make_data
+from nnplug.benchmarking.workloads import WORKLOADS, Workload, make_data
 
 if TYPE_CHECKING:
-    from ..solver import Solver
+    from nnplug.nn.solver import Solver
 
 
 class Engine:
@@ -59,10 +59,11 @@ class Engine:
 def build_solver(wl: Workload, backend: Any, threads: int | None) -> Solver:
     """Model, loss and optimizer of ``wl`` on ``backend`` in a one-epoch Solver, set up as
     ``nnplug train`` sets them (no d loss / d input, the BLAS thread policy)."""
-    from ..model import Sequential, make_component
-    from ..solver import Solver
-    from ..spec import parse_token
-    from ..training import DEFAULT_LOSSES, make_optimizer
+    from nnplug.nn.sequential import Sequential
+    from nnplug.nn.solver import Solver
+    from nnplug.nn.training import DEFAULT_LOSSES, make_optimizer
+    from nnplug.registry.resolve import make_component
+    from nnplug.spec import parse_token
 
     model = Sequential.from_spec(
         wl.qualified_layers(), wl.n_features, wl.n_outputs, rng=0, dtype=np.float32, backend=backend
@@ -105,8 +106,8 @@ class NNPlugEngine(Engine):
 @functools.cache
 def nnplug_threads(workload: str, threads: int | None = None) -> int:
     """The BLAS threads nnplug uses for ``workload`` (the request, else the policy of
-    :mod:`nnplug.threads`): what peers and sgemm are given so every engine gets the same."""
-    from ..model import Sequential
+    :mod:`nnplug.runtime.threads`): what peers and sgemm are given so every engine gets the same."""
+    from nnplug.nn.sequential import Sequential
 
     wl = WORKLOADS[workload]
     model = Sequential.from_spec(
@@ -133,7 +134,7 @@ class SgemmEngine(Engine):
         self.threads = nnplug_threads(workload, threads)
 
     def running(self) -> contextlib.AbstractContextManager[Any]:
-        from .. import threads
+        from nnplug.runtime import threads
 
         return threads.limit(self.threads)
 
@@ -147,8 +148,8 @@ class SgemmEngine(Engine):
 def backend_names(spec: str) -> list[str]:
     """``"all"`` -> every available backend; else the comma-separated names, each checked
     (one-line error if unknown or unavailable)."""
-    from ..backend import get_backend
-    from ..registry import get_registry
+    from nnplug.registry.registry import get_registry
+    from nnplug.runtime.backends import get_backend
 
     if spec.strip() == "all":
         return [c.name for c in get_registry().components("backend") if c.cls.availability()[0]]
@@ -160,7 +161,7 @@ def backend_names(spec: str) -> list[str]:
 
 def make_engine(name: str, workload: str, threads: int | None = None) -> Engine:
     """An engine by name: ``torch``, ``sklearn``, ``sgemm`` or an nnplug backend."""
-    from . import peers
+    from nnplug.benchmarking import peers
 
     if name in peers.PEERS:
         return peers.PEERS[name](workload, nnplug_threads(workload, threads))

@@ -13,9 +13,9 @@ from typing import Any
 
 import numpy as np
 
-from ..spec import parse_spec
-from .engines import Engine
-from .workloads import WORKLOADS, make_data
+from nnplug.benchmarking.engines import Engine
+from nnplug.benchmarking.workloads import WORKLOADS, make_data
+from nnplug.spec import parse_spec
 
 
 def importable(module: str) -> bool:
@@ -159,7 +159,7 @@ class SklearnEngine(Engine):
         self.version = sklearn.__version__
 
     def running(self) -> contextlib.AbstractContextManager[Any]:
-        from .. import threads
+        from nnplug.runtime import threads
 
         return threads.limit(self.threads)
 

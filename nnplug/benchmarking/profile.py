@@ -12,8 +12,8 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from ..kernels import NotCompiled
-from .engines import NNPlugEngine
+from nnplug.benchmarking.engines import NNPlugEngine
+from nnplug.kernels import NotCompiled
 
 #: Backend methods that are not ops
 NOT_OPS = {"availability", "compile"}
@@ -66,7 +66,7 @@ class OpTimer:
 
 def profile(workload: str, backend: str, threads: int | None = None) -> dict[str, Any]:
     """One warm-up epoch, then one timed per-op epoch with every backend op timed."""
-    from ..backend import get_backend
+    from nnplug.runtime.backends import get_backend
 
     timer = OpTimer(get_backend(backend))
     engine = NNPlugEngine(workload, timer.backend, threads)

@@ -21,8 +21,8 @@ from functools import lru_cache
 
 import numpy as np
 
-from ..base import Data
-from ..spec import parse_spec
+from nnplug.base import Data
+from nnplug.spec import parse_spec
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from typing import Any
 
 import click
 
-from ..threads import quiet_spinning
+from nnplug.runtime.threads import quiet_spinning
 
 quiet_spinning()  # before any command imports NumPy (and so loads its BLAS)
 
@@ -32,7 +32,7 @@ COMMANDS = {
     "gradcheck": "nnplug.cli.gradcheck:gradcheck",
     "evaluate": "nnplug.cli.evaluate:evaluate",
     "predict": "nnplug.cli.predict:predict",
-    "sweep": "nnplug.cli.sweep:sweep",
+    "sweep": "nnplug.cli.sweep.command:sweep",
     "export": "nnplug.cli.export:export",
 }
 
@@ -64,7 +64,7 @@ class LazyGroup(click.Group):
 
     def load_plugin_commands(self) -> dict[str, Any]:
         """Call every plugin's ``nnplug_register_commands`` (once per registry)."""
-        from ..registry import get_registry
+        from nnplug.registry.registry import get_registry
 
         registry = get_registry()
         if self._commands_from is not registry:
@@ -96,8 +96,8 @@ class LazyGroup(click.Group):
         if command is None:
             import difflib
 
-            from ..errors import one_line
-            from ..registry import get_registry
+            from nnplug.registry.registry import get_registry
+            from nnplug.safeio.text import one_line
 
             close = difflib.get_close_matches(name, self.list_commands(ctx), 1)
             hint = f" Did you mean '{close[0]}'?" if close else ""
@@ -124,7 +124,7 @@ class LazyGroup(click.Group):
         formatter.write_text("Plugins can add commands: 'nnplug plugins' lists them.")
 
     def invoke(self, ctx: click.Context) -> Any:
-        from ..errors import NNPlugError, PluginRuntimeError
+        from nnplug.errors import NNPlugError, PluginRuntimeError
 
         try:
             return super().invoke(ctx)
@@ -141,7 +141,7 @@ class LazyGroup(click.Group):
         except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
             raise
         except Exception as exc:  # noqa: BLE001 - a bug, ours or a plugin's: still one line
-            from ..errors import describe_exception
+            from nnplug.safeio.text import describe_exception
 
             name = ctx.invoked_subcommand
             if name in self.plugin_commands:
@@ -161,7 +161,7 @@ def add_plugin_commands(group: click.Group, registry: Any) -> dict[str, Any]:
     command or one an earlier plugin added, is recorded as a failure of that plugin and
     none of its commands are added.
     """
-    from ..hookspecs import COMMANDS_HOOK
+    from nnplug.hookspecs import COMMANDS_HOOK
 
     added: dict[str, Any] = {}
     for info, plugin in registry.implementers(COMMANDS_HOOK).items():
@@ -190,7 +190,7 @@ def add_plugin_commands(group: click.Group, registry: Any) -> dict[str, Any]:
 
 def debugging() -> bool:
     """``NNPLUG_DEBUG`` is set (to anything but ``0``/``false``/``no``/``off``/empty)."""
-    from ..plugin_env import DEBUG_ENV, env_flag
+    from nnplug.registry.switches import DEBUG_ENV, env_flag
 
     return env_flag(DEBUG_ENV)
 
@@ -200,7 +200,7 @@ def report(exc: BaseException, message: str, *, hint: bool = False, traceback: b
     full traceback first (unless ``traceback=False``), else (with ``hint``) how to get it."""
     from traceback import format_exception
 
-    from ..errors import one_line
+    from nnplug.safeio.text import one_line
 
     if debugging() and traceback:
         click.echo("".join(format_exception(exc)), err=True, nl=False)
@@ -212,7 +212,7 @@ def report(exc: BaseException, message: str, *, hint: bool = False, traceback: b
 def _print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
     if not value or ctx.resilient_parsing:
         return
-    from .. import __version__  # package metadata: looked up only when asked
+    from nnplug import __version__
 
     click.echo(f"nnplug, version {__version__}")
     ctx.exit()

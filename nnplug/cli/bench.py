@@ -12,14 +12,14 @@ import sys
 
 import click
 
-from ..quality import quality_options
+from nnplug.quality import quality_options
 
 #: ``--seconds`` default: long enough for several S0/W1 epochs per measurement
 DEFAULT_SECONDS = 0.3
 
 
 def _workloads(ctx, param, value):
-    from ..benchmarking.workloads import parse_workloads
+    from nnplug.benchmarking.workloads import parse_workloads
 
     try:
         return parse_workloads(value)
@@ -30,8 +30,8 @@ def _workloads(ctx, param, value):
 def _json_path(ctx, param, value):
     if value is None:
         return None
-    from ..errors import NNPlugError
-    from ..outputs import check_output
+    from nnplug.errors import NNPlugError
+    from nnplug.safeio.outputs import check_output
 
     try:
         check_output(value, "the JSON file")  # fail before measuring, not after
@@ -122,7 +122,7 @@ def bench(
 
     With --quality: test metrics of nnplug's defaults beside scikit-learn (and PyTorch)."""
     if quality:
-        from ..quality import run_quality
+        from nnplug.quality import run_quality
 
         return run_quality(**quality_opts)
     speed(workloads, backends, peers, rounds, seconds, threads, concurrent, profile, json_path)
@@ -139,11 +139,11 @@ def speed(
     profile: bool,
     json_path: str | None,
 ) -> None:
-    from ..benchmarking import concurrent as two
-    from ..benchmarking import report, suite
-    from ..benchmarking.engines import backend_names
-    from ..benchmarking.peers import available_peers
-    from ..io import write_json
+    from nnplug.benchmarking import concurrent as two
+    from nnplug.benchmarking import report, suite
+    from nnplug.benchmarking.engines import backend_names
+    from nnplug.benchmarking.peers import available_peers
+    from nnplug.safeio.outputs import write_json
 
     if concurrent and not set(workloads) & set(two.CONCURRENT_WORKLOADS):
         raise click.BadParameter(
@@ -193,7 +193,7 @@ def speed(
         click.echo("\n".join(report.concurrent_block(runs)))
         record["concurrent"] = runs
     if profile:
-        from ..benchmarking.profile import profile as profile_epoch
+        from nnplug.benchmarking.profile import profile as profile_epoch
 
         profiles = [profile_epoch(wl, name, threads) for wl in workloads for name in names]
         click.echo("\n".join(report.profile_section(profiles)))

@@ -13,7 +13,7 @@ from typing import Any
 
 import click
 
-from ..training import TrainConfig
+from nnplug.nn.training import TrainConfig
 
 DEFAULT_DATASET = TrainConfig().dataset
 #: where the parsed dataset options are kept on the click context
@@ -47,9 +47,9 @@ def _click_option(opt: Any, dataset: str) -> click.Option:
 
 def _owners(flag: str) -> list[str]:
     """Names of the datasets that declare ``flag``."""
-    from ..errors import NNPlugError
-    from ..options import declared_options
-    from ..registry import get_registry
+    from nnplug.errors import NNPlugError
+    from nnplug.options import declared_options
+    from nnplug.registry.registry import get_registry
 
     out = []
     for comp in get_registry().components("dataset"):
@@ -77,7 +77,7 @@ class TrainCommand(click.Command):
             name, options = ctx.meta.get(META_KEY, ("", []))
             if not owners or not name:
                 raise
-            from ..errors import SpecError
+            from nnplug.errors import SpecError
 
             flags = ", ".join(o.opts[0] for o in options) or "none"
             raise SpecError(
@@ -87,10 +87,11 @@ class TrainCommand(click.Command):
             ) from None
 
     def _dataset_options(self, ctx: click.Context, spec: str) -> tuple[str, list[click.Option]]:
-        from ..errors import NNPlugError, describe_component
-        from ..options import declared_options
-        from ..registry import get_registry
-        from ..spec import parse_token
+        from nnplug.errors import NNPlugError
+        from nnplug.options import declared_options
+        from nnplug.registry.blame import describe_component
+        from nnplug.registry.registry import get_registry
+        from nnplug.spec import parse_token
 
         registry = get_registry()
         comp = registry.get("dataset", parse_token(spec).name)

@@ -17,7 +17,7 @@ def datasets(ctx, data_dir, as_json):
     """List dataset plugins: name, task, shape, where the files are, cached or not."""
     if ctx.invoked_subcommand is not None:
         return
-    from ..registry import get_registry
+    from nnplug.registry.registry import get_registry
 
     rows = []
     for comp in get_registry().components("dataset"):
@@ -81,8 +81,8 @@ class _Bars:
 @click.option("--data-dir", default=None, type=click.Path(file_okay=False), help=DATA_DIR_HELP)
 def fetch(name, data_dir):
     """Download dataset NAME's files into the cache (checksummed) with a progress bar."""
-    from ..base import Dataset
-    from ..registry import get_registry
+    from nnplug.base import Dataset
+    from nnplug.registry.registry import get_registry
 
     ds = get_registry().create("dataset", name)
     where = ds.location(data_dir)

@@ -13,7 +13,7 @@ import json
 
 import click
 
-from ..backend import DEFAULT_BACKEND
+from nnplug.runtime.backends import DEFAULT_BACKEND
 
 
 def is_path_option(key: str) -> bool:
@@ -43,7 +43,7 @@ def check_split(
 ) -> None:
     """Refuse a split other than the model's on its own dataset (it would score training
     rows), unless the user names the data with --data."""
-    from ..errors import NNPlugError
+    from nnplug.errors import NNPlugError
 
     if data or name != trained.get("dataset"):
         return
@@ -113,12 +113,12 @@ def check_split(
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON record instead.")
 def evaluate(model_path, dataset, data, split, seed, val_fraction, data_dir, backend, as_json):
     """Print a saved model's metric (accuracy or RMSE) on a dataset split."""
-    from ..api import load
-    from ..backend import use_backend
-    from ..errors import NNPlugError
-    from ..model import make_component
-    from ..spec import parse_token
-    from ..training import TrainConfig
+    from nnplug.errors import NNPlugError
+    from nnplug.files.model import load
+    from nnplug.nn.training import TrainConfig
+    from nnplug.registry.resolve import make_component
+    from nnplug.runtime.backends import use_backend
+    from nnplug.spec import parse_token
 
     with use_backend(backend):
         model = load(model_path)  # the header's training record is checked there

@@ -1,4 +1,4 @@
-"""``nnplug export``: a saved model as an ONNX file (:mod:`nnplug.onnx_export`)."""
+"""``nnplug export``: a saved model as an ONNX file (:mod:`nnplug.export.onnx`)."""
 
 from __future__ import annotations
 
@@ -15,10 +15,10 @@ def export(model_path: str, output: str) -> None:
     part of the graph) and gives `probabilities` and `label` (classifiers) or `values`
     (regressors, in the targets' units). Needs the onnx package: pip install 'nnplug[onnx]'.
     """
-    from ..api import load
-    from ..onnx_export import OPSET, require_onnx
-    from ..onnx_export import export as write_onnx
-    from ..outputs import check_distinct, check_output
+    from nnplug.export.onnx import OPSET, require_onnx
+    from nnplug.export.onnx import export as write_onnx
+    from nnplug.files.model import load
+    from nnplug.safeio.outputs import check_distinct, check_output
 
     check_distinct([("output", output)], [("model", model_path)])
     check_output(output, "ONNX model")

@@ -7,10 +7,10 @@ from typing import TYPE_CHECKING
 
 import click
 
-from ..backend import DEFAULT_BACKEND
+from nnplug.runtime.backends import DEFAULT_BACKEND
 
 if TYPE_CHECKING:
-    from ..registry import Component, Registry
+    from nnplug.registry.registry import Component, Registry
 
 
 @dataclass
@@ -28,8 +28,8 @@ class Row:
 def _targets(registry: Registry, kind: str, names: str | None) -> list[tuple[str, Component, dict]]:
     """``(label, component, options)`` for ``names`` (spec tokens) or, if ``None``, for
     every registered component of ``kind`` (clashing names shown qualified)."""
-    from ..spec import parse_spec
-    from ..testing import example_options
+    from nnplug.base import example_options
+    from nnplug.spec import parse_spec
 
     if names is None:
         clashing = {c.name for group in registry.conflicts() for c in group if c.kind == kind}
@@ -43,7 +43,7 @@ def _targets(registry: Registry, kind: str, names: str | None) -> list[tuple[str
         options = example_options(comp.cls)
         if spec.positional is not None:
             if not comp.cls.positional:
-                from ..errors import SpecError
+                from nnplug.errors import SpecError
 
                 raise SpecError(f"{kind} '{spec.name}' takes no positional value; use key=value")
             options[comp.cls.positional] = spec.positional
@@ -53,7 +53,7 @@ def _targets(registry: Registry, kind: str, names: str | None) -> list[tuple[str
 
 
 def _check(kind: str, label: str, comp: Component, options: dict, seed: int) -> Row:
-    from ..gradcheck import check_layer_modes, check_loss
+    from nnplug.testing.gradcheck import check_layer_modes, check_loss
 
     row = Row(kind, label, f"{comp.plugin} ({comp.dist} {comp.version})".replace(" )", ")"))
     stage = "cannot build an example (set the class attribute example_options): "
@@ -95,9 +95,9 @@ def gradcheck(layers, losses, backend, seed):
     Prints component, plugin, max relative error and PASS/FAIL (FAIL at >= 1e-6); exits 1
     when anything fails. With --layers or --losses only the named components are checked.
     """
-    from ..backend import use_backend
-    from ..gradcheck import TOLERANCE
-    from ..registry import get_registry
+    from nnplug.registry.registry import get_registry
+    from nnplug.runtime.backends import use_backend
+    from nnplug.testing.gradcheck import TOLERANCE
 
     registry = get_registry()
     everything = layers is None and losses is None

@@ -1,6 +1,6 @@
 """``nnplug plugins``: every component by kind, the commands plugins add, and the plugins
 that failed, were disabled or were not selected. Everything a plugin supplies is printed
-through :func:`nnplug.errors.one_line` (the registry records it that way)."""
+through :func:`nnplug.safeio.text.one_line` (the registry records it that way)."""
 
 from __future__ import annotations
 
@@ -29,8 +29,8 @@ def _plugin_commands(ctx: click.Context) -> dict[str, Any]:
 @click.pass_context
 def plugins(ctx: click.Context, as_json: bool) -> None:
     """List registered components and the plugins that provide them."""
-    from ..errors import one_line
-    from ..registry import get_registry
+    from nnplug.registry.registry import get_registry
+    from nnplug.safeio.text import one_line
 
     reg = get_registry()
     commands = _plugin_commands(ctx)  # may record failures: before they are listed

@@ -11,15 +11,16 @@ from typing import Any
 import click
 import numpy as np
 
-from ..backend import DEFAULT_BACKEND
-from ..errors import NNPlugError
-from ..textcheck import number, printable
+from nnplug.errors import NNPlugError
+from nnplug.runtime.backends import DEFAULT_BACKEND
+from nnplug.safeio.text import number
+from nnplug.safeio.text import one_line as printable
 
 
 def read_csv(path: Path) -> tuple[np.ndarray, list[str] | None]:
     """Rows of numbers and the header (the first row, when it is not all numbers), read
     row by row into 8 bytes per cell (at most ``NNPLUG_MAX_BYTES``)."""
-    from ..limits import check_bytes, max_bytes, open_text
+    from nnplug.safeio.limits import check_bytes, max_bytes, open_text
 
     values, header, width, rows = array("d"), None, 0, 0
     cap = max_bytes() // 8
@@ -60,9 +61,9 @@ def read_csv(path: Path) -> tuple[np.ndarray, list[str] | None]:
 
 def read_array_file(path: Path) -> np.ndarray:
     """The array of an ``.npy`` file, or the ``X`` (``X_test``) of an ``.npz``, read within
-    its declared, checked size (:mod:`nnplug.npyfile`)."""
-    from ..limits import open_regular
-    from ..npyfile import NpyError, read_members, read_npy
+    its declared, checked size (:mod:`nnplug.safeio.npy`)."""
+    from nnplug.safeio.limits import open_regular
+    from nnplug.safeio.npy import NpyError, read_members, read_npy
 
     with open_regular(path, "input file") as fh:
         try:
@@ -145,10 +146,10 @@ def format_rows(model: Any, X: Any) -> tuple[list[str], list[list[str]]]:
 )
 def predict(model_path, input_path, output, backend):
     """Write predictions: class and probabilities (classifiers) or values (regressors)."""
-    from ..api import load
-    from ..backend import use_backend
-    from ..io import atomic_open
-    from ..outputs import check_distinct, check_output
+    from nnplug.files.container import atomic_open
+    from nnplug.files.model import load
+    from nnplug.runtime.backends import use_backend
+    from nnplug.safeio.outputs import check_distinct, check_output
 
     check_distinct([("--output", output)], [("--model", model_path), ("--input", input_path)])
     check_output(output, "predictions")

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import click
 
-from ..schedules import SCHEDULES
-from ..training import DEFAULT_L2, DEFAULT_LAYERS, TrainConfig
-from .dataset_options import TrainCommand, given_dataset_options
+from nnplug.cli.dataset_options import TrainCommand, given_dataset_options
+from nnplug.nn.schedules import SCHEDULES
+from nnplug.nn.training import DEFAULT_L2, DEFAULT_LAYERS, TrainConfig
 
 D = TrainConfig()
 
@@ -204,7 +204,7 @@ def config_options(command):
 )
 def train(metrics_out, log_file, quiet, save, checkpoint_dir, resume, plot, **options):
     """Train a network on a dataset and report its test metric."""
-    from .trainrun import run_training
+    from nnplug.cli.trainrun import run_training
 
     dataset_options = given_dataset_options(options)  # to its constructor, only when given
     config = TrainConfig(**options, dataset_options=dataset_options)

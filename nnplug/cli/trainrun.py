@@ -1,4 +1,4 @@
-"""What ``nnplug train`` does around :func:`nnplug.training.train`: the log file, the
+"""What ``nnplug train`` does around :func:`nnplug.nn.training.train`: the log file, the
 progress bar and epoch lines, checkpoints and ``--resume``, and keeping the results
 (``--save``, ``--metrics-out``, ``--plot``) -- also when the run is interrupted with
 Ctrl-C (exit 130) or diverges (exit 1, best model so far still saved)."""
@@ -16,8 +16,8 @@ from typing import Any
 
 import click
 
-from ..errors import NNPlugError, TrainingDiverged
-from ..training import TrainConfig
+from nnplug.errors import NNPlugError, TrainingDiverged
+from nnplug.nn.training import TrainConfig
 
 
 def default_log_dir() -> Path:
@@ -113,8 +113,8 @@ def keep_results(
 ) -> tuple[list[str], list[str]]:
     """Write the best model, the metrics and the plot, each on its own: one that cannot be
     written (disk full) does not stop the others. Return ``(written, errors)``."""
-    from ..api import save as save_model
-    from ..io import write_json
+    from nnplug.files.model import save as save_model
+    from nnplug.safeio.outputs import write_json
 
     m, written, errors = run.metrics, [], []
 
@@ -139,7 +139,7 @@ def keep_results(
     if metrics_out:
         attempt("metrics", metrics_out, lambda: write_json(metrics_out, m))
     if plot and m["history"]:
-        from ..plot import plot_history
+        from nnplug.cli.plot import plot_history
 
         attempt(
             "plot",
@@ -164,8 +164,8 @@ def check_paths(
     plot: str | None,
 ) -> None:
     """Before any work: every output can be written, none is an input or another output."""
-    from ..checkpoint import BEST, LAST
-    from ..outputs import check_distinct, check_output, output_target
+    from nnplug.files.checkpoint import BEST, LAST
+    from nnplug.safeio.outputs import check_distinct, check_output, output_target
 
     for path, what in ((save, "model"), (metrics_out, "metrics"), (plot, "plot")):
         check_output(path, what)
@@ -204,7 +204,7 @@ def run_training(
 ) -> None:
     """The whole of ``nnplug train`` after option parsing. The checkpoint directory is
     locked for the whole run (a second run on it stops with one line)."""
-    from ..dirlock import DirLock
+    from nnplug.safeio.dirlock import DirLock
 
     checkpoint_dir = checkpoint_dir or resume
     lock = (
@@ -241,8 +241,8 @@ def _run(
     resume: str | None,
     plot: str | None,
 ) -> None:
-    from ..checkpoint import Checkpoint, Checkpointer
-    from ..progress import EpochPrinter, ProgressBar
+    from nnplug.cli.progress import EpochPrinter, ProgressBar
+    from nnplug.files.checkpoint import Checkpoint, Checkpointer
 
     checkpoint = Checkpoint(resume) if resume else None
     if checkpoint is not None:
@@ -258,7 +258,7 @@ def _run(
         plot=plot,
     )
     if plot:
-        from ..plot import check_target, require_matplotlib
+        from nnplug.cli.plot import check_target, require_matplotlib
 
         check_target(plot)
         require_matplotlib()
@@ -303,7 +303,7 @@ def _train_and_keep(
     checkpointer: Any,
     keep: dict[str, Any],
 ) -> None:
-    from ..training import train
+    from nnplug.nn.training import train
 
     logger.info("config %s", config)
     if checkpoint is not None:

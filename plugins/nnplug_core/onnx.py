@@ -1,7 +1,7 @@
 """ONNX converters of the built-in layers and losses, for ``nnplug export``: registered by
 ``plugin.py``'s ``nnplug_register_onnx_converters`` exactly as a plugin registers its own.
 
-Each is ``convert(component, graph, x) -> y`` (:mod:`nnplug.onnx_graph`): eval mode, so
+Each is ``convert(component, graph, x) -> y`` (:mod:`nnplug.export.graph`): eval mode, so
 BatchNormalization uses the running statistics and dropout is the identity.
 """
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import layers, losses
+from nnplug_core import layers, losses
 
 
 def linear(layer: Any, graph: Any, x: str) -> str:

@@ -4,9 +4,8 @@ A third-party plugin looks exactly like this module.
 """
 
 from nnplug import hookimpl
-
-from . import layers, losses, optimizers
-from .numpy_backend import NumpyBackend
+from nnplug_core import layers, losses, optimizers
+from nnplug_core.numpy_backend import NumpyBackend
 
 
 @hookimpl
@@ -47,7 +46,7 @@ def nnplug_register_backends(register):
 
 @hookimpl
 def nnplug_register_onnx_converters(register):
-    from .onnx import CONVERTERS  # imported only when nnplug exports a model to ONNX
+    from nnplug_core.onnx import CONVERTERS
 
     for cls, convert in CONVERTERS.items():
         register(cls, convert)

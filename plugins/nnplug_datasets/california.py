@@ -15,10 +15,9 @@ from typing import Any
 import numpy as np
 
 from nnplug.base import Data, Dataset
+from nnplug.data.fitting import SCALE_OPTION
 from nnplug.errors import DataError
-
-from .paths import dataset_dir
-from .scaling import SCALE_OPTION
+from nnplug_datasets.paths import dataset_dir
 
 PKZ = "cal_housing_py3.pkz"
 ARCHIVE = "cal_housing.tgz"
@@ -92,7 +91,7 @@ class California(Dataset):
     cli_options = (SCALE_OPTION,)
 
     def __init__(self, test_fraction: float = 0.2, scale: str = "auto"):
-        from .scaling import check_kind
+        from nnplug.data.fitting import check_kind
 
         super().__init__()
         if not 0 < test_fraction < 1:
@@ -142,8 +141,8 @@ class California(Dataset):
     def load(
         self, *, seed: int = 42, val_fraction: float = 0.1, data_dir: str | None = None
     ) -> Data:
-        from .scaling import scale_splits
-        from .split import stratified_split
+        from nnplug.data.fitting import scale_splits
+        from nnplug.data.split import stratified_split
 
         d = self.directory(data_dir)
         X, y = self._read(d, download=True)

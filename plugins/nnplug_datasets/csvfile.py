@@ -9,9 +9,9 @@ from pathlib import Path
 
 import numpy as np
 
-from nnplug import textcheck
 from nnplug.errors import DataError
-from nnplug.limits import check_bytes, max_bytes, open_text
+from nnplug.safeio import text as safetext
+from nnplug.safeio.limits import check_bytes, max_bytes, open_text
 
 log = logging.getLogger("nnplug.datasets")
 MISSING = {"", "na", "n/a", "nan", "null", "none", "?"}
@@ -22,12 +22,12 @@ def _cell(value: str) -> tuple[float | None, str]:
     text = value.strip(" \t\r\n")  # ASCII spaces only: a Unicode space is not part of a number
     if text.lower() in MISSING:
         return None, "missing value"
-    number = textcheck.number(text)
+    number = safetext.number(text)
     if number is not None:
         return number, ""
-    if textcheck.is_infinite(text):
+    if safetext.is_infinite(text):
         return None, f"non-finite value {text!r}"
-    return None, f"non-numeric value {textcheck.printable(repr(text), 42)}"
+    return None, f"non-numeric value {safetext.one_line(repr(text), 42)}"
 
 
 def read_csv(
@@ -55,19 +55,19 @@ def read_csv(
         dupes = sorted(h for h, n in Counter(header).items() if n > 1)
         if dupes:
             raise DataError(
-                f"{path}: column name '{textcheck.printable(dupes[0], 60)}' "
+                f"{path}: column name '{safetext.one_line(dupes[0], 60)}' "
                 f"appears twice in the header"
             )
         index = {h: i for i, h in enumerate(header)}
-        columns = textcheck.printable(", ".join(header), 300)
-        shown = textcheck.printable(target, 60)
+        columns = safetext.one_line(", ".join(header), 300)
+        shown = safetext.one_line(target, 60)
         if target not in index:
             raise DataError(f"{path}: no column '{shown}' for --target; columns: {columns}")
         names = features if features else [h for h in header if h != target]
         unknown = [f for f in names if f not in index]
         if unknown:
             raise DataError(
-                f"{path}: no column '{textcheck.printable(unknown[0], 60)}' in "
+                f"{path}: no column '{safetext.one_line(unknown[0], 60)}' in "
                 f"--features; columns: {columns}"
             )
         if target in names:
@@ -97,7 +97,7 @@ def read_csv(
                     if number is None:
                         bad_count[name] += 1
                         problem = problem or (
-                            f"line {line}, column '{textcheck.printable(name, 60)}': {why}"
+                            f"line {line}, column '{safetext.one_line(name, 60)}': {why}"
                         )
                     else:
                         row_values.append(number)
@@ -127,7 +127,7 @@ def read_csv(
     if not labels:
         always_bad = [n for n, k in bad_count.items() if k and k == dropped]
         hint = (
-            f": column '{textcheck.printable(always_bad[0], 60)}' is not numeric in any row; "
+            f": column '{safetext.one_line(always_bad[0], 60)}' is not numeric in any row; "
             f"leave it out with --features"
             if always_bad
             else ""

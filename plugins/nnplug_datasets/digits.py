@@ -5,11 +5,10 @@ from __future__ import annotations
 import numpy as np
 
 from nnplug.base import Data, Dataset
+from nnplug.data.fitting import SCALE_OPTION, scale_splits
+from nnplug.data.split import stratified_split
 from nnplug.options import Option
-
-from .labels import parse_classes, select_classes
-from .scaling import SCALE_OPTION, scale_splits
-from .split import stratified_split
+from nnplug_datasets.labels import parse_classes, select_classes
 
 
 def read_digits() -> tuple[np.ndarray, np.ndarray]:
@@ -49,7 +48,7 @@ class Digits(Dataset):
         classes: str | list[int] | None = None,
         scale: str = "auto",
     ):
-        from .scaling import check_kind
+        from nnplug.data.fitting import check_kind
 
         super().__init__()
         self.test_fraction = test_fraction

@@ -1,6 +1,6 @@
 """Checksummed downloads into the cache: try each mirror in turn, verify, rename atomically.
 
-Bytes go to a temporary sibling (``.NAME.XXXX.part``, :func:`nnplug.outputs.part_file`)
+Bytes go to a temporary sibling (``.NAME.XXXX.part``, :func:`nnplug.safeio.outputs.part_file`)
 that is renamed to ``NAME`` only after the transfer is complete and the SHA-256 matches;
 on any failure (or a kill) the final name never appears, so a later run cannot trust a
 partial or wrong file. Parts left by killed runs are swept by the next one.
@@ -15,8 +15,7 @@ from typing import IO, Any
 from urllib.parse import urlsplit
 
 from nnplug.errors import DataError, NNPlugError
-
-from .idx import payload_sha256
+from nnplug_datasets.idx import payload_sha256
 
 #: ``progress(filename, bytes_done, bytes_total_or_None)``
 Progress = Callable[[str, int, "int | None"], None]
@@ -64,7 +63,7 @@ def _fetch(
     progress: Progress | None,
     timeout: float,
 ) -> Path:
-    from nnplug.outputs import part_file
+    from nnplug.safeio.outputs import part_file
 
     try:
         with part_file(dest) as (fh, tmp):

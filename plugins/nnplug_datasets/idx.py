@@ -15,7 +15,14 @@ from typing import IO
 import numpy as np
 
 from nnplug.errors import DataError
-from nnplug.limits import DEFLATE_RATIO, check_bytes, count, file_size, open_regular, shape_problem
+from nnplug.safeio.limits import (
+    DEFLATE_RATIO,
+    check_bytes,
+    count,
+    file_size,
+    open_regular,
+    shape_problem,
+)
 
 GZIP_MAGIC = b"\x1f\x8b"
 CHUNK = 1 << 20

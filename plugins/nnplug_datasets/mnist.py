@@ -17,9 +17,8 @@ import numpy as np
 from nnplug.base import Data, Dataset
 from nnplug.errors import DataError
 from nnplug.options import Option
-
-from .labels import check_labels, parse_classes, select_classes
-from .paths import dataset_dir, find_file
+from nnplug_datasets.labels import check_labels, parse_classes, select_classes
+from nnplug_datasets.paths import dataset_dir, find_file
 
 log = logging.getLogger("nnplug.datasets")
 
@@ -64,7 +63,7 @@ class IdxImages(Dataset):
 
     def fetch(self, data_dir: str | None = None, progress: Any = None) -> Path:
         """Download the missing files (never re-fetches complete ones); return the folder."""
-        from .download import download
+        from nnplug_datasets.download import download
 
         d = self.directory(data_dir)
         for stem in self.missing(data_dir):
@@ -83,7 +82,7 @@ class IdxImages(Dataset):
     # -- loading -----------------------------------------------------------------------
     def read(self, data_dir: str | None = None) -> dict[str, np.ndarray]:
         """The four arrays, validated; warns when they are not the canonical files."""
-        from .idx import read_idx
+        from nnplug_datasets.idx import read_idx
 
         d = self.directory(data_dir)
         train = [f for f in self.missing(data_dir) if f.startswith("train-")]
@@ -132,7 +131,7 @@ class IdxImages(Dataset):
     def load(
         self, *, seed: int = 42, val_fraction: float = 0.1, data_dir: str | None = None
     ) -> Data:
-        from .split import stratified_holdout
+        from nnplug.data.split import stratified_holdout
 
         a = self.read(data_dir)
         X, y = a["train-images-idx3-ubyte"], a["train-labels-idx1-ubyte"].astype(np.int64)

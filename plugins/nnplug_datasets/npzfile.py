@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from nnplug.errors import DataError
-from nnplug.textcheck import printable
+from nnplug.safeio.text import one_line as printable
 
 log = logging.getLogger("nnplug.datasets")
 LAYOUTS = ({"all": ("X", "y")}, {"train": ("X_train", "y_train"), "test": ("X_test", "y_test")})
@@ -19,9 +19,9 @@ def read_npz(
     path: str | Path, *, drop_missing: bool = False
 ) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """``{"all": (X, y)}`` or ``{"train": ..., "test": ..., ["val": ...]}``; the arrays'
-    declared sizes are checked before they are read (:mod:`nnplug.npyfile`)."""
-    from nnplug.limits import open_regular
-    from nnplug.npyfile import NpyError, read_members
+    declared sizes are checked before they are read (:mod:`nnplug.safeio.npy`)."""
+    from nnplug.safeio.limits import open_regular
+    from nnplug.safeio.npy import NpyError, read_members
 
     path = Path(path)
     with open_regular(path, "--data file", DataError) as fh:

@@ -5,11 +5,10 @@ network code); each dataset imports what it needs inside ``load``/``fetch``.
 """
 
 from nnplug import hookimpl
-
-from .california import California
-from .digits import Digits
-from .mnist import MNIST, FashionMNIST
-from .tabular import CSV, NPZ
+from nnplug_datasets.california import California
+from nnplug_datasets.digits import Digits
+from nnplug_datasets.mnist import MNIST, FashionMNIST
+from nnplug_datasets.tabular import CSV, NPZ
 
 
 @hookimpl

@@ -4,7 +4,7 @@ Task: ``--task`` or inferred: a non-numeric target, or integers with at most
 ``MAX_CLASSES`` distinct values (and at most one per two rows) -> classification;
 otherwise regression. Split: seeded (stratified for classification) test share, then
 validation from the rest. Features are scaled (``--scale``) by
-:mod:`nnplug_datasets.scaling` with training statistics only.
+:mod:`nnplug.data.fitting` with training statistics only.
 """
 
 from __future__ import annotations
@@ -15,11 +15,11 @@ from typing import Any
 import numpy as np
 
 from nnplug.base import Data, Dataset
+from nnplug.data.fitting import SCALE_OPTION
 from nnplug.errors import DataError
 from nnplug.options import Option
-from nnplug.textcheck import number, printable
-
-from .scaling import SCALE_OPTION
+from nnplug.safeio.text import number
+from nnplug.safeio.text import one_line as printable
 
 MAX_CLASSES = 20
 TASKS = ("classification", "regression")
@@ -27,7 +27,7 @@ TASKS = ("classification", "regression")
 
 def numeric_values(raw: np.ndarray) -> np.ndarray | None:
     """``raw`` as float64 when every value is a finite number -- text strictly in ASCII
-    (:func:`nnplug.textcheck.number`: "١٢", "１２", "1_000" are text) -- else None."""
+    (:func:`nnplug.safeio.text.number`: "١٢", "１２", "1_000" are text) -- else None."""
     if raw.dtype.kind in "iubf":
         return raw.astype(np.float64)
     if raw.dtype.kind not in "UO" or raw.size == 0:
@@ -93,8 +93,8 @@ def make_data(
 
     ``parts`` holds ``"all"``, or ``"train"`` + ``"test"`` (+ optional ``"val"``).
     """
-    from .scaling import scale_splits
-    from .split import holdout
+    from nnplug.data.fitting import scale_splits
+    from nnplug.data.split import holdout
 
     order = [k for k in ("train", "val", "test", "all") if k in parts]
     width = int(np.prod(parts[order[0]][0].shape[1:]))
@@ -167,7 +167,7 @@ class _UserData(Dataset):
             raise DataError("test_fraction must be in (0, 1)")
         self.data, self.task_option = data, task
         self.drop_missing, self.test_fraction = bool(drop_missing), float(test_fraction)
-        self.scale = scale  # --scale, checked and applied by nnplug_datasets.scaling
+        self.scale = scale  # --scale, checked and applied by nnplug.data.fitting
 
     def location(self, data_dir: str | None = None) -> str:
         return self.data or "your file (--data FILE)"
@@ -208,7 +208,7 @@ class CSV(_UserData):
     def load(
         self, *, seed: int = 42, val_fraction: float = 0.1, data_dir: str | None = None
     ) -> Data:
-        from .csvfile import read_csv
+        from nnplug_datasets.csvfile import read_csv
 
         path = self._path()
         if not self.target:
@@ -241,7 +241,7 @@ class NPZ(_UserData):
     def load(
         self, *, seed: int = 42, val_fraction: float = 0.1, data_dir: str | None = None
     ) -> Data:
-        from .npzfile import read_npz
+        from nnplug_datasets.npzfile import read_npz
 
         path = self._path()
         parts = read_npz(path, drop_missing=self.drop_missing)

@@ -14,14 +14,15 @@ GEMMs stay in BLAS. numba is imported when the backend is created, never before.
 
 from __future__ import annotations
 
+import importlib
+from types import ModuleType
 from typing import Any
 
 import numpy as np
 
 from nnplug.backend import Backend
 from nnplug.kernels import ACTIVATION_CODES, NotCompiled
-
-from . import jit
+from nnplug_numba import jit
 
 _FAST = (None, "relu")  # activations the per-op kernels apply themselves
 
@@ -46,18 +47,21 @@ class NumbaBackend(Backend):
     def __init__(self, **options: Any):
         super().__init__(**options)
         jit.load()
-        from nnplug_core.kernels import activation, batchnorm, dropout, linear, losses
-        from nnplug_core.kernels import optimizers as updates
+        from . import fused  # imports numba
 
-        self._linear, self._act, self._bn = linear, activation, batchnorm
-        self._dropout, self._losses, self._updates = dropout, losses, updates
+        self._fused = fused
         self._empty = {np.dtype(t): np.zeros(0, t) for t in (np.float32, np.float64)}
 
     # -- the compiled path -----------------------------------------------------------------
+    def kernel_module(self, kernels: Any) -> ModuleType:
+        """``kernels.module`` imported with numba loaded and its cache configured."""
+        jit.load()
+        return importlib.import_module(kernels.module)
+
     def compile(self, model: Any, loss: Any = None, optimizer: Any = None) -> Any:
         from numba import config
 
-        from .trainer import CompiledRunner
+        from nnplug_numba.trainer import CompiledRunner
 
         if config.DISABLE_JIT:  # type: ignore[attr-defined]  # set at import, unknown to mypy
             raise NotCompiled("NUMBA_DISABLE_JIT=1 is set: the kernels run as Python, per op")
@@ -71,21 +75,21 @@ class NumbaBackend(Backend):
         if kind not in _FAST or not x.flags.c_contiguous or x.ndim < 1:
             return super().activation_forward(kind, x, out)
         out = np.empty_like(x) if out is None else out
-        self._act.apply(_2d(x), _2d(out), ACTIVATION_CODES[kind])
+        self._fused.apply(_2d(x), _2d(out), ACTIVATION_CODES[kind])
         return out
 
     def activation_backward(self, kind, y, dy, out=None):
         if kind is None:
             return dy
         out = np.empty_like(dy) if out is None else out
-        self._act.grad(_2d(_c(y)), _2d(_c(dy)), _2d(out), ACTIVATION_CODES[kind])
+        self._fused.grad(_2d(_c(y)), _2d(_c(dy)), _2d(out), ACTIVATION_CODES[kind])
         return out
 
     # -- dense -------------------------------------------------------------------------------
     def linear_forward(self, x, W, b, act=None, out=None):
         y = np.matmul(x, W, out=out)
         bias = _c(b) if b is not None else self._empty[y.dtype]
-        self._linear.add_bias_activation(y, bias, ACTIVATION_CODES[act if act in _FAST else None])
+        self._fused.add_bias_activation(y, bias, ACTIVATION_CODES[act if act in _FAST else None])
         return y if act in _FAST else super().activation_forward(act, y, out=y)
 
     def linear_backward(self, x, W, y, dy, dW, db, act=None, need_dx=True, dz=None, dx=None):
@@ -94,7 +98,7 @@ class NumbaBackend(Backend):
             dz = dy
         else:
             dz = dy if act is None else (np.empty_like(dy) if dz is None else dz)
-            self._linear.activation_backward_sum(
+            self._fused.activation_backward_sum(
                 _c(y),
                 dy,
                 dz,
@@ -112,7 +116,7 @@ class NumbaBackend(Backend):
         xhat = np.empty_like(x) if xhat is None else xhat
         mean, var, inv_std = (np.empty(x.shape[1], x.dtype) for _ in range(3))
         code = ACTIVATION_CODES[act if act in _FAST else None]
-        self._bn.train_forward(
+        self._fused.train_forward(
             x, _c(gamma), _c(beta), float(eps), code, y, xhat, mean, var, inv_std
         )
         if act not in _FAST:
@@ -123,13 +127,13 @@ class NumbaBackend(Backend):
         x = _c(x)
         y = np.empty_like(x) if out is None else out
         code = ACTIVATION_CODES[act if act in _FAST else None]
-        self._bn.eval_forward(x, _c(gamma), _c(beta), _c(mean), _c(var), float(eps), code, y)
+        self._fused.eval_forward(x, _c(gamma), _c(beta), _c(mean), _c(var), float(eps), code, y)
         return y if act in _FAST else super().activation_forward(act, y, out=y)
 
     def batchnorm_backward(self, dy, y, xhat, inv_std, gamma, dgamma, dbeta, act=None, dx=None):
         dy = _c(dy)
         dx = np.empty_like(dy) if dx is None else dx
-        self._bn.train_backward(
+        self._fused.train_backward(
             dy, _c(y), _c(xhat), _c(inv_std), _c(gamma), dgamma, dbeta, dx, ACTIVATION_CODES[act]
         )
         return dx
@@ -137,14 +141,14 @@ class NumbaBackend(Backend):
     # -- dropout ---------------------------------------------------------------------------------
     def dropout_mask(self, shape, p, seed, step, dtype, out=None):
         out = np.empty(shape, dtype) if out is None else out
-        self._dropout.fill_mask(_2d(out), float(p), int(seed), int(step))
+        self._fused.fill_mask(_2d(out), float(p), int(seed), int(step))
         return out
 
     # -- losses -----------------------------------------------------------------------------------
     def softmax(self, logits):
         logits = _c(logits)
         out = np.empty_like(logits)
-        self._losses.softmax(logits, out)
+        self._fused.softmax(logits, out)
         return out
 
     def softmax_cross_entropy(self, logits, labels):
@@ -153,7 +157,7 @@ class NumbaBackend(Backend):
         if labels.shape != logits.shape[:1]:
             raise ValueError(f"{labels.size} labels for {logits.shape[0]} rows")
         grad = np.empty_like(logits)
-        loss = self._losses.softmax_ce(logits, labels, grad, np.zeros(1))
+        loss = self._fused.softmax_ce(logits, labels, grad, np.zeros(1))
         if loss != loss and len(labels) and (labels.min() < 0 or labels.max() >= logits.shape[1]):
             raise ValueError(f"labels must be in [0, {logits.shape[1]})")
         return float(loss), grad
@@ -164,7 +168,7 @@ class NumbaBackend(Backend):
         if target.size != pred.size:
             raise ValueError(f"target has {target.size} values, predictions {pred.size}")
         grad = np.empty_like(pred)
-        loss = self._losses.mse(
+        loss = self._fused.mse(
             _2d(pred), _2d(np.ascontiguousarray(target.reshape(pred.shape))), _2d(grad), np.zeros(1)
         )
         return float(loss), grad
@@ -179,12 +183,10 @@ class NumbaBackend(Backend):
         return a.reshape(-1)
 
     def sgd_update(self, p, g, lr, wd):
-        self._updates.sgd(
-            self._flat(p), _c(g).reshape(-1), (), np.zeros(1), float(lr), float(wd), 1
-        )
+        self._fused.sgd(self._flat(p), _c(g).reshape(-1), (), np.zeros(1), float(lr), float(wd), 1)
 
     def momentum_update(self, p, g, v, lr, mu, wd, nesterov=False):
-        self._updates.momentum(
+        self._fused.momentum(
             self._flat(p),
             _c(g).reshape(-1),
             (self._flat(v),),
@@ -195,7 +197,7 @@ class NumbaBackend(Backend):
         )
 
     def adam_update(self, p, g, m, v, lr, b1, b2, eps, t, wd, decoupled=False):
-        self._updates.adam(
+        self._fused.adam(
             self._flat(p),
             _c(g).reshape(-1),
             (self._flat(m), self._flat(v)),

@@ -22,7 +22,7 @@ import tempfile
 from dataclasses import dataclass
 from types import ModuleType
 
-from nnplug.kernels import _MODULE, _NAME
+from nnplug.kernels import IDENTIFIER, MODULE_NAME
 
 #: columns of a program row (one per model step): kernel group, activation code, widths,
 #: offsets of the step's input/output in the activation arenas, then 3 ints per array
@@ -55,7 +55,7 @@ class OptimizerGroup:
 
 
 def _check(module: str, *names: str) -> None:
-    if not _MODULE.match(module) or not all(_NAME.match(n) for n in names):
+    if not MODULE_NAME.match(module) or not all(IDENTIFIER.match(n) for n in names):
         raise ValueError(f"refusing to generate code for {module!r} {names!r}")
 
 

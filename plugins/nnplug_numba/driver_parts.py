@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from numba import njit
 
-from .toolkit import as_dtype
-from .views import view1, view2
+from nnplug_numba.toolkit import as_dtype
+from nnplug_numba.views import view1, view2
 
 #: input dtype codes: X arrives as its raw bytes (uint8 rows) so one compiled driver
 #: serves uint8 images and float tables alike

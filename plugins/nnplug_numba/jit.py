@@ -178,7 +178,7 @@ def load() -> None:
     if _loaded:
         return
     configure_cache()
-    from nnplug.threads import quiet_spinning
+    from nnplug.runtime.threads import quiet_spinning
 
     quiet_spinning()  # SciPy's BLAS (the one compiled kernels call) loads with numba
     ok, reason = _import_numba()

@@ -1,7 +1,7 @@
 """Which kernel groups a model needs, and whether it can take the compiled path at all.
 
 A group's array layout (the ndim of every declared slot) comes from a small example of
-the component class (``nnplug.testing.example_options``), so the layout of a class is
+the component class (``nnplug.base.example_options``), so the layout of a class is
 fixed and one driver branch serves every instance; an instance whose arrays do not match
 its class's layout is refused with a one-line reason (it then trains per op).
 """
@@ -14,8 +14,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from nnplug.kernels import NotCompiled
-
-from .codegen import LayerGroup, LossGroup, OptimizerGroup
+from nnplug_numba.codegen import LayerGroup, LossGroup, OptimizerGroup
 
 if TYPE_CHECKING:
     from nnplug.base import Layer, Loss, Optimizer
@@ -23,7 +22,7 @@ if TYPE_CHECKING:
 
 def provider(kind: str, obj: Any) -> str:
     """``kind 'name' (plugin P: dist D version)`` for messages."""
-    from nnplug.registry import get_registry
+    from nnplug.registry.registry import get_registry
 
     name = obj.spec_name or type(obj).name or type(obj).__name__
     try:
@@ -37,7 +36,7 @@ def provider(kind: str, obj: Any) -> str:
 @functools.cache
 def layer_group(cls: type[Layer]) -> LayerGroup:
     """The group of a layer class with kernels, from an example instance's arrays."""
-    from nnplug.testing import example_options
+    from nnplug.base import example_options
 
     k = cls.kernels
     try:
@@ -73,7 +72,7 @@ def optimizer_group(cls: type[Optimizer]) -> OptimizerGroup:
 def base_groups() -> tuple[list[LayerGroup], list[LossGroup], list[OptimizerGroup]]:
     """Every group of the components nnplug itself ships: the base driver knows them all,
     so any model of built-ins runs on it without a new compile."""
-    from nnplug.registry import get_registry
+    from nnplug.registry.registry import get_registry
 
     reg = get_registry()
 

@@ -1,8 +1,7 @@
 """Entry point of the built-in ``numba`` backend plugin (imports no numba itself)."""
 
 from nnplug import hookimpl
-
-from .backend import NumbaBackend
+from nnplug_numba.backend import NumbaBackend
 
 
 @hookimpl

@@ -27,9 +27,9 @@ import numpy as np
 from numba import config, njit, types
 from numba.extending import intrinsic as _intrinsic
 
-from .blas import gemm
-from .jit import CACHE
-from .views import flat
+from nnplug_numba.blas import gemm
+from nnplug_numba.jit import CACHE
+from nnplug_numba.views import flat
 
 #: numba's stubs give an intrinsic the signature of its typing function, the typing
 #: context included, which compiled callers do not pass: typed as returning Any here

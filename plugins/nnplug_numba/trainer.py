@@ -14,11 +14,10 @@ from typing import Any, cast
 import numpy as np
 
 from nnplug.base import Param
-from nnplug.errors import describe_exception, one_line
 from nnplug.kernels import ACTIVATION_CODES, NotCompiled
-
-from . import codegen, jit, plan
-from .driver_parts import X_CODES
+from nnplug.safeio.text import describe_exception, one_line
+from nnplug_numba import codegen, jit, plan
+from nnplug_numba.driver_parts import X_CODES
 
 
 class CompiledRunner:

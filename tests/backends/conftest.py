@@ -1,6 +1,6 @@
 import pytest
 
-from nnplug.backend import get_backend
+from nnplug.runtime.backends import get_backend
 from nnplug.registry import get_registry
 
 

@@ -4,10 +4,10 @@ import numpy as np
 import pytest
 
 from nnplug.base import Data, Layer
-from nnplug.model import Sequential
+from nnplug.nn.sequential import Sequential
 from nnplug.registry import Registry
-from nnplug.solver import Solver
-from nnplug.training import make_optimizer
+from nnplug.nn.solver import Solver
+from nnplug.nn.training import make_optimizer
 
 pytestmark = pytest.mark.usefixtures("pair")  # skipped where numba cannot import
 

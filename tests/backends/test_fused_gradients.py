@@ -3,8 +3,8 @@ relu/sigmoid/tanh run as one op), on every available backend."""
 import numpy as np
 import pytest
 
-from nnplug.gradcheck import numerical_grad, rel_error
-from nnplug.model import Sequential
+from nnplug.testing.gradcheck import numerical_grad, rel_error
+from nnplug.nn.sequential import Sequential
 
 SPECS = [
     "linear:5,relu,linear:4,sigmoid,linear:4,tanh",
@@ -100,7 +100,7 @@ def test_a_new_backend_overrides_only_what_it_accelerates(registry):
 def test_the_model_owns_its_backend(registry):
     """A model keeps the backend it was made with (or moved to); the context only picks
     the default for new ones."""
-    from nnplug.backend import current_backend, get_backend, use_backend
+    from nnplug.runtime.backends import current_backend, get_backend, use_backend
 
     model = Sequential.from_spec("linear:4,relu", 3, 2, rng=0)
     before = model.backend

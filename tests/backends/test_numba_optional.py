@@ -86,7 +86,7 @@ def test_agreement_and_gradients_with_jit_disabled():
 def test_cache_dir_default_env_and_read_only(tmp_path):
     """Default: <user cache>/nnplug/numba, "compiling …" once, silent when cached;
     NUMBA_CACHE_DIR wins; an unwritable cache dir falls back to in-memory kernels."""
-    use = ("import numpy as np\nfrom nnplug.backend import get_backend\n"
+    use = ("import numpy as np\nfrom nnplug.runtime.backends import get_backend\n"
            "b = get_backend('numba')\n"
            "loss, g = b.softmax_cross_entropy(np.eye(3, dtype=np.float32), np.arange(3))\n"
            "import nnplug_numba.jit as j\nprint('CACHE', j.CACHE_DIR)\n")

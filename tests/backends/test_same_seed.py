@@ -7,7 +7,7 @@ steps of SGD carry that to ~1e-5). float64: the whole loss history agrees to rto
 import numpy as np
 import pytest
 
-from nnplug.training import TrainConfig, train
+from nnplug.nn.training import TrainConfig, train
 
 ACCURACY_TOLERANCE = 0.01
 
@@ -37,7 +37,7 @@ def test_same_seed_same_trajectory_float64():
 
 def test_sequential_fusion_is_the_same_math(backend):
     """Fused (layer + activation in one op) and unfused runs give the same gradients."""
-    from nnplug.model import Sequential
+    from nnplug.nn.sequential import Sequential
     from nnplug.registry import get_registry
 
     spec = "linear:6,relu,linear:5,sigmoid,linear:5,tanh,batchnorm,relu,batchnorm,tanh," \

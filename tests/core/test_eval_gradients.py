@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from nnplug.gradcheck import check_layer, check_layer_modes, numerical_grad, rel_error
-from nnplug.model import Sequential
+from nnplug.testing.gradcheck import check_layer, check_layer_modes, numerical_grad, rel_error
+from nnplug.nn.sequential import Sequential
 
 
 def _trained_stats(layer, rng, n=3):

@@ -2,8 +2,8 @@
 import numpy as np
 import pytest
 
-from nnplug.gradcheck import check_layer, check_loss, rel_error
-from nnplug.model import Sequential
+from nnplug.testing.gradcheck import check_layer, check_loss, rel_error
+from nnplug.nn.sequential import Sequential
 
 LAYERS = [
     ("linear", {"units": 3}),
@@ -59,7 +59,7 @@ def test_whole_network_gradient(backend, registry):
 
     f()
     model.backward(loss.backward())
-    from nnplug.gradcheck import numerical_grad
+    from nnplug.testing.gradcheck import numerical_grad
     for p in model.parameters():
         analytic = p.grad.copy()
         assert rel_error(analytic, numerical_grad(f, p.value)) < 1e-6, p.key

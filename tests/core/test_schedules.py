@@ -1,11 +1,11 @@
-"""Learning-rate schedules (nnplug.schedules) and how the Solver follows them per step."""
+"""Learning-rate schedules (nnplug.nn.schedules) and how the Solver follows them per step."""
 import math
 
 import numpy as np
 import pytest
 
-from nnplug.schedules import Schedule
-from nnplug.training import TrainConfig, make_schedule, train
+from nnplug.nn.schedules import Schedule
+from nnplug.nn.training import TrainConfig, make_schedule, train
 
 
 def curve(schedule, steps_per_epoch=10, epochs=4):
@@ -49,7 +49,7 @@ def test_bad_schedules(bad):
 
 
 def test_config_resolves_the_schedule():
-    from nnplug.training import DEFAULT_SCHEDULE
+    from nnplug.nn.training import DEFAULT_SCHEDULE
 
     assert make_schedule(TrainConfig()).name == DEFAULT_SCHEDULE
     assert make_schedule(TrainConfig(lr_decay=0.9)) == Schedule("exp", decay=0.9)

@@ -2,9 +2,9 @@ import numpy as np
 import pytest
 
 from nnplug.base import Data
-from nnplug.model import Sequential
-from nnplug.solver import Solver
-from nnplug.training import TrainConfig, make_optimizer, train
+from nnplug.nn.sequential import Sequential
+from nnplug.nn.solver import Solver
+from nnplug.nn.training import TrainConfig, make_optimizer, train
 
 
 def blobs(n=400, d=6, k=3, seed=0, dtype=np.float64):

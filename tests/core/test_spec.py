@@ -1,7 +1,7 @@
 import pytest
 
 from nnplug.errors import SpecError, UnknownComponentError
-from nnplug.model import Sequential
+from nnplug.nn.sequential import Sequential
 from nnplug.spec import parse_spec
 
 

@@ -10,7 +10,7 @@ import pytest
 from nnplug.errors import DataError
 from nnplug_datasets import california
 from nnplug_datasets.california import PKZ, California, read_archive
-from nnplug_datasets.split import standardize
+from nnplug.data.split import standardize
 
 SKLEARN_FETCH = california.sklearn_fetch  # captured before the autouse fixture replaces it
 

@@ -112,7 +112,7 @@ def test_real_t10k_images_train_through_the_loader(shared_data, tmp_path):
 def test_default_network_learns_real_digits(shared_data, tmp_path):
     """The default network on the original test images split 8000/2000 (full MNIST is not
     available offline): two epochs already classify most held-out digits."""
-    from nnplug.training import TrainConfig, train
+    from nnplug.nn.training import TrainConfig, train
 
     src = shared_data / "mnist-t10k"
     images, _ = read_idx(src / "t10k-images-idx3-ubyte.gz", ndim=3)

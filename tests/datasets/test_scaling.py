@@ -4,12 +4,12 @@ import numpy as np
 import pytest
 
 import nnplug
-from nnplug.api import save
+from nnplug.files.model import save
 from nnplug.errors import DataError
-from nnplug.io import ModelFileError
-from nnplug.scaling import check_quantiles, quantile_normal
-from nnplug.training import TrainConfig, train
-from nnplug_datasets.scaling import fit, is_image_like, resolve, scale_splits
+from nnplug.files.container import ModelFileError
+from nnplug.data.scaling import check_quantiles, quantile_normal
+from nnplug.nn.training import TrainConfig, train
+from nnplug.data.fitting import fit, is_image_like, resolve, scale_splits
 
 
 @pytest.mark.parametrize("X,image", [
@@ -100,7 +100,7 @@ def test_each_scaling_round_trips_through_the_model_file(tmp_path, kind):
 
 def _test_rows(y, seed=42):
     """The rows the npz dataset puts in its test split (same seeded holdout)."""
-    from nnplug_datasets.split import stratified_holdout
+    from nnplug.data.split import stratified_holdout
 
     _, test = stratified_holdout(y, 0.2, seed)
     return test

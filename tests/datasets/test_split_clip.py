@@ -1,7 +1,7 @@
 """Standardised val/test inputs are clipped to the training split's range (train stats only)."""
 import numpy as np
 
-from nnplug_datasets.split import standardize
+from nnplug.data.split import standardize
 
 
 def test_other_splits_are_clipped_to_the_training_range():

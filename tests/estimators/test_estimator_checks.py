@@ -27,7 +27,7 @@ def test_the_checks_are_many():
 
 @pytest.mark.parametrize("Estimator", [NNPlugClassifier, NNPlugRegressor])
 def test_defaults_are_nnplug_trains(Estimator):
-    from nnplug.training import TrainConfig
+    from nnplug.nn.training import TrainConfig
 
     config, params = TrainConfig(), Estimator().get_params()
     shared = {k for k in params if hasattr(config, k)}

@@ -10,7 +10,7 @@ import pytest
 from sklearn.datasets import make_classification, make_regression
 
 import nnplug
-from nnplug.io import META_KEY, ModelFileError
+from nnplug.files.container import META_KEY, ModelFileError
 from nnplug.sklearn import NNPlugClassifier, NNPlugRegressor
 
 
@@ -67,7 +67,7 @@ def test_pickle_carries_the_model_file_not_network_objects(tmp_path):
     X, y = labelled(["b", "a", "c"])
     clf = NNPlugClassifier(epochs=3, random_state=0).fit(X, y)
     blob = pickle.dumps(clf)
-    assert b"Sequential" not in blob and b"nnplug.model" not in blob
+    assert b"Sequential" not in blob and b"nnplug.nn.sequential" not in blob
     assert b"nnplug_core" not in blob  # no layer, loss or backend object
     back = pickle.loads(blob)
     assert np.array_equal(back.predict_proba(X), clf.predict_proba(X))

@@ -24,7 +24,7 @@ def regression_data(n=300, targets=1):
 
 
 def test_import_nnplug_does_not_import_sklearn():
-    code = ("import sys, nnplug, nnplug.api, nnplug.training, nnplug.arrays; "
+    code = ("import sys, nnplug, nnplug.files.model, nnplug.nn.training, nnplug.data.arrays; "
             "before = 'sklearn' in sys.modules; import nnplug.sklearn; "
             "print(before, 'sklearn' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
@@ -53,7 +53,7 @@ def test_classifier_fits_and_predicts_digits(digits):
 def test_the_estimator_is_nnplug_train_on_the_same_rows(digits, tmp_path, cli):
     """No second training loop: `nnplug train --dataset npz` on the estimator's own split
     (same seed, defaults, scaling) gives bitwise the same model."""
-    from nnplug_datasets.split import stratified_holdout
+    from nnplug.data.split import stratified_holdout
 
     import nnplug
 
@@ -74,7 +74,7 @@ def test_regressor_standardises_targets_and_predicts_in_their_units():
     X, y = regression_data()
     reg = NNPlugRegressor(random_state=0).fit(X, y)
     assert reg.score(X, y) > 0.95
-    from nnplug_datasets.split import random_holdout
+    from nnplug.data.split import random_holdout
 
     keep, _ = random_holdout(len(y), 0.1, 0)  # the training rows (seed 0)
     stats, y_train = reg.model_.meta["target_scaling"], y[keep].astype(np.float32)

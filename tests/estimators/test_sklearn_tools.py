@@ -9,7 +9,7 @@ from sklearn.model_selection import GridSearchCV, cross_val_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from nnplug import threads
+from nnplug.runtime import threads
 from nnplug.sklearn import NNPlugClassifier
 
 

@@ -9,11 +9,11 @@ ort = pytest.importorskip("onnxruntime")
 
 def train_model(path, X, y, *, task, layers="linear:24,relu", scale="auto", epochs=3,
                 dtype="float32", meta=None, registry=None, loss=None, **config):
-    """Train on arrays (nnplug.arrays + nnplug.training) and save a model file to ``path``."""
-    from nnplug.api import save
-    from nnplug.arrays import array_data
+    """Train on arrays (nnplug.data.arrays + nnplug.nn.training) and save a model file to ``path``."""
+    from nnplug.files.model import save
+    from nnplug.data.arrays import array_data
     from nnplug.registry import get_registry, set_registry
-    from nnplug.training import TrainConfig, train
+    from nnplug.nn.training import TrainConfig, train
 
     classes = [f"c{k}" for k in range(int(np.max(y)) + 1)] if task == "classification" else None
     data = array_data(X, y, task=task, seed=0, scale=scale, classes=classes)
@@ -40,7 +40,7 @@ def onnx_outputs(path, X):
 
 def export_file(model_path, registry=None):
     import nnplug
-    from nnplug.onnx_export import export
+    from nnplug.export.onnx import export
 
     out = model_path.with_suffix(".onnx")
     export(nnplug.load(model_path, registry), out, source=model_path, registry=registry)

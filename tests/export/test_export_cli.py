@@ -84,7 +84,7 @@ def test_without_onnx_installed_it_says_how_to_get_it(model, tmp_path, cli, monk
 
 def test_a_failed_export_keeps_the_old_file(tmp_path, cli, monkeypatch, model):
     pytest.importorskip("onnx")
-    from nnplug import onnx_export
+    from nnplug.export import onnx as onnx_export
 
     out = tmp_path / "m.onnx"
     out.write_bytes(b"old")

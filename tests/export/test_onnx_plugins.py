@@ -7,8 +7,8 @@ from onnx_cases import max_diff, train_model
 from nnplug import hookimpl
 from nnplug.base import Layer, Loss
 from nnplug.errors import NNPlugError, PluginRuntimeError
-from nnplug.onnx_export import converters
-from nnplug.onnx_testing import assert_onnx_converter
+from nnplug.export.onnx import converters
+from nnplug.testing.onnx import assert_onnx_converter
 from nnplug.registry import Registry, get_registry, set_registry
 from nnplug_core import layers
 from nnplug_core import onnx as core_onnx
@@ -124,8 +124,9 @@ def plugin_registry():
 
 def swish_model(tmp_path, layers="linear:4,swish", loss="mse"):
     """A saved (untrained) regression model of ``layers`` and ``loss``."""
-    from nnplug.api import save
-    from nnplug.model import Sequential, make_component
+    from nnplug.files.model import save
+    from nnplug.nn.sequential import Sequential
+    from nnplug.registry.resolve import make_component
     from nnplug.spec import parse_token
 
     net = Sequential.from_spec(layers, 3, 1, rng=0)
@@ -164,7 +165,7 @@ def test_a_failing_converter_is_one_line_naming_its_plugin(plugin_registry, tmp_
 
 def test_a_loss_with_its_own_predict_needs_a_converter(plugin_registry, tmp_path):
     import nnplug
-    from nnplug.onnx_export import build
+    from nnplug.export.onnx import build
 
     reg = plugin_registry(NoConverters())
     model = swish_model(tmp_path, layers="linear:4,relu", loss="scaled")
@@ -191,7 +192,7 @@ def test_the_components_own_plugin_wins_over_another_plugins_converter(example_r
 
 def test_a_converter_error_is_a_plugin_runtime_error(plugin_registry, tmp_path):
     import nnplug
-    from nnplug.onnx_export import build
+    from nnplug.export.onnx import build
 
     reg = plugin_registry(FailingConverter())
     model = swish_model(tmp_path)

@@ -4,9 +4,15 @@ import pytest
 
 from nnplug.base import Layer, Loss, Optimizer
 from nnplug.registry import get_registry
-from nnplug.testing import (assert_layer_conforms, assert_loss_conforms,
-                            assert_optimizer_conforms, example_options, layer_report,
-                            loss_report, optimizer_report)
+from nnplug.testing import (
+    assert_layer_conforms,
+    assert_loss_conforms,
+    assert_optimizer_conforms,
+    layer_report,
+    loss_report,
+    optimizer_report,
+)
+from nnplug.base import example_options
 
 
 def _names(kind):

@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from nnplug import hookimpl
 from nnplug.cli import main
 from nnplug.errors import PluginConflictError
-from nnplug.model import Sequential
+from nnplug.nn.sequential import Sequential
 from nnplug.registry import Registry
 from nnplug.testing import layer_report, loss_report, optimizer_report
 

@@ -10,7 +10,8 @@ from click.testing import CliRunner
 from nnplug import hookimpl
 from nnplug.base import Layer
 from nnplug.cli import main
-from nnplug.errors import UnknownComponentError, one_line
+from nnplug.errors import UnknownComponentError
+from nnplug.safeio.text import one_line
 from nnplug.registry import Registry
 
 EXITS_AT_IMPORT = [

@@ -1,5 +1,5 @@
 """A plugin component failing while it runs is one line naming component, plugin,
-distribution and version (``nnplug.errors.plugin_guard`` / ``plugin_error`` /
+distribution and version (``nnplug.registry.blame.plugin_guard`` / ``plugin_error`` /
 ``check_shape``, for Sequential and the Solver to call); the full traceback only under
 ``NNPLUG_DEBUG=1``; any other unexpected exception is one line with that hint."""
 
@@ -13,8 +13,9 @@ from click.testing import CliRunner
 from nnplug import hookimpl
 from nnplug.base import Layer
 from nnplug.cli import main
-from nnplug.errors import DataError, PluginRuntimeError, check_shape, plugin_error, plugin_guard
-from nnplug.model import Sequential
+from nnplug.errors import DataError, PluginRuntimeError
+from nnplug.registry.blame import check_shape, plugin_error, plugin_guard
+from nnplug.nn.sequential import Sequential
 from nnplug.registry import Registry
 
 

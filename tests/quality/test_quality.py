@@ -87,7 +87,7 @@ def test_every_row_runs_nnplug_and_peers_on_the_same_split(data_dir, tmp_path, m
 def test_mnist_rows_see_the_same_images(data_dir, tmp_path):
     loader = quality.ROWS[2].prepare(data_dir, tmp_path)
     npz = quality.ROWS[3].prepare(data_dir, tmp_path)
-    from nnplug.training import TrainConfig, build
+    from nnplug.nn.training import TrainConfig, build
 
     a = build(TrainConfig(**loader, hidden=8))[0]
     b = build(TrainConfig(**npz, hidden=8))[0]
@@ -126,7 +126,7 @@ def test_cli_quality_flag(tmp_path):
 
 def test_torch_twin_has_nnplugs_network_and_weights():
     torch = pytest.importorskip("torch")
-    from nnplug.model import Sequential
+    from nnplug.nn.sequential import Sequential
 
     net = Sequential.from_spec("linear:8,batchnorm,relu,dropout:p=0.2,linear:6,tanh", 5, 3,
                                rng=0)
@@ -140,7 +140,7 @@ def test_torch_twin_has_nnplugs_network_and_weights():
 
 def test_torch_peer_learns_digits():
     pytest.importorskip("torch")
-    from nnplug.training import TrainConfig, train
+    from nnplug.nn.training import TrainConfig, train
 
     run = train(TrainConfig(epochs=3, hidden=32))
     assert peers.torch_peer(run, 0) > 0.85

@@ -59,13 +59,13 @@ def main() -> None:
     import sklearn.model_selection  # noqa: F401
     import sklearn.preprocessing  # noqa: F401
 
-    import nnplug.api  # noqa: F401
-    import nnplug.checkpoint  # noqa: F401
+    import nnplug.files.model
+    import nnplug.files.checkpoint
     import nnplug.cli.evaluate  # noqa: F401
     import nnplug.cli.predict  # noqa: F401
     import nnplug.cli.train  # noqa: F401
     import nnplug.cli.trainrun  # noqa: F401
-    import nnplug.training  # noqa: F401
+    import nnplug.nn.training
     from nnplug import cli
     from nnplug.registry import get_registry
 

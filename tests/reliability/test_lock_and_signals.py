@@ -9,15 +9,15 @@ import subprocess
 import sys
 
 import nnplug
-from nnplug.checkpoint import Checkpoint
+from nnplug.files.checkpoint import Checkpoint
 
-LOCK_NAME = ".nnplug.lock"  # (nnplug.dirlock.LOCK_NAME)
+LOCK_NAME = ".nnplug.lock"  # (nnplug.safeio.dirlock.LOCK_NAME)
 
 FAST = ["--hidden", "8", "--epochs", "2", "--quiet", "--log-file", ""]
 
 
 def test_a_locked_checkpoint_dir_is_one_line_for_the_second_run(cli, tmp_path, model_dir):
-    from nnplug.dirlock import DirLock
+    from nnplug.safeio.dirlock import DirLock
 
     (tmp_path / "ck").mkdir()
     with DirLock(tmp_path / "ck"):

@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 import nnplug
-from nnplug.io import atomic_open
+from nnplug.files.container import atomic_open
 
 FAST = ["--hidden", "8", "--epochs", "1", "--quiet", "--log-file", ""]
 
@@ -152,7 +152,7 @@ def test_a_killed_save_leaves_a_part_file_the_next_save_removes(tmp_path):
     but never the part file of a writer that is still alive."""
     killed = f"""
 import os, signal
-from nnplug.io import atomic_open
+from nnplug.files.container import atomic_open
 with atomic_open({str(tmp_path / 'm.npz')!r}) as fh:
     fh.write(b"x" * 100000)
     os.kill(os.getpid(), signal.SIGKILL)
@@ -161,7 +161,7 @@ with atomic_open({str(tmp_path / 'm.npz')!r}) as fh:
     [part] = [p for p in tmp_path.iterdir() if p.name.startswith(".m.npz.")]
     alive = subprocess.Popen([sys.executable, "-c", f"""
 import sys, time
-from nnplug.io import atomic_open
+from nnplug.files.container import atomic_open
 with atomic_open({str(tmp_path / 'm.npz')!r}) as fh:
     print("writing", flush=True)
     time.sleep(60)

@@ -9,7 +9,7 @@ def hang_next_trial(marker: str) -> int:
     import os
     import time
 
-    import nnplug.training as training
+    import nnplug.nn.training as training
 
     def hang(config, *args, **kwargs):
         with open(marker + ".part", "w") as fh:

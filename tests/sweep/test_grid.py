@@ -8,10 +8,10 @@ import shlex
 import pytest
 
 from nnplug.cli.dataset_options import META_KEY
-from nnplug.cli.sweep import grid_params
-from nnplug.cli.sweep import sweep as sweep_command
+from nnplug.cli.sweep.command import grid_params
+from nnplug.cli.sweep.command import sweep as sweep_command
 from nnplug.cli.train import train as train_command
-from nnplug.sweep_grid import Trial, parse_grid, points
+from nnplug.cli.sweep.grid import Trial, parse_grid, points
 
 
 def parse(text: str, *args: str):

@@ -4,7 +4,7 @@ slower). A trial raises the thresholds while it trains and restores them after."
 import subprocess
 import sys
 
-from nnplug import malloc
+from nnplug.runtime import allocator as malloc
 
 
 class FakeLibc:
@@ -43,7 +43,7 @@ def test_nothing_changes_where_the_environment_set_nothing(monkeypatch):
 
 
 def test_a_trial_tunes_the_real_allocator_under_dasks_setting():
-    code = ("from nnplug import malloc, sweep_trial\n"
+    code = ("from nnplug.runtime import allocator as malloc\nfrom nnplug.cli.sweep import trial as sweep_trial\n"
             "seen = []\n"
             "real = malloc.for_training\n"
             "def spy():\n"

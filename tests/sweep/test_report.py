@@ -1,7 +1,7 @@
 """Ranking: by the validation metric (ties: validation loss), never by the test metric."""
 from __future__ import annotations
 
-from nnplug.sweep_report import best, ranked, summary
+from nnplug.cli.sweep.report import best, ranked, summary
 
 
 def rec(i, val, test, *, metric="accuracy", status="ok", val_loss=0.1):

@@ -1,13 +1,13 @@
-"""nnplug.arrays: training from arrays in memory through train(config, data=...)."""
+"""nnplug.data.arrays: training from arrays in memory through train(config, data=...)."""
 import numpy as np
 import pytest
 from sklearn.datasets import load_digits
 
 import nnplug
-from nnplug.api import save
-from nnplug.arrays import array_data
+from nnplug.files.model import save
+from nnplug.data.arrays import array_data
 from nnplug.errors import NNPlugError
-from nnplug.training import TrainConfig, train
+from nnplug.nn.training import TrainConfig, train
 
 
 def test_train_on_arrays_saves_a_model_that_predicts_raw_inputs(tmp_path):

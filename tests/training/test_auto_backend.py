@@ -4,9 +4,9 @@ the run's size only, so the same command always picks the same backend."""
 import subprocess
 import sys
 
-from nnplug import backend
+from nnplug.runtime import backends as backend
 from nnplug.registry import get_registry
-from nnplug.training import TrainConfig, train
+from nnplug.nn.training import TrainConfig, train
 
 
 def numba_available():
@@ -34,7 +34,7 @@ def test_the_choice_is_recorded_and_follows_the_step_count(monkeypatch):
 
 def test_without_numba_auto_is_numpy_and_says_why(tmp_path):
     code = ("import sys; sys.modules['numba'] = None\n"
-            "from nnplug import backend\n"
+            "from nnplug.runtime import backends as backend\n"
             "print(backend.auto_backend(10 ** 6))\n")
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert res.returncode == 0, res.stderr

@@ -123,7 +123,7 @@ def files(tmp_path_factory, trained):
     np.save(tmp / "nan.npy", nan)
     np.save(tmp / "objects.npy", np.array([{"a": 1}], dtype=object), allow_pickle=True)
     # a model needing a plugin that is not installed: rename a layer in a real model file
-    from nnplug.io import META_KEY
+    from nnplug.files.container import META_KEY
 
     with np.load(trained / "model.npz") as z:
         arrays = {k: z[k] for k in z.files}

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 import nnplug
-from nnplug.checkpoint import BEST, LAST, Checkpoint, Checkpointer
-from nnplug.training import TrainConfig, train
+from nnplug.files.checkpoint import BEST, LAST, Checkpoint, Checkpointer
+from nnplug.nn.training import TrainConfig, train
 
 TIMING = ("seconds", "samples_per_second")
 

@@ -11,12 +11,12 @@ import numpy as np
 import pytest
 
 import nnplug
-from nnplug.backend import use_backend
-from nnplug.checkpoint import BEST, LAST, Checkpoint, Checkpointer
+from nnplug.runtime.backends import use_backend
+from nnplug.files.checkpoint import BEST, LAST, Checkpoint, Checkpointer
 from nnplug.errors import NNPlugError
-from nnplug.io import META_KEY
-from nnplug.solver import Solver
-from nnplug.training import TrainConfig, build, train
+from nnplug.files.container import META_KEY
+from nnplug.nn.solver import Solver
+from nnplug.nn.training import TrainConfig, build, train
 
 JUNK = [None, 0, -5, "x", [], {}, [1], {"a": 1}, 1.5, True, "float16", 10 ** 30, float("nan")]
 

@@ -3,7 +3,7 @@ README "Defaults and their evidence"), and the resolved values are recorded."""
 import numpy as np
 import pytest
 
-from nnplug.training import DEFAULT_LAYERS, TrainConfig, build, recipe_of
+from nnplug.nn.training import DEFAULT_LAYERS, TrainConfig, build, recipe_of
 
 
 def npz(tmp_path, n, task, images=False):

@@ -8,12 +8,12 @@ import numpy as np
 import pytest
 
 import nnplug
-from nnplug.api import save
+from nnplug.files.model import save
 from nnplug.base import Data
 from nnplug.errors import NNPlugError
-from nnplug.io import META_KEY, MissingPluginError, ModelFileError
-from nnplug.model import Sequential
-from nnplug.training import TrainConfig, train
+from nnplug.files.container import META_KEY, MissingPluginError, ModelFileError
+from nnplug.nn.sequential import Sequential
+from nnplug.nn.training import TrainConfig, train
 
 
 @pytest.fixture(scope="module")

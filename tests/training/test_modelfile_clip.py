@@ -2,7 +2,7 @@
 import numpy as np
 
 import nnplug
-from nnplug.training import TrainConfig, train
+from nnplug.nn.training import TrainConfig, train
 
 
 def test_predict_clips_standardised_inputs_like_training(tmp_path):
@@ -12,7 +12,7 @@ def test_predict_clips_standardised_inputs_like_training(tmp_path):
     np.savez(tmp_path / "d.npz", X=X, y=y)
     run = train(TrainConfig(dataset="npz", dataset_options={"data": str(tmp_path / "d.npz"),
                                                              "task": "regression"}, epochs=2))
-    from nnplug.api import save
+    from nnplug.files.model import save
     save(tmp_path / "m.npz", run.model, run.loss, run.data)
     model = nnplug.load(tmp_path / "m.npz")
     stats = model.meta["scaling"]

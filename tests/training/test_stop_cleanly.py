@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 
 import nnplug
-from nnplug.checkpoint import Checkpoint
+from nnplug.files.checkpoint import Checkpoint
 from nnplug.errors import TrainingDiverged
-from nnplug.training import TrainConfig, train
+from nnplug.nn.training import TrainConfig, train
 
 
 def test_sigint_stops_after_the_step_and_exits_130(tmp_path):

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 import nnplug
-from nnplug.api import save
-from nnplug.training import TrainConfig, train
+from nnplug.files.model import save
+from nnplug.nn.training import TrainConfig, train
 
 
 def dollar_csv(path, n=600, seed=0):

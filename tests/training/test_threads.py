@@ -5,9 +5,9 @@ import os
 import numpy as np
 import pytest
 
-from nnplug import threads
+from nnplug.runtime import threads
 from nnplug.errors import NNPlugError
-from nnplug.training import TrainConfig, train
+from nnplug.nn.training import TrainConfig, train
 
 
 def no_limits(monkeypatch):

@@ -7,9 +7,9 @@ import sys
 
 import numpy as np
 
-from nnplug.plot import INSTALL_HINT, plot_history
-from nnplug.progress import EpochPrinter, ProgressBar
-from nnplug.training import TrainConfig, train
+from nnplug.cli.plot import INSTALL_HINT, plot_history
+from nnplug.cli.progress import EpochPrinter, ProgressBar
+from nnplug.nn.training import TrainConfig, train
 
 
 class FakeTerminal(io.StringIO):

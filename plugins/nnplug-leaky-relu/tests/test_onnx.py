@@ -9,6 +9,6 @@ from nnplug_leaky_relu.onnx import leaky_relu
 @pytest.mark.parametrize("alpha", [0.0, 0.1, 0.5])
 def test_leaky_relu_onnx_converter(alpha):
     pytest.importorskip("onnxruntime")
-    from nnplug.onnx_testing import assert_onnx_converter
+    from nnplug.testing.onnx import assert_onnx_converter
 
     assert_onnx_converter(LeakyReLU, leaky_relu, {"alpha": alpha})

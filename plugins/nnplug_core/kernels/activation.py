@@ -1,6 +1,6 @@
 """``relu``/``sigmoid``/``tanh`` on their own (not fused): the code is ``scalars[0]``."""
 
-from nnplug_numba.toolkit import activation_grad, apply_activation, cached_kernel, copy, kernel
+from nnplug_numba.toolkit import activation_grad, apply_activation, copy, kernel
 
 
 @kernel
@@ -13,16 +13,3 @@ def forward(x, y, params, state, work, scalars, act, training, step):
 def backward(x, y, dy, dx, params, grads, state, work, scalars, act, training, need_dx, step):
     if need_dx:
         activation_grad(y, dy, dx, int(scalars[0]))
-
-
-@cached_kernel
-def apply(x, y, code):
-    """y = act(x) (the per-op numba backend's entry point)."""
-    copy(x, y)
-    apply_activation(y, code)
-
-
-@cached_kernel
-def grad(y, dy, out, code):
-    """out = dy act'(y)."""
-    activation_grad(y, dy, out, code)

@@ -1,13 +1,6 @@
 """``linear``: y = act(x W + b) -- one BLAS GEMM, then bias and activation in one pass."""
 
-from nnplug_numba.toolkit import (
-    activation_grad,
-    bias_activation,
-    cached_kernel,
-    column_sum,
-    gemm,
-    kernel,
-)
+from nnplug_numba.toolkit import activation_grad, bias_activation, column_sum, gemm, kernel
 
 
 @kernel
@@ -32,15 +25,3 @@ def backward(x, y, dy, dx, params, grads, state, work, scalars, act, training, n
 
 
 # -- entry points of the per-op numba backend (same math, called from Python) ---------------
-@cached_kernel
-def add_bias_activation(z, b, act):
-    """z = act(z + b) in place (``b`` empty: no bias)."""
-    bias_activation(z, b, act)
-
-
-@cached_kernel
-def activation_backward_sum(y, dy, dz, db, act, want_db):
-    """dz = dy act'(y); db = column sums of dz when ``want_db``."""
-    activation_grad(y, dy, dz, act)
-    if want_db:
-        column_sum(dz, db)

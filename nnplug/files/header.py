@@ -1,0 +1,157 @@
+"""Checks of a model file's JSON header, before anything is built from it.
+
+A header is data from a file: every field is checked for type and range, the layer
+widths it declares are judged against the weights the file holds and against
+``NNPLUG_MAX_BYTES`` (an 84 KB file must not make us allocate a 30000 x 30000 layer),
+and the ``training`` record (which ``nnplug evaluate`` reads) must be well-formed.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, TypeGuard
+
+from nnplug.files.container import ModelFileError
+from nnplug.safeio.limits import check_bytes, network_bytes
+from nnplug.safeio.text import is_printable
+from nnplug.safeio.text import one_line as printable
+
+#: core layers that keep the width of their input (the chain of widths runs through them)
+SAME_WIDTH = {"relu", "sigmoid", "tanh", "batchnorm", "dropout"}
+#: longest text accepted for a name (dataset, metric: printed, so printable too) and for a
+#: dataset option value (a column name may hold any character; readers print it sanitised)
+NAME_CAP, TEXT_CAP = 100, 1 << 20
+#: the rows ``Sequential.predict_raw`` pushes through the network at once
+PREDICT_BATCH = 1024
+
+
+def _int(value: Any) -> TypeGuard[int]:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _number(value: Any) -> TypeGuard[int | float]:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _scalar(value: Any) -> bool:
+    return (
+        value is None
+        or isinstance(value, bool)
+        or _number(value)
+        or (isinstance(value, str) and len(value) <= TEXT_CAP)
+    )
+
+
+def training_problem(training: Any) -> str | None:
+    """What is wrong with a header's ``training`` record (None when it is fine)."""
+    if training is None:
+        return None
+    if not isinstance(training, dict):
+        return "training must be a record"
+    checks = {
+        "dataset": lambda v: is_printable(v, NAME_CAP),
+        "dataset_options": lambda v: (
+            isinstance(v, dict)
+            and all(
+                is_printable(k, NAME_CAP)
+                and (_scalar(x) or (isinstance(x, list) and all(_scalar(i) for i in x)))
+                for k, x in v.items()
+            )
+        ),
+        "seed": lambda v: _int(v) and 0 <= v < 2**32,
+        "val_fraction": lambda v: _number(v) and 0 <= v < 1,
+        "data_dir": lambda v: v is None or isinstance(v, str),
+        "best_epoch": lambda v: _int(v) and v >= 0,
+        "metric": lambda v: is_printable(v, NAME_CAP),
+        "best_val_metric": lambda v: v is None or isinstance(v, (int, float)),
+    }
+    for key, ok in checks.items():
+        if key in training and training[key] is not None and not ok(training[key]):
+            return f"training.{key} = {printable(repr(training[key]), 40)} is not valid"
+    return None
+
+
+def _width(options: dict[str, Any]) -> int | None:
+    units = options.get("units")
+    if _int(units) or (isinstance(units, float) and math.isfinite(units) and units.is_integer()):
+        return int(units)
+    return None
+
+
+def declared_weights(in_features: int, records: list[dict[str, Any]]) -> tuple[int, list[int]]:
+    """``(weights, widths)``: a lower bound of the weights the layers need and the widths
+    of the layers that declare ``units``. The input width of a layer counts only when
+    every layer before it keeps widths (core activations, batchnorm, dropout)."""
+    weights, widths, prev = 0, [], in_features
+    for rec in records:
+        width = _width(rec.get("options") or {})
+        if width is not None:
+            weights += prev * width + width
+            widths.append(width)
+            prev = width
+        elif not (rec.get("name") in SAME_WIDTH and rec.get("plugin") in (None, "core")):
+            prev = 1  # unknown: a plugin layer may change the width
+    return weights, widths
+
+
+def check_model_header(meta: dict[str, Any], arrays: dict[str, Any], source: Any) -> None:
+    """Refuse, in one line, a header whose fields are mistyped or whose declared sizes
+    the file's arrays cannot hold or the limit does not allow."""
+
+    def bad(why: str) -> ModelFileError:
+        return ModelFileError(f"{source} has a damaged header ({why})")
+
+    in_features, records = meta.get("in_features"), meta.get("layers")
+    if not _int(in_features) or in_features < 1:
+        raise bad("in_features must be a positive integer")
+    if (
+        not isinstance(records, list)
+        or not records
+        or not all(
+            isinstance(r, dict)
+            and is_printable(r.get("name"), NAME_CAP)
+            and isinstance(r.get("options") or {}, dict)
+            for r in records
+        )
+    ):
+        raise bad("layers must be a list of named layer records")
+    if not isinstance(meta.get("loss"), dict):
+        raise bad("loss must be a record")
+    scale = meta.get("scale", 1.0)
+    if not _number(scale) or scale <= 0:
+        raise bad("scale must be a finite number > 0")
+    classes, names = meta.get("classes"), meta.get("feature_names")
+    if classes is not None and not (
+        isinstance(classes, list) and all(isinstance(c, str) for c in classes)
+    ):
+        raise bad("classes must be a list of names")
+    if names is not None and not (
+        isinstance(names, list)
+        and len(names) == in_features
+        and all(isinstance(n, str) for n in names)
+    ):
+        raise bad(f"feature_names must be a list of {in_features} column names")
+    problem = training_problem(meta.get("training"))
+    if problem:
+        raise bad(problem)
+    weights, widths = declared_weights(in_features, records)
+    held = sum(int(a.size) for k, a in arrays.items() if k.startswith("state/"))
+    if weights > held:
+        raise bad(f"its layers need at least {weights} weights, the file holds {held}")
+    itemsize = 8 if meta.get("dtype") == "float64" else 4
+    check_bytes(
+        network_bytes(in_features, widths, itemsize, PREDICT_BATCH), f"{source}: the network"
+    )
+
+
+def check_classes(meta: dict[str, Any], out_features: int | None, source: Any) -> None:
+    """A classifier's class names must name every output of the built network."""
+    classes = meta.get("classes")
+    if (
+        meta.get("task") == "classification"
+        and classes is not None
+        and len(classes) != out_features
+    ):
+        raise ModelFileError(
+            f"{source} has a damaged header ({len(classes)} class names for {out_features} outputs)"
+        )

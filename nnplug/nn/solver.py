@@ -1,0 +1,515 @@
+"""Solver: the training engine (minibatch SGD loop, metrics, early stopping).
+
+Guarantees: parameters are updated in place (the layers see every step);
+each epoch walks a fresh permutation of the training set; the best validation
+model is restored at the end -- also when the loss diverges (NaN/inf) or the
+user presses Ctrl-C (the run then stops after the current step); the same
+``seed`` on the same backend gives bitwise identical runs, and a run resumed
+from a checkpoint (:mod:`nnplug.files.checkpoint`) continues bitwise identically;
+the learning rate decays per epoch.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import inspect
+import math
+import signal
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from nnplug.base import Data, Loss, Optimizer
+from nnplug.errors import NNPlugError, TrainingDiverged
+from nnplug.kernels import NotCompiled
+from nnplug.nn.metrics import accuracy, rmse
+from nnplug.nn.sequential import Sequential
+from nnplug.registry.blame import plugin_error
+from nnplug.runtime import threads
+
+
+@dataclass
+class EpochRecord:
+    epoch: int
+    loss: float
+    train_metric: float
+    val_metric: float
+    val_loss: float
+    lr: float
+    seconds: float
+    samples_per_second: float = 0.0
+
+    def as_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+    def summary(self, metric: str) -> str:
+        """The epoch's one-line summary (``nnplug train``, the estimators' ``verbose``)."""
+        return (
+            f"epoch {self.epoch:3d}  loss {self.loss:.4f}  train {metric} "
+            f"{self.train_metric:.4f}  val {metric} {self.val_metric:.4f}  "
+            f"lr {self.lr:.4g}  {self.seconds:.2f}s  "
+            f"{self.samples_per_second:,.0f} samples/s"
+        )
+
+
+@dataclass
+class FitResult:
+    history: list[EpochRecord] = field(default_factory=list)
+    best_epoch: int = 0
+    best_val_metric: float = float("nan")
+    train_seconds: float = 0.0
+    samples_seen: int = 0
+    stopped_early: bool = False
+    #: "epoch E, step S" when Ctrl-C (or :meth:`Solver.request_stop`) ended the run
+    interrupted: str | None = None
+    #: the divergence message when the loss became NaN/inf
+    diverged: str | None = None
+    #: seconds spent compiling the training loop (kept out of ``train_seconds``)
+    compile_seconds: float = 0.0
+    #: "compiled" or "per-op" (how the last :meth:`Solver.fit` trained)
+    path: str = "per-op"
+    #: BLAS threads the last :meth:`Solver.fit` used (:mod:`nnplug.runtime.threads`)
+    blas_threads: int = 0
+
+    @property
+    def samples_per_second(self) -> float:
+        return self.samples_seen / self.train_seconds if self.train_seconds > 0 else 0.0
+
+
+@dataclass
+class FitState:
+    """Everything the loop carries between epochs (what a checkpoint stores)."""
+
+    result: FitResult = field(default_factory=FitResult)
+    #: (val metric, val loss) of the best epoch so far
+    best: tuple[float, float] = (float("nan"), float("inf"))
+    best_state: dict[str, np.ndarray] | None = None
+    bad_epochs: int = 0
+
+    @property
+    def epoch(self) -> int:
+        """Number of completed epochs."""
+        return len(self.result.history)
+
+
+ALL: frozenset[str] = frozenset({"**"})  # the callback takes any keyword
+
+
+def _accepted(fn: Callable) -> frozenset[str]:
+    """The keyword names callback ``fn`` takes (:data:`ALL` for ``**kwargs``): a callback
+    written before an event gained a keyword (``on_batch_end``'s ``n_steps``) keeps
+    working."""
+    try:
+        params = inspect.signature(fn).parameters
+    except (TypeError, ValueError):
+        return ALL
+    if any(p.kind is p.VAR_KEYWORD for p in params.values()):
+        return ALL
+    return frozenset(params)
+
+
+class Solver:
+    """Trains ``model`` on ``data`` with ``loss`` and ``optimizer``."""
+
+    def __init__(
+        self,
+        model: Sequential,
+        loss: Loss,
+        optimizer: Optimizer,
+        *,
+        epochs: int = 30,
+        batch_size: int = 64,
+        lr_decay: float = 1.0,
+        patience: int | None = None,
+        seed: int = 0,
+        callbacks: list[Any] | None = None,
+        handle_sigint: bool = True,
+        schedule: Callable[[int, int, int], float] | None = None,
+    ):
+        if epochs < 1:
+            raise ValueError("epochs must be >= 1")
+        if batch_size < 1:
+            raise ValueError("batch_size must be >= 1")
+        if not 0 < lr_decay <= 1:
+            raise ValueError("lr_decay must be in (0, 1]")
+        if patience is not None and patience < 1:
+            raise ValueError("patience must be >= 1")
+        self.model, self.loss, self.optimizer = model, loss, optimizer
+        loss.ops = optimizer.ops = model.backend  # the model owns the backend
+        self.epochs, self.batch_size, self.lr_decay = epochs, batch_size, lr_decay
+        self.patience = patience
+        #: ``schedule(step, steps_per_epoch, epochs)``: lr = base_lr * that, before each step
+        self.schedule, self.base_lr = schedule, optimizer.lr
+        self.rng = np.random.default_rng(seed)
+        self.callbacks = list(callbacks or [])
+        self.classification = loss.task == "classification"
+        self.metric_name = "accuracy" if self.classification else "rmse"
+        self.handle_sigint = handle_sigint
+        self.state = FitState()
+        self.data: Data | None = None
+        self._target: tuple[np.ndarray, np.ndarray] | None = None  # regression (mean, std)
+        self._resumed = False
+        self._stop_requested = False
+        #: why the last fit trained per op on a compiling backend (one line), else None
+        self.not_compiled: str | None = None
+        #: False: train per op even where the backend compiles (for comparisons)
+        self.compiled = True
+        self._callback_keywords: dict[tuple[int, str], frozenset[str]] = {}
+
+    # -- metrics -------------------------------------------------------------------
+    def metric(self, outputs: np.ndarray, y: np.ndarray) -> float:
+        """Accuracy, or RMSE in the target's own units."""
+        return accuracy(outputs, y) if self.classification else rmse(self.unscale(outputs), y)
+
+    def unscale(self, outputs: np.ndarray) -> np.ndarray:
+        """Network outputs (standardised targets) in the target's units."""
+        if self._target is None:
+            return outputs
+        mean, std = self._target
+        unscaled: np.ndarray = outputs.astype(np.float64) * std + mean
+        return unscaled
+
+    def loss_targets(self, y: np.ndarray) -> np.ndarray:
+        """What the loss compares outputs with: standardised targets, or ``y`` itself."""
+        if self._target is None:
+            return y
+        mean, std = self._target
+        z = (np.asarray(y, np.float64).reshape(len(y), -1) - mean) / std
+        targets: np.ndarray = z.astype(self.model.dtype).reshape(np.shape(y))
+        return targets
+
+    def better(self, new: tuple[float, float], old: tuple[float, float]) -> bool:
+        """Is ``(metric, loss)`` better than ``old``? Ties on the metric go to the lower
+        loss (accuracy on a small validation set ties often)."""
+        (m_new, l_new), (m_old, l_old) = new, old
+        if math.isnan(m_old):
+            return not math.isnan(m_new)
+        if m_new == m_old:
+            return l_new < l_old
+        return m_new > m_old if self.classification else m_new < m_old
+
+    def evaluate(
+        self, X: np.ndarray, y: np.ndarray, scale: float = 1.0, exact: bool = False
+    ) -> float:
+        """The metric over ``X``; ``exact``: through the float64 prediction path that
+        ``nnplug.load(...).predict`` uses (``Sequential.predict_raw(exact=True)``)."""
+        return self.metric(self.model.predict_raw(X, scale=scale, exact=exact), y)
+
+    def _compiled(self) -> Any:
+        """The backend's compiled trainer for this model, loss and optimizer, or None --
+        then ``not_compiled`` says why when the backend compiles at all."""
+        self.not_compiled = None
+        if not self.compiled:
+            return None
+        try:
+            return self.model.compiled(self.loss, self.optimizer)
+        except NotCompiled as exc:
+            self.not_compiled = str(exc)
+            return None
+
+    # -- control -------------------------------------------------------------------------
+    def resume_from(self, state: FitState) -> None:
+        """Continue from ``state`` on the next :meth:`fit` (model, optimizer and RNG
+        states are restored by :mod:`nnplug.files.checkpoint`)."""
+        self.state, self._resumed = state, True
+
+    def request_stop(self) -> None:
+        """Stop after the current step, as Ctrl-C does; ``fit`` then returns normally."""
+        self._stop_requested = True
+
+    @contextlib.contextmanager
+    def _sigint(self) -> Iterator[None]:
+        """First Ctrl-C (SIGINT) or SIGTERM: stop after this step; ``stop_signal`` records
+        which one arrived. A second signal interrupts at once."""
+        self.stop_signal: int | None = None
+        if not self.handle_sigint or threading.current_thread() is not threading.main_thread():
+            yield
+            return
+
+        def handler(signum, frame):  # only flags here: printing could re-enter stdout
+            if self._stop_requested:
+                raise KeyboardInterrupt
+            self._stop_requested = True
+            self.stop_signal = signum
+
+        signals = (signal.SIGINT, signal.SIGTERM)
+        previous = [signal.signal(sig, handler) for sig in signals]
+        try:
+            yield
+        finally:
+            for sig, old in zip(signals, previous, strict=True):
+                signal.signal(sig, old)
+
+    # -- training ----------------------------------------------------------------------
+    def _emit(self, event: str, **info: Any) -> None:
+        for cb in self.callbacks:
+            fn: Callable | None = getattr(cb, event, None)
+            if fn is None:
+                continue
+            key = (id(cb), event)
+            names = self._callback_keywords.get(key)
+            if names is None:
+                names = self._callback_keywords[key] = _accepted(fn)
+            fn(self, **(info if names is ALL else {k: info[k] for k in names if k in info}))
+
+    def _batch(self, X: np.ndarray, idx: np.ndarray, scale: float) -> np.ndarray:
+        xb: np.ndarray = X[idx].reshape(len(idx), -1).astype(self.model.dtype, copy=False)
+        if scale != 1.0:
+            xb *= self.model.dtype.type(scale)
+        return xb
+
+    def fit(self, data: Data) -> FitResult:
+        """Train until ``epochs``, early stopping, Ctrl-C or divergence; the best
+        validation model is in ``self.model`` afterwards in every case."""
+        if len(data.X_train) < 2:
+            raise ValueError("need at least 2 training samples")
+        if not self._resumed:
+            self.state = FitState()
+        self._resumed = self._stop_requested = False
+        self.data, st = data, self.state
+        std = getattr(data, "target_std", None)
+        self._target = (
+            None
+            if std is None or self.classification
+            else (np.asarray(data.target_mean, np.float64), np.asarray(std, np.float64))
+        )
+        self._scaled_targets: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        trainer = self._compiled()
+        if trainer is not None:
+            try:
+                st.result.compile_seconds += trainer.prepare(data)
+            except NotCompiled as exc:  # a plugin's kernels did not compile
+                self.not_compiled, trainer = str(exc), None
+        st.result.path = "compiled" if trainer is not None else "per-op"
+        st.result.blas_threads = self.model.blas_threads(self.batch_size)
+        self._emit("on_fit_start", path=st.result.path, not_compiled=self.not_compiled)
+        t_start = time.perf_counter()
+        seconds_before = st.result.train_seconds
+        try:
+            with self._sigint(), threads.limit(st.result.blas_threads):
+                self._loop(data, st, trainer)
+        except TrainingDiverged as exc:
+            st.result.diverged = str(exc)
+            exc.result = st.result  # type: ignore[attr-defined]
+            raise
+        finally:
+            st.result.train_seconds = seconds_before + time.perf_counter() - t_start
+            if st.best_state is not None:
+                self.model.load_state_arrays(st.best_state)
+            self.model.eval()
+        return st.result
+
+    def _loop(self, data: Data, st: FitState, trainer: Any) -> None:
+        model, loss, opt, result = self.model, self.loss, self.optimizer, st.result
+        n = len(data.X_train)
+        has_val = len(data.X_val) > 0
+        n_batches = (n + self.batch_size - 1) // self.batch_size
+        for epoch in range(st.epoch + 1, self.epochs + 1):
+            if result.stopped_early:
+                break
+            t0 = time.perf_counter()
+            model.train()
+            order = self.rng.permutation(n)
+            self._emit("on_epoch_start", epoch=epoch, epochs=self.epochs, steps=n_batches)
+            run = self._epoch_compiled if trainer is not None else self._epoch_per_op
+            total_loss, total_metric, seen, stopped = run(data, order, epoch, n_batches, trainer)
+            if stopped:
+                return
+            result.samples_seen += seen
+            train_metric = (
+                total_metric / seen if self.classification else math.sqrt(total_metric / seen)
+            )
+            if has_val and trainer is not None:
+                val_loss, val_metric = trainer.evaluate(
+                    data.X_val,
+                    self._compiled_targets(data.y_val),
+                    data.scale,
+                    self._metric_weights(),
+                )
+            elif has_val:
+                val_out = model.predict_raw(data.X_val, scale=data.scale)
+                val_metric = self.metric(val_out, data.y_val)
+                val_loss = float(loss.forward(val_out, self.loss_targets(data.y_val)))
+            else:
+                val_metric, val_loss = train_metric, total_loss / seen
+            seconds = time.perf_counter() - t0
+            rec = EpochRecord(
+                epoch,
+                total_loss / seen,
+                train_metric,
+                val_metric,
+                val_loss,
+                opt.lr,
+                seconds,
+                seen / seconds if seconds > 0 else 0.0,
+            )
+            result.history.append(rec)
+            if self.better((val_metric, val_loss), st.best):
+                st.best = (val_metric, val_loss)
+                result.best_val_metric, result.best_epoch = val_metric, epoch
+                st.best_state = {k: v.copy() for k, v in model.state_arrays().items()}
+                st.bad_epochs = 0
+            else:
+                st.bad_epochs += 1
+            if self.schedule is None:
+                opt.lr *= self.lr_decay
+            if self.patience is not None and st.bad_epochs >= self.patience:
+                result.stopped_early = True
+            # the state is complete here: a checkpoint taken now resumes bitwise
+            self._emit("on_epoch_end", record=rec)
+
+    @staticmethod
+    def _guarded(component: Any, action: str, fn: Callable, *args: Any) -> Any:
+        """``fn(*args)``; an exception becomes one line naming the component's plugin."""
+        try:
+            return fn(*args)
+        except NNPlugError:
+            raise
+        except Exception as exc:
+            raise plugin_error(component, exc, action) from exc
+
+    def _divergence_cause(self, xb: np.ndarray, yb: np.ndarray) -> str:
+        """The likely cause of a non-finite loss, named for the user."""
+        lr = f"the learning rate (now {self.optimizer.lr:g})"
+        finite = np.abs(xb[np.isfinite(xb)])
+        big_x = float(finite.max(initial=0.0))
+        y = None if self.classification else np.abs(np.asarray(yb, np.float64))
+        if y is not None and self._target is None and float(y.max(initial=0.0)) > 1e3:
+            return (
+                f"the regression targets are large (up to {float(y.max()):.3g}) and not "
+                f"standardised: let nnplug standardise them (drop --no-scale-target) or "
+                f"rescale them; else lower {lr}"
+            )
+        if big_x > 1e3:
+            return (
+                f"the inputs reach {big_x:.3g}: scale them (--scale standard or quantile); "
+                f"else lower {lr}"
+            )
+        return f"try a lower learning rate: {lr} is likely too high"
+
+    def _diverged(self, value: float, epoch: int, step: int, idx: np.ndarray) -> TrainingDiverged:
+        """The error for a non-finite loss at ``step`` (1-based) of ``epoch``, whose batch
+        held the rows ``idx``."""
+        data = self.data
+        assert data is not None  # set by fit(), which is running
+        xb, yb = self._batch(data.X_train, idx, data.scale), data.y_train[idx]
+        return TrainingDiverged(
+            f"loss became {value} at epoch {epoch}, step {step}; {self._divergence_cause(xb, yb)}"
+        )
+
+    def _interrupt(self, epoch: int, step: int) -> bool:
+        if self._stop_requested:
+            self.state.result.interrupted = f"epoch {epoch}, step {step}"
+            self._emit("on_interrupt")
+        return self._stop_requested
+
+    def _epoch_per_op(
+        self, data: Data, order: np.ndarray, epoch: int, n_batches: int, trainer: Any
+    ) -> tuple[float, float, int, bool]:
+        """One epoch, one Python step per minibatch: forward, loss, backward, update."""
+        model, loss, opt = self.model, self.loss, self.optimizer
+        params = model.parameters()
+        total_loss = total_metric = 0.0
+        seen = 0
+        for b in range(n_batches):
+            idx = order[b * self.batch_size : (b + 1) * self.batch_size]
+            if len(idx) < 2 and b > 0:
+                continue  # a lone trailing sample cannot be batch-normalised
+            xb, yb = self._batch(data.X_train, idx, data.scale), data.y_train[idx]
+            out = model.forward(xb)
+            batch_loss = self._guarded(loss, "forward", loss.forward, out, self.loss_targets(yb))
+            if not math.isfinite(batch_loss):
+                raise self._diverged(batch_loss, epoch, b + 1, idx)
+            model.backward(self._guarded(loss, "backward", loss.backward))
+            if self.schedule is not None:
+                opt.lr = self.base_lr * self.schedule(opt.steps, n_batches, self.epochs)
+            self._guarded(opt, "step", opt.step, params)
+            total_loss += batch_loss * len(idx)
+            total_metric += (
+                self.metric(out, yb) if self.classification else self.metric(out, yb) ** 2
+            ) * len(idx)
+            seen += len(idx)
+            self._emit("on_batch_end", step=b + 1, steps=n_batches, loss=batch_loss)
+            if self._interrupt(epoch, b + 1):
+                return total_loss, total_metric, seen, True
+        return total_loss, total_metric, seen, False
+
+    def _compiled_targets(self, y: np.ndarray) -> np.ndarray:
+        """``loss_targets(y)`` for a whole split, computed once per fit and array."""
+        if self._target is None:
+            return y
+        cached = self._scaled_targets.get(id(y))
+        if cached is None or cached[0] is not y:
+            cached = self._scaled_targets[id(y)] = (y, self.loss_targets(y))
+        return cached[1]
+
+    def _metric_weights(self) -> np.ndarray | None:
+        """Squared target scales: the compiled metric of standardised errors in the
+        target's units."""
+        return None if self._target is None else np.square(self._target[1]).ravel()
+
+    def _step_lrs(self, n: int, steps_per_epoch: int) -> np.ndarray:
+        """The learning rate of each of the next ``n`` updates."""
+        opt = self.optimizer
+        if self.schedule is None:
+            return np.full(n, opt.lr)
+        return np.array(
+            [
+                self.base_lr * self.schedule(opt.steps + k, steps_per_epoch, self.epochs)
+                for k in range(n)
+            ]
+        )
+
+    #: compiled steps per call: small enough for a responsive Ctrl-C and progress bar
+    CHUNK_SECONDS = 0.05
+
+    def _epoch_compiled(
+        self, data: Data, order: np.ndarray, epoch: int, n_batches: int, trainer: Any
+    ) -> tuple[float, float, int, bool]:
+        """One epoch as compiled calls, each running many steps with no Python between."""
+        total_loss = total_metric = 0.0
+        seen, b, chunk = 0, 0, 4
+        opt = self.optimizer
+        while b < n_batches:
+            stop = min(b + chunk, n_batches)
+            lrs = self._step_lrs(stop - b, n_batches)
+            t0 = time.perf_counter()
+            steps_before = opt.steps
+            loss_sum, metric_sum, count, bad = trainer.train_steps(
+                data.X_train,
+                self._compiled_targets(data.y_train),
+                order,
+                b,
+                stop,
+                self.batch_size,
+                lrs,
+                data.scale,
+                self._metric_weights(),
+            )
+            dt = time.perf_counter() - t0
+            if opt.steps > steps_before:
+                opt.lr = float(lrs[opt.steps - steps_before - 1])
+            if bad >= 0:
+                idx = order[bad * self.batch_size : (bad + 1) * self.batch_size]
+                raise self._diverged(loss_sum, epoch, bad + 1, idx)
+            total_loss += loss_sum
+            total_metric += metric_sum
+            seen += count
+            if count:
+                self._emit(
+                    "on_batch_end",
+                    step=stop,
+                    steps=n_batches,
+                    loss=loss_sum / count,
+                    n_steps=stop - b,
+                )
+            b = stop
+            if self._interrupt(epoch, b):
+                return total_loss, total_metric, seen, True
+            # aim each call at CHUNK_SECONDS (doubling at most per call)
+            chunk = max(1, min(2 * chunk, int(chunk * self.CHUNK_SECONDS / max(dt, 1e-6))))
+        return total_loss, total_metric, seen, False
