@@ -11,11 +11,22 @@ import numpy as np
 import pytest
 from hypothesis import settings
 
-from nnplug.runtime.backends import use_backend
-from nnplug.registry import Registry, get_registry
+import sys
+
+from click.testing import CliRunner
+
+from nnplug import hookimpl
+from nnplug.base import Layer
+from nnplug.cli import main
+from nnplug.registry import Registry, get_registry, set_registry
+from nnplug.runtime.backends import get_backend, use_backend
+
+# helpers shared by several test folders (fake distributions, IDX files, a local HTTP
+# server, the README's snippets) are plain modules in tests/support
+sys.path.insert(0, str(Path(__file__).resolve().parent / "support"))
 
 # The suite sees the built-in plugins only, whatever else is installed next to nnplug (the
-# example plugin, a broken or a clashing one: tests/plugins/test_installed_plugins.py
+# example plugin, a broken or a clashing one: tests/registry/test_installed_plugins.py
 # proves it). Tests that need a third-party plugin add it themselves, or list it in
 # NNPLUG_LOAD_PLUGINS with monkeypatch. Subprocesses inherit the same environment.
 os.environ["NNPLUG_LOAD_PLUGINS"] = ""
@@ -97,3 +108,96 @@ def cli():
         return runner.invoke(main, [str(a) for a in args], **kwargs)
 
     return invoke
+
+
+@pytest.fixture
+def use_registry():
+    """Make a registry process-wide for one test (the CLI calls ``get_registry()``)."""
+    previous = get_registry()
+
+    def use(reg: Registry) -> Registry:
+        set_registry(reg)
+        return reg
+
+    yield use
+    set_registry(previous)
+
+
+#: small and quick: digits, 32 wide, float32
+SMALL = ["--hidden", "32", "--epochs", "3", "--quiet"]
+
+
+class NanAfter(Layer):
+    """Identity that outputs NaN from its ``after``-th training forward on (tests only)."""
+
+    name = "nan_after"
+    transparent_for_init = True
+
+    def __init__(self, after: int = 10):
+        super().__init__()
+        self.after, self.calls = int(after), 0
+
+    def options(self):
+        return {"after": self.after}
+
+    def forward(self, x):
+        if self.training:
+            self.calls += 1
+            if self.calls >= self.after:
+                return x * np.nan
+        return x
+
+    def backward(self, dy):
+        return dy
+
+
+class NanPlugin:
+    @hookimpl
+    def nnplug_register_layers(self, register):
+        register(NanAfter)
+
+
+@pytest.fixture
+def log_dir(tmp_path, monkeypatch):
+    """Default log files go to a temporary directory, not ``./logs``."""
+    path = tmp_path / "logs"
+    monkeypatch.setenv("NNPLUG_LOG_DIR", str(path))
+    return path
+
+
+@pytest.fixture
+def nanplug():
+    """The process registry plus the ``nanplug`` test plugin (restored afterwards)."""
+    before = get_registry()
+    reg = Registry()
+    reg.add_plugin(NanPlugin(), "nanplug", dist="nnplug-nanplug", version="9.9")
+    set_registry(reg)
+    yield reg
+    set_registry(before)
+
+
+
+@pytest.fixture(scope="session")
+def trained(tmp_path_factory):
+    """A small digits model saved with ``--save`` plus its metrics and checkpoint dir."""
+    d = tmp_path_factory.mktemp("trained")
+    res = CliRunner().invoke(main, ["train", *SMALL, "--save", str(d / "model.npz"),
+                                    "--metrics-out", str(d / "metrics.json"),
+                                    "--checkpoint-dir", str(d / "ck"),
+                                    "--log-file", str(d / "train.log")])
+    assert res.exit_code == 0, res.output
+    return d
+
+
+def numba_available() -> bool:
+    return get_registry().get("backend", "numba").cls.availability()[0]
+
+
+@pytest.fixture
+def pair():
+    """(reference numpy backend, numba backend); skipped where numba cannot import."""
+    if not numba_available():
+        pytest.skip("numba backend unavailable here: "
+                    + get_registry().get("backend", "numba").cls.availability()[1])
+    return get_backend("numpy"), get_backend("numba")
+

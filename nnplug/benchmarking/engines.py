@@ -59,9 +59,12 @@ class Engine:
 def build_solver(wl: Workload, backend: Any, threads: int | None) -> Solver:
     """Model, loss and optimizer of ``wl`` on ``backend`` in a one-epoch Solver, set up as
     ``nnplug train`` sets them (no d loss / d input, the BLAS thread policy)."""
+    from nnplug.nn.config import TrainConfig
+    from nnplug.nn.recipes import DEFAULT_LOSSES
+    from nnplug.nn.resolve import resolve_optimizer
     from nnplug.nn.sequential import Sequential
     from nnplug.nn.solver import Solver
-    from nnplug.nn.training import DEFAULT_LOSSES, make_optimizer
+    from nnplug.nn.training import make_optimizer
     from nnplug.registry.resolve import make_component
     from nnplug.spec import parse_token
 
@@ -71,9 +74,11 @@ def build_solver(wl: Workload, backend: Any, threads: int | None) -> Solver:
     model.input_grad = False
     model.threads = threads
     loss = make_component("loss", parse_token(DEFAULT_LOSSES[wl.task]))
-    opt = make_optimizer(
-        f"core/{wl.optimizer}", lr=wl.lr, momentum=0.9, weight_decay=wl.weight_decay, task=wl.task
+    config = TrainConfig(
+        optimizer=f"core/{wl.optimizer}", lr=wl.lr, momentum=0.9, weight_decay=wl.weight_decay
     )
+    resolve_optimizer(config, wl.task)
+    opt = make_optimizer(config)
     return Solver(model, loss, opt, epochs=1, batch_size=wl.batch, seed=0, handle_sigint=False)
 
 

@@ -13,9 +13,8 @@ from typing import Any
 
 import click
 
-from nnplug.nn.training import TrainConfig
+from nnplug.nn.recipes import DEFAULT_DATASET
 
-DEFAULT_DATASET = TrainConfig().dataset
 #: where the parsed dataset options are kept on the click context
 META_KEY = "nnplug.dataset_options"
 

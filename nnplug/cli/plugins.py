@@ -9,6 +9,8 @@ from typing import Any
 
 import click
 
+from nnplug.safeio.text import one_line
+
 
 def _plugin_commands(ctx: click.Context) -> dict[str, Any]:
     """Command name -> (plugin info, short help) for commands added by plugins."""
@@ -24,13 +26,24 @@ def _plugin_commands(ctx: click.Context) -> dict[str, Any]:
     }
 
 
+def _defaults(table: Any) -> dict[str, float]:
+    """An optimizer's ``default_lr``/``default_weight_decay`` by task, as printable numbers
+    (a plugin's malformed table shows as none)."""
+    if not isinstance(table, dict):
+        return {}
+    return {
+        one_line(k, 40): float(v)
+        for k, v in table.items()
+        if isinstance(v, (int, float)) and not isinstance(v, bool)
+    }
+
+
 @click.command()
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @click.pass_context
 def plugins(ctx: click.Context, as_json: bool) -> None:
     """List registered components and the plugins that provide them."""
     from nnplug.registry.registry import get_registry
-    from nnplug.safeio.text import one_line
 
     reg = get_registry()
     commands = _plugin_commands(ctx)  # may record failures: before they are listed
@@ -56,6 +69,14 @@ def plugins(ctx: click.Context, as_json: bool) -> None:
                             "qualified_name": c.qualified_name,
                             "summary": c.summary,
                             "conflict": (c.kind, c.name) in conflicts,
+                            **(
+                                {
+                                    "default_lr": _defaults(c.cls.default_lr),
+                                    "default_weight_decay": _defaults(c.cls.default_weight_decay),
+                                }
+                                if c.kind == "optimizer"
+                                else {}
+                            ),
                             **(
                                 {
                                     "available": c.name not in unavailable,
@@ -100,6 +121,9 @@ def plugins(ctx: click.Context, as_json: bool) -> None:
         flag = "  [CONFLICT: use " + c.qualified_name + "]" if (c.kind, c.name) in conflicts else ""
         if c.kind == "backend" and c.name in unavailable:
             flag += f"  [unavailable: {unavailable[c.name]}]"
+        if c.kind == "optimizer" and _defaults(c.cls.default_lr):
+            lrs = _defaults(c.cls.default_lr)
+            flag += "  [default lr: " + ", ".join(f"{k} {v:g}" for k, v in lrs.items()) + "]"
         click.echo(f"  {c.name:<14} {c.dist} {c.version}  {c.summary}{flag}")
     if commands:
         click.echo("commands:")

@@ -10,6 +10,7 @@ nnplug's model file (:mod:`nnplug.sklearn.files`). Predictions come from the
 
 from __future__ import annotations
 
+import inspect
 import logging
 import re
 import warnings
@@ -24,7 +25,8 @@ from sklearn.utils.validation import check_is_fitted, check_random_state, valida
 from nnplug.data.arrays import array_data, rescaled_data
 from nnplug.errors import NNPlugError, TrainingDiverged
 from nnplug.files.model import Model
-from nnplug.nn.training import TrainConfig, train
+from nnplug.nn.config import TrainConfig, settings
+from nnplug.nn.training import train
 from nnplug.sklearn.files import (
     ARCHITECTURE,
     load_estimator,
@@ -33,7 +35,55 @@ from nnplug.sklearn.files import (
     save_estimator,
 )
 
-D = TrainConfig()
+#: parameters of the estimators that are not options of nnplug train, with their defaults:
+#: ``scale`` is the datasets' ``--scale``, ``random_state`` the seed (None: a fresh one)
+ESTIMATOR_ONLY: dict[str, Any] = {
+    "scale": "auto",
+    "random_state": None,
+    "warm_start": False,
+    "verbose": 0,
+}
+
+
+def estimator_parameters(task: str) -> list[tuple[str, Any]]:
+    """``(name, default)`` of every parameter of the estimator for ``task``: TrainConfig's
+    fields offered to the estimators (``scale_target`` for regression only), then
+    :data:`ESTIMATOR_ONLY`."""
+    table = [
+        (f.name, f.default)
+        for f in settings(estimator=True)
+        if f.name != "scale_target" or task == "regression"
+    ]
+    return [*table, *ESTIMATOR_ONLY.items()]
+
+
+def estimator_init(task: str) -> Any:
+    """The ``__init__`` of the estimator for ``task``: keyword-only parameters, each stored
+    as it is given (scikit-learn's rule); its signature (what ``get_params``, ``clone`` and
+    ``help()`` read) is the table's."""
+    parameters = estimator_parameters(task)
+    known = dict(parameters)
+
+    def __init__(self: Any, **params: Any) -> None:
+        unknown = sorted(set(params) - set(known))
+        if unknown:
+            raise TypeError(
+                f"{type(self).__name__}.__init__() got an unexpected keyword argument "
+                f"{unknown[0]!r}"
+            )
+        for name, default in parameters:
+            setattr(self, name, params.get(name, default))
+
+    __init__.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+        [inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD)]
+        + [
+            inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default)
+            for name, default in parameters
+        ]
+    )
+    return __init__
+
+
 #: input dtypes kept as they are (uint8 images stay uint8, as in nnplug's datasets)
 DTYPES = [np.float64, np.float32, np.uint8]
 #: what a fit sets (n_features_in_ and feature_names_in_ are scikit-learn's validate_data's)
@@ -72,52 +122,13 @@ class NNPlugEstimator(BaseEstimator):
     history_: list[dict[str, Any]]
     _fitted_params: dict[str, Any]
 
-    def __init__(
-        self,
-        *,
-        layers=D.layers,
-        hidden=D.hidden,
-        loss=None,
-        optimizer=D.optimizer,
-        lr=None,
-        momentum=D.momentum,
-        weight_decay=D.weight_decay,
-        schedule=None,
-        warmup=None,
-        lr_decay=None,
-        epochs=D.epochs,
-        batch_size=D.batch_size,
-        patience=None,
-        val_fraction=D.val_fraction,
-        scale="auto",
-        backend=D.backend,
-        dtype=D.dtype,
-        threads=None,
-        random_state=None,
-        warm_start=False,
-        verbose=0,
-    ):
-        self.layers = layers
-        self.hidden = hidden
-        self.loss = loss
-        self.optimizer = optimizer
-        self.lr = lr
-        self.momentum = momentum
-        self.weight_decay = weight_decay
-        self.schedule = schedule
-        self.warmup = warmup
-        self.lr_decay = lr_decay
-        self.epochs = epochs
-        self.batch_size = batch_size
-        self.patience = patience
-        self.val_fraction = val_fraction
-        self.scale = scale
-        self.backend = backend
-        self.dtype = dtype
-        self.threads = threads
-        self.random_state = random_state
-        self.warm_start = warm_start
-        self.verbose = verbose
+    # the parameters scikit-learn sees: the estimator column of TrainConfig's table plus
+    # ESTIMATOR_ONLY (``__init__`` is made from them: :func:`estimator_init`)
+    scale: str
+    random_state: Any
+    warm_start: bool
+    verbose: int
+    __init__ = estimator_init("classification")
 
     # -- what subclasses define ----------------------------------------------------------
     def _targets(self, y: np.ndarray, warm: bool) -> tuple[np.ndarray, np.ndarray | None]:
@@ -229,7 +240,7 @@ class NNPlugEstimator(BaseEstimator):
         }
         self.model_.meta["training"] = {
             "seed": seed,
-            "val_fraction": float(self.val_fraction),
+            "val_fraction": float(self.get_params()["val_fraction"]),
             "best_epoch": self.best_epoch_,
             "metric": run.metrics["metric"],
             "best_val_metric": run.metrics["best_val_metric"],

@@ -16,7 +16,7 @@ from sklearn.base import ClassifierMixin, RegressorMixin
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import validate_data
 
-from nnplug.sklearn.base import DTYPES, D, NNPlugEstimator
+from nnplug.sklearn.base import DTYPES, NNPlugEstimator, estimator_init
 
 __all__ = ["NNPlugClassifier", "NNPlugRegressor"]
 
@@ -71,56 +71,7 @@ class NNPlugRegressor(RegressorMixin, NNPlugEstimator):
 
     _task = "regression"
 
-    def __init__(
-        self,
-        *,
-        layers=D.layers,
-        hidden=D.hidden,
-        loss=None,
-        optimizer=D.optimizer,
-        lr=None,
-        momentum=D.momentum,
-        weight_decay=D.weight_decay,
-        schedule=None,
-        warmup=None,
-        lr_decay=None,
-        epochs=D.epochs,
-        batch_size=D.batch_size,
-        patience=None,
-        val_fraction=D.val_fraction,
-        scale="auto",
-        backend=D.backend,
-        dtype=D.dtype,
-        threads=None,
-        random_state=None,
-        warm_start=False,
-        verbose=0,
-        scale_target=D.scale_target,
-    ):
-        super().__init__(
-            layers=layers,
-            hidden=hidden,
-            loss=loss,
-            optimizer=optimizer,
-            lr=lr,
-            momentum=momentum,
-            weight_decay=weight_decay,
-            schedule=schedule,
-            warmup=warmup,
-            lr_decay=lr_decay,
-            epochs=epochs,
-            batch_size=batch_size,
-            patience=patience,
-            val_fraction=val_fraction,
-            scale=scale,
-            backend=backend,
-            dtype=dtype,
-            threads=threads,
-            random_state=random_state,
-            warm_start=warm_start,
-            verbose=verbose,
-        )
-        self.scale_target = scale_target
+    __init__ = estimator_init("regression")
 
     def _validate(self, X: Any, y: Any, reset: bool) -> tuple[np.ndarray, np.ndarray]:
         checked: tuple[np.ndarray, np.ndarray] = validate_data(
@@ -135,7 +86,9 @@ class NNPlugRegressor(RegressorMixin, NNPlugEstimator):
                 f"warm_start: y has {width} targets, the fitted model "
                 f"{self.model_.network.out_features}"
             )
-        return np.asarray(y, np.float64 if self.dtype == "float64" else np.float32), None
+        return np.asarray(
+            y, np.float64 if self.get_params()["dtype"] == "float64" else np.float32
+        ), None
 
     def predict(self, X: Any) -> np.ndarray:
         """Predicted targets, in their own units: ``(n,)`` for one target, else

@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from nnplug.cli import main
 
 sys.path.insert(0, str(Path(__file__).parent))
-sys.path.insert(0, str(Path(__file__).parents[1] / "datasets"))  # idxfiles
+sys.path.insert(0, str(Path(__file__).parents[1] / "support"))  # idxfiles
 
 from childrun import nnplug  # noqa: E402
 

@@ -21,7 +21,7 @@ from readme_snippets import build_from_readme
 
 pytestmark = [pytest.mark.pip, pytest.mark.slow]
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 EXAMPLE = Path("plugins") / "nnplug-leaky-relu"
 SKIP = shutil.ignore_patterns(".git", ".venv", ".tox", "*.egg-info", "build", "dist",
                               "__pycache__", "tests", "benchmarks", "logs", ".benchmarks",

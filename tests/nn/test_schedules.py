@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 
 from nnplug.nn.schedules import Schedule
-from nnplug.nn.training import TrainConfig, make_schedule, train
+from nnplug.nn.training import TrainConfig, train
+from nnplug.nn.training import make_schedule as resolve_and_make
 
 
 def curve(schedule, steps_per_epoch=10, epochs=4):
@@ -49,7 +50,12 @@ def test_bad_schedules(bad):
 
 
 def test_config_resolves_the_schedule():
-    from nnplug.nn.training import DEFAULT_SCHEDULE
+    from nnplug.nn.recipes import DEFAULT_SCHEDULE
+    from nnplug.nn.resolve import resolve_schedule
+
+    def make_schedule(config):
+        resolve_schedule(config)
+        return resolve_and_make(config)
 
     assert make_schedule(TrainConfig()).name == DEFAULT_SCHEDULE
     assert make_schedule(TrainConfig(lr_decay=0.9)) == Schedule("exp", decay=0.9)

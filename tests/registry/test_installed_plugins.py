@@ -58,10 +58,10 @@ def test_the_suite_passes_with_the_three_installed(tmp_path):
     the zero-option train, in a fresh process that has all three installed."""
     root = install_three(tmp_path / "site")
     files = [
-        "tests/core/test_registry.py",
-        "tests/plugins/test_example_plugin.py",
-        "tests/plugins/test_loading.py",
-        "tests/test_cli.py",
+        "tests/registry/test_registry.py",
+        "tests/plugins/example/test_example_plugin.py",
+        "tests/registry/test_loading.py",
+        "tests/cli/test_cli.py",
     ]
     res = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *files],

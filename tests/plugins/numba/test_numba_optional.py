@@ -15,7 +15,7 @@ def numba_available() -> bool:
 
 
 HERE = str(Path(__file__).resolve())
-TESTS = Path(__file__).resolve().parents[1]
+TESTS = Path(__file__).resolve().parents[2]
 BLOCK_NUMBA = "import sys; sys.modules['numba'] = None\n"  # `import numba` now fails
 
 
@@ -60,8 +60,8 @@ def test_numerical_suite_passes_with_numba_blocked():
     code = BLOCK_NUMBA + (
         "import pytest\n"
         f"sys.exit(pytest.main(['-q', '-p', 'no:cacheprovider', '-rs', '--ignore', {HERE!r},"
-        f" {str(TESTS / 'core' / 'test_gradients.py')!r},"
-        f" {str(TESTS / 'backends')!r}]))")
+        f" {str(TESTS / 'nn' / 'test_gradients.py')!r},"
+        f" {str(TESTS / 'plugins' / 'numba')!r}]))")
     res = python(code, cwd=TESTS.parent)
     assert res.returncode == 0, res.stdout[-3000:]
     assert "numba backend unavailable here" in res.stdout
@@ -75,8 +75,8 @@ def test_agreement_and_gradients_with_jit_disabled():
     code = ("import sys, pytest\n"
             f"sys.exit(pytest.main(['-q', '-p', 'no:cacheprovider', '-x', '--ignore', {HERE!r},"
             f" '-k', 'not same_seed',"
-            f" {str(TESTS / 'core' / 'test_gradients.py')!r},"
-            f" {str(TESTS / 'backends')!r}]))")
+            f" {str(TESTS / 'nn' / 'test_gradients.py')!r},"
+            f" {str(TESTS / 'plugins' / 'numba')!r}]))")
     res = python(code, env={"NUMBA_DISABLE_JIT": "1"}, cwd=TESTS.parent)
     assert res.returncode == 0, res.stdout[-3000:]
     assert "skipped" not in res.stdout.splitlines()[-1]

@@ -13,7 +13,7 @@ import nnplug
 from nnplug.cli import main
 from nnplug.cli.trainrun import default_log_file
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 
 def test_the_version_is_stated_once_in_pyproject():

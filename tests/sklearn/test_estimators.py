@@ -185,7 +185,7 @@ def test_feature_names_from_a_dataframe(tmp_path, cli):
     ({"layers": "linear,swish"}, "unknown layer 'swish'"),
     ({"epochs": 0}, "epochs must be >= 1"),
     ({"scale": "log"}, "scale must be one of"),
-    ({"dtype": "float16"}, "dtype must be float32 or float64"),
+    ({"dtype": "float16"}, "dtype must be one of float32, float64"),
     ({"val_fraction": 0.95}, "val_fraction must be in"),
     ({"hidden": np.int64(8)}, None),  # NumPy integers (a grid search's) are integers
 ])

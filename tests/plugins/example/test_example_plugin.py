@@ -16,7 +16,7 @@ from nnplug.nn.sequential import Sequential
 from nnplug.registry import Registry
 from nnplug.testing import layer_report, loss_report, optimizer_report
 
-EXAMPLE_DIR = Path(__file__).resolve().parents[2] / "plugins" / "nnplug-leaky-relu"
+EXAMPLE_DIR = Path(__file__).resolve().parents[3] / "plugins" / "nnplug-leaky-relu"
 
 
 def test_components_resolve_by_name_with_their_distribution(example_registry):

@@ -7,7 +7,7 @@ from nnplug.base import Data, Layer
 from nnplug.nn.sequential import Sequential
 from nnplug.registry import Registry
 from nnplug.nn.solver import Solver
-from nnplug.nn.training import make_optimizer
+from builders import make_optimizer
 
 pytestmark = pytest.mark.usefixtures("pair")  # skipped where numba cannot import
 

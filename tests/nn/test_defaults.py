@@ -3,7 +3,8 @@ README "Defaults and their evidence"), and the resolved values are recorded."""
 import numpy as np
 import pytest
 
-from nnplug.nn.training import DEFAULT_LAYERS, TrainConfig, build, recipe_of
+from nnplug.nn.recipes import DEFAULT_LAYERS, recipe_of
+from nnplug.nn.training import TrainConfig, build
 
 
 def npz(tmp_path, n, task, images=False):

@@ -96,7 +96,7 @@ def test_help_lists_the_chosen_datasets_options(train, dataset, present, absent)
 
 
 def test_help_without_a_dataset_says_where_the_options_are(train):
-    """(tests/plugins/test_startup.py: it imports no plugin code)"""
+    """(tests/registry/test_startup.py: it imports no plugin code)"""
     out = train("--help").output
     assert "--classes" not in out and "--target" not in out
     assert "see 'nnplug train --dataset NAME --help'" in " ".join(out.split())

@@ -4,7 +4,8 @@ import pytest
 from nnplug.base import Data
 from nnplug.nn.sequential import Sequential
 from nnplug.nn.solver import Solver
-from nnplug.nn.training import TrainConfig, make_optimizer, train
+from builders import make_optimizer
+from nnplug.nn.training import TrainConfig, train
 
 
 def blobs(n=400, d=6, k=3, seed=0, dtype=np.float64):
