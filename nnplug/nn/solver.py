@@ -1,24 +1,23 @@
-"""Solver: the training engine (minibatch SGD loop, metrics, early stopping).
+"""Solver: the training loop -- epochs of minibatch steps, per op or compiled, validation,
+the best epoch kept, early stopping.
 
-Guarantees: parameters are updated in place (the layers see every step);
-each epoch walks a fresh permutation of the training set; the best validation
-model is restored at the end -- also when the loss diverges (NaN/inf) or the
-user presses Ctrl-C (the run then stops after the current step); the same
-``seed`` on the same backend gives bitwise identical runs, and a run resumed
-from a checkpoint (:mod:`nnplug.files.checkpoint`) continues bitwise identically;
-the learning rate decays per epoch.
+Guarantees: parameters are updated in place (the layers see every step); each epoch walks
+a fresh permutation of the training set; the best validation model is restored at the end
+-- also when the loss diverges (NaN/inf) or the user presses Ctrl-C (the run then stops
+after the current step); the same ``seed`` on the same backend gives bitwise identical
+runs, and a run resumed from a checkpoint (:mod:`nnplug.files.checkpoint`) continues
+bitwise identically. What the loop needs besides is in its own modules: the records it
+keeps (:mod:`~nnplug.nn.history`), callbacks (:mod:`~nnplug.nn.callbacks`), stopping on
+signals (:mod:`~nnplug.nn.signals`), regression targets (:mod:`~nnplug.nn.targets`), the
+cause of a divergence (:mod:`~nnplug.nn.divergence`) and the metrics
+(:mod:`~nnplug.nn.metrics`).
 """
 
 from __future__ import annotations
 
-import contextlib
-import inspect
 import math
-import signal
-import threading
 import time
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -26,94 +25,24 @@ import numpy as np
 from nnplug.base import Data, Loss, Optimizer
 from nnplug.errors import NNPlugError, TrainingDiverged
 from nnplug.kernels import NotCompiled
+from nnplug.nn.callbacks import Callbacks
+from nnplug.nn.divergence import diverged, divergence_cause
+from nnplug.nn.history import EpochRecord, FitResult, FitState
 from nnplug.nn.metrics import accuracy, rmse
 from nnplug.nn.sequential import Sequential
+from nnplug.nn.signals import StopRequest
+from nnplug.nn.targets import TargetScaling
 from nnplug.registry.blame import plugin_error
 from nnplug.runtime import threads
 
-
-@dataclass
-class EpochRecord:
-    epoch: int
-    loss: float
-    train_metric: float
-    val_metric: float
-    val_loss: float
-    lr: float
-    seconds: float
-    samples_per_second: float = 0.0
-
-    def as_dict(self) -> dict[str, Any]:
-        return dict(self.__dict__)
-
-    def summary(self, metric: str) -> str:
-        """The epoch's one-line summary (``nnplug train``, the estimators' ``verbose``)."""
-        return (
-            f"epoch {self.epoch:3d}  loss {self.loss:.4f}  train {metric} "
-            f"{self.train_metric:.4f}  val {metric} {self.val_metric:.4f}  "
-            f"lr {self.lr:.4g}  {self.seconds:.2f}s  "
-            f"{self.samples_per_second:,.0f} samples/s"
-        )
-
-
-@dataclass
-class FitResult:
-    history: list[EpochRecord] = field(default_factory=list)
-    best_epoch: int = 0
-    best_val_metric: float = float("nan")
-    train_seconds: float = 0.0
-    samples_seen: int = 0
-    stopped_early: bool = False
-    #: "epoch E, step S" when Ctrl-C (or :meth:`Solver.request_stop`) ended the run
-    interrupted: str | None = None
-    #: the divergence message when the loss became NaN/inf
-    diverged: str | None = None
-    #: seconds spent compiling the training loop (kept out of ``train_seconds``)
-    compile_seconds: float = 0.0
-    #: "compiled" or "per-op" (how the last :meth:`Solver.fit` trained)
-    path: str = "per-op"
-    #: BLAS threads the last :meth:`Solver.fit` used (:mod:`nnplug.runtime.threads`)
-    blas_threads: int = 0
-
-    @property
-    def samples_per_second(self) -> float:
-        return self.samples_seen / self.train_seconds if self.train_seconds > 0 else 0.0
-
-
-@dataclass
-class FitState:
-    """Everything the loop carries between epochs (what a checkpoint stores)."""
-
-    result: FitResult = field(default_factory=FitResult)
-    #: (val metric, val loss) of the best epoch so far
-    best: tuple[float, float] = (float("nan"), float("inf"))
-    best_state: dict[str, np.ndarray] | None = None
-    bad_epochs: int = 0
-
-    @property
-    def epoch(self) -> int:
-        """Number of completed epochs."""
-        return len(self.result.history)
-
-
-ALL: frozenset[str] = frozenset({"**"})  # the callback takes any keyword
-
-
-def _accepted(fn: Callable) -> frozenset[str]:
-    """The keyword names callback ``fn`` takes (:data:`ALL` for ``**kwargs``): a callback
-    written before an event gained a keyword (``on_batch_end``'s ``n_steps``) keeps
-    working."""
-    try:
-        params = inspect.signature(fn).parameters
-    except (TypeError, ValueError):
-        return ALL
-    if any(p.kind is p.VAR_KEYWORD for p in params.values()):
-        return ALL
-    return frozenset(params)
+__all__ = ["EpochRecord", "FitResult", "FitState", "Solver"]
 
 
 class Solver:
     """Trains ``model`` on ``data`` with ``loss`` and ``optimizer``."""
+
+    #: compiled steps per call: small enough for a responsive Ctrl-C and progress bar
+    CHUNK_SECONDS = 0.05
 
     def __init__(
         self,
@@ -145,42 +74,36 @@ class Solver:
         #: ``schedule(step, steps_per_epoch, epochs)``: lr = base_lr * that, before each step
         self.schedule, self.base_lr = schedule, optimizer.lr
         self.rng = np.random.default_rng(seed)
-        self.callbacks = list(callbacks or [])
+        self._callbacks = Callbacks(callbacks)
         self.classification = loss.task == "classification"
         self.metric_name = "accuracy" if self.classification else "rmse"
         self.handle_sigint = handle_sigint
         self.state = FitState()
         self.data: Data | None = None
-        self._target: tuple[np.ndarray, np.ndarray] | None = None  # regression (mean, std)
+        self.targets = TargetScaling(dtype=model.dtype)
         self._resumed = False
-        self._stop_requested = False
+        self._stop = StopRequest()
         #: why the last fit trained per op on a compiling backend (one line), else None
         self.not_compiled: str | None = None
         #: False: train per op even where the backend compiles (for comparisons)
         self.compiled = True
-        self._callback_keywords: dict[tuple[int, str], frozenset[str]] = {}
+
+    @property
+    def callbacks(self) -> list[Any]:
+        """The callbacks (a list: append to add one)."""
+        return self._callbacks.items
+
+    @property
+    def stop_signal(self) -> int | None:
+        """The signal that stopped the last fit (SIGINT/SIGTERM), else None."""
+        return self._stop.signal
 
     # -- metrics -------------------------------------------------------------------
     def metric(self, outputs: np.ndarray, y: np.ndarray) -> float:
         """Accuracy, or RMSE in the target's own units."""
-        return accuracy(outputs, y) if self.classification else rmse(self.unscale(outputs), y)
-
-    def unscale(self, outputs: np.ndarray) -> np.ndarray:
-        """Network outputs (standardised targets) in the target's units."""
-        if self._target is None:
-            return outputs
-        mean, std = self._target
-        unscaled: np.ndarray = outputs.astype(np.float64) * std + mean
-        return unscaled
-
-    def loss_targets(self, y: np.ndarray) -> np.ndarray:
-        """What the loss compares outputs with: standardised targets, or ``y`` itself."""
-        if self._target is None:
-            return y
-        mean, std = self._target
-        z = (np.asarray(y, np.float64).reshape(len(y), -1) - mean) / std
-        targets: np.ndarray = z.astype(self.model.dtype).reshape(np.shape(y))
-        return targets
+        if self.classification:
+            return accuracy(outputs, y)
+        return rmse(self.targets.unscale(outputs), y)
 
     def better(self, new: tuple[float, float], old: tuple[float, float]) -> bool:
         """Is ``(metric, loss)`` better than ``old``? Ties on the metric go to the lower
@@ -199,6 +122,19 @@ class Solver:
         ``nnplug.load(...).predict`` uses (``Sequential.predict_raw(exact=True)``)."""
         return self.metric(self.model.predict_raw(X, scale=scale, exact=exact), y)
 
+    # -- control -------------------------------------------------------------------------
+    def resume_from(self, state: FitState) -> None:
+        """Continue from ``state`` on the next :meth:`fit` (model, optimizer and RNG
+        states are restored by :mod:`nnplug.files.checkpoint`)."""
+        self.state, self._resumed = state, True
+
+    def request_stop(self) -> None:
+        """Stop after the current step, as Ctrl-C does; ``fit`` then returns normally."""
+        self._stop.request()
+
+    def _emit(self, event: str, **info: Any) -> None:
+        self._callbacks.emit(self, event, **info)
+
     def _compiled(self) -> Any:
         """The backend's compiled trainer for this model, loss and optimizer, or None --
         then ``not_compiled`` says why when the backend compiles at all."""
@@ -211,57 +147,13 @@ class Solver:
             self.not_compiled = str(exc)
             return None
 
-    # -- control -------------------------------------------------------------------------
-    def resume_from(self, state: FitState) -> None:
-        """Continue from ``state`` on the next :meth:`fit` (model, optimizer and RNG
-        states are restored by :mod:`nnplug.files.checkpoint`)."""
-        self.state, self._resumed = state, True
-
-    def request_stop(self) -> None:
-        """Stop after the current step, as Ctrl-C does; ``fit`` then returns normally."""
-        self._stop_requested = True
-
-    @contextlib.contextmanager
-    def _sigint(self) -> Iterator[None]:
-        """First Ctrl-C (SIGINT) or SIGTERM: stop after this step; ``stop_signal`` records
-        which one arrived. A second signal interrupts at once."""
-        self.stop_signal: int | None = None
-        if not self.handle_sigint or threading.current_thread() is not threading.main_thread():
-            yield
-            return
-
-        def handler(signum, frame):  # only flags here: printing could re-enter stdout
-            if self._stop_requested:
-                raise KeyboardInterrupt
-            self._stop_requested = True
-            self.stop_signal = signum
-
-        signals = (signal.SIGINT, signal.SIGTERM)
-        previous = [signal.signal(sig, handler) for sig in signals]
-        try:
-            yield
-        finally:
-            for sig, old in zip(signals, previous, strict=True):
-                signal.signal(sig, old)
-
-    # -- training ----------------------------------------------------------------------
-    def _emit(self, event: str, **info: Any) -> None:
-        for cb in self.callbacks:
-            fn: Callable | None = getattr(cb, event, None)
-            if fn is None:
-                continue
-            key = (id(cb), event)
-            names = self._callback_keywords.get(key)
-            if names is None:
-                names = self._callback_keywords[key] = _accepted(fn)
-            fn(self, **(info if names is ALL else {k: info[k] for k in names if k in info}))
-
     def _batch(self, X: np.ndarray, idx: np.ndarray, scale: float) -> np.ndarray:
         xb: np.ndarray = X[idx].reshape(len(idx), -1).astype(self.model.dtype, copy=False)
         if scale != 1.0:
             xb *= self.model.dtype.type(scale)
         return xb
 
+    # -- training ----------------------------------------------------------------------
     def fit(self, data: Data) -> FitResult:
         """Train until ``epochs``, early stopping, Ctrl-C or divergence; the best
         validation model is in ``self.model`` afterwards in every case."""
@@ -269,15 +161,10 @@ class Solver:
             raise ValueError("need at least 2 training samples")
         if not self._resumed:
             self.state = FitState()
-        self._resumed = self._stop_requested = False
+        self._resumed = False
+        self._stop.reset()
         self.data, st = data, self.state
-        std = getattr(data, "target_std", None)
-        self._target = (
-            None
-            if std is None or self.classification
-            else (np.asarray(data.target_mean, np.float64), np.asarray(std, np.float64))
-        )
-        self._scaled_targets: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        self.targets = TargetScaling.of(data, self.classification, self.model.dtype)
         trainer = self._compiled()
         if trainer is not None:
             try:
@@ -290,7 +177,10 @@ class Solver:
         t_start = time.perf_counter()
         seconds_before = st.result.train_seconds
         try:
-            with self._sigint(), threads.limit(st.result.blas_threads):
+            with (
+                self._stop.handling_signals(self.handle_sigint),
+                threads.limit(st.result.blas_threads),
+            ):
                 self._loop(data, st, trainer)
         except TrainingDiverged as exc:
             st.result.diverged = str(exc)
@@ -326,14 +216,14 @@ class Solver:
             if has_val and trainer is not None:
                 val_loss, val_metric = trainer.evaluate(
                     data.X_val,
-                    self._compiled_targets(data.y_val),
+                    self.targets.split_targets(data.y_val),
                     data.scale,
-                    self._metric_weights(),
+                    self.targets.metric_weights(),
                 )
             elif has_val:
                 val_out = model.predict_raw(data.X_val, scale=data.scale)
                 val_metric = self.metric(val_out, data.y_val)
-                val_loss = float(loss.forward(val_out, self.loss_targets(data.y_val)))
+                val_loss = float(loss.forward(val_out, self.targets.loss_targets(data.y_val)))
             else:
                 val_metric, val_loss = train_metric, total_loss / seen
             seconds = time.perf_counter() - t0
@@ -372,40 +262,26 @@ class Solver:
         except Exception as exc:
             raise plugin_error(component, exc, action) from exc
 
-    def _divergence_cause(self, xb: np.ndarray, yb: np.ndarray) -> str:
-        """The likely cause of a non-finite loss, named for the user."""
-        lr = f"the learning rate (now {self.optimizer.lr:g})"
-        finite = np.abs(xb[np.isfinite(xb)])
-        big_x = float(finite.max(initial=0.0))
-        y = None if self.classification else np.abs(np.asarray(yb, np.float64))
-        if y is not None and self._target is None and float(y.max(initial=0.0)) > 1e3:
-            return (
-                f"the regression targets are large (up to {float(y.max()):.3g}) and not "
-                f"standardised: let nnplug standardise them (drop --no-scale-target) or "
-                f"rescale them; else lower {lr}"
-            )
-        if big_x > 1e3:
-            return (
-                f"the inputs reach {big_x:.3g}: scale them (--scale standard or quantile); "
-                f"else lower {lr}"
-            )
-        return f"try a lower learning rate: {lr} is likely too high"
-
     def _diverged(self, value: float, epoch: int, step: int, idx: np.ndarray) -> TrainingDiverged:
         """The error for a non-finite loss at ``step`` (1-based) of ``epoch``, whose batch
         held the rows ``idx``."""
         data = self.data
         assert data is not None  # set by fit(), which is running
         xb, yb = self._batch(data.X_train, idx, data.scale), data.y_train[idx]
-        return TrainingDiverged(
-            f"loss became {value} at epoch {epoch}, step {step}; {self._divergence_cause(xb, yb)}"
+        cause = divergence_cause(
+            xb,
+            yb,
+            classification=self.classification,
+            targets_scaled=self.targets.active,
+            lr=self.optimizer.lr,
         )
+        return diverged(value, epoch, step, cause)
 
     def _interrupt(self, epoch: int, step: int) -> bool:
-        if self._stop_requested:
+        if self._stop.requested:
             self.state.result.interrupted = f"epoch {epoch}, step {step}"
             self._emit("on_interrupt")
-        return self._stop_requested
+        return self._stop.requested
 
     def _epoch_per_op(
         self, data: Data, order: np.ndarray, epoch: int, n_batches: int, trainer: Any
@@ -421,7 +297,9 @@ class Solver:
                 continue  # a lone trailing sample cannot be batch-normalised
             xb, yb = self._batch(data.X_train, idx, data.scale), data.y_train[idx]
             out = model.forward(xb)
-            batch_loss = self._guarded(loss, "forward", loss.forward, out, self.loss_targets(yb))
+            batch_loss = self._guarded(
+                loss, "forward", loss.forward, out, self.targets.loss_targets(yb)
+            )
             if not math.isfinite(batch_loss):
                 raise self._diverged(batch_loss, epoch, b + 1, idx)
             model.backward(self._guarded(loss, "backward", loss.backward))
@@ -438,20 +316,6 @@ class Solver:
                 return total_loss, total_metric, seen, True
         return total_loss, total_metric, seen, False
 
-    def _compiled_targets(self, y: np.ndarray) -> np.ndarray:
-        """``loss_targets(y)`` for a whole split, computed once per fit and array."""
-        if self._target is None:
-            return y
-        cached = self._scaled_targets.get(id(y))
-        if cached is None or cached[0] is not y:
-            cached = self._scaled_targets[id(y)] = (y, self.loss_targets(y))
-        return cached[1]
-
-    def _metric_weights(self) -> np.ndarray | None:
-        """Squared target scales: the compiled metric of standardised errors in the
-        target's units."""
-        return None if self._target is None else np.square(self._target[1]).ravel()
-
     def _step_lrs(self, n: int, steps_per_epoch: int) -> np.ndarray:
         """The learning rate of each of the next ``n`` updates."""
         opt = self.optimizer
@@ -463,9 +327,6 @@ class Solver:
                 for k in range(n)
             ]
         )
-
-    #: compiled steps per call: small enough for a responsive Ctrl-C and progress bar
-    CHUNK_SECONDS = 0.05
 
     def _epoch_compiled(
         self, data: Data, order: np.ndarray, epoch: int, n_batches: int, trainer: Any
@@ -481,14 +342,14 @@ class Solver:
             steps_before = opt.steps
             loss_sum, metric_sum, count, bad = trainer.train_steps(
                 data.X_train,
-                self._compiled_targets(data.y_train),
+                self.targets.split_targets(data.y_train),
                 order,
                 b,
                 stop,
                 self.batch_size,
                 lrs,
                 data.scale,
-                self._metric_weights(),
+                self.targets.metric_weights(),
             )
             dt = time.perf_counter() - t0
             if opt.steps > steps_before:

@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from nnplug.base import Data, Optimizer
+from nnplug.base import Optimizer
 from nnplug.errors import NNPlugError, SpecError, TrainingDiverged
 from nnplug.nn.config import TrainConfig
 from nnplug.nn.recipes import DEFAULT_L2, DEFAULT_LAYERS, DEFAULT_LR_DECAY
@@ -17,6 +17,7 @@ from nnplug.nn.resolve import resolve
 from nnplug.nn.schedules import Schedule
 from nnplug.nn.sequential import Sequential
 from nnplug.nn.solver import Solver
+from nnplug.nn.targets import standardise_targets
 from nnplug.registry.registry import Registry, get_registry
 from nnplug.registry.resolve import make_component
 from nnplug.spec import parse_token
@@ -54,13 +55,6 @@ def make_schedule(config: TrainConfig) -> Schedule:
     assert config.schedule is not None  # resolved
     decay = config.lr_decay if config.lr_decay is not None else DEFAULT_LR_DECAY
     return Schedule(config.schedule, warmup=config.warmup, decay=decay)
-
-
-def standardise_targets(data: Data) -> None:
-    """Set ``data.target_mean``/``target_std`` from the training targets (std 0 -> 1)."""
-    y = np.asarray(data.y_train, np.float64).reshape(len(data.y_train), -1)
-    mean, std = y.mean(axis=0), y.std(axis=0)
-    data.target_mean, data.target_std = mean, np.where(std > 0, std, 1.0)
 
 
 def build(

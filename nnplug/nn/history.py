@@ -1,0 +1,82 @@
+"""What a training run keeps: one :class:`EpochRecord` per epoch, the :class:`FitResult`
+of a fit, and the :class:`FitState` the loop carries between epochs (what a checkpoint
+stores)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+
+@dataclass
+class EpochRecord:
+    """One epoch: mean training loss, train/val metric, validation loss, the learning rate
+    of its last step, its wall seconds and throughput."""
+
+    epoch: int
+    loss: float
+    train_metric: float
+    val_metric: float
+    val_loss: float
+    lr: float
+    seconds: float
+    samples_per_second: float = 0.0
+
+    def as_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+    def summary(self, metric: str) -> str:
+        """The epoch's one-line summary (``nnplug train``, the estimators' ``verbose``)."""
+        return (
+            f"epoch {self.epoch:3d}  loss {self.loss:.4f}  train {metric} "
+            f"{self.train_metric:.4f}  val {metric} {self.val_metric:.4f}  "
+            f"lr {self.lr:.4g}  {self.seconds:.2f}s  "
+            f"{self.samples_per_second:,.0f} samples/s"
+        )
+
+
+@dataclass
+class FitResult:
+    """The outcome of :meth:`nnplug.nn.solver.Solver.fit` (accumulated across resumes)."""
+
+    history: list[EpochRecord] = field(default_factory=list)
+    best_epoch: int = 0
+    best_val_metric: float = float("nan")
+    train_seconds: float = 0.0
+    samples_seen: int = 0
+    stopped_early: bool = False
+    #: "epoch E, step S" when Ctrl-C (or ``Solver.request_stop``) ended the run
+    interrupted: str | None = None
+    #: the divergence message when the loss became NaN/inf
+    diverged: str | None = None
+    #: seconds spent compiling the training loop (kept out of ``train_seconds``)
+    compile_seconds: float = 0.0
+    #: "compiled" or "per-op" (how the last fit trained)
+    path: str = "per-op"
+    #: BLAS threads the last fit used (:mod:`nnplug.runtime.threads`)
+    blas_threads: int = 0
+
+    @property
+    def samples_per_second(self) -> float:
+        return self.samples_seen / self.train_seconds if self.train_seconds > 0 else 0.0
+
+
+@dataclass
+class FitState:
+    """Everything the loop carries between epochs (what a checkpoint stores)."""
+
+    result: FitResult = field(default_factory=FitResult)
+    #: (val metric, val loss) of the best epoch so far
+    best: tuple[float, float] = (float("nan"), float("inf"))
+    best_state: dict[str, np.ndarray] | None = None
+    bad_epochs: int = 0
+
+    @property
+    def epoch(self) -> int:
+        """Number of completed epochs."""
+        return len(self.result.history)
+
+
+__all__ = ["EpochRecord", "FitResult", "FitState"]
