@@ -82,9 +82,10 @@ class _Bars:
 def fetch(name, data_dir):
     """Download dataset NAME's files into the cache (checksummed) with a progress bar."""
     from nnplug.base import Dataset
-    from nnplug.registry.registry import get_registry
+    from nnplug.registry.resolve import make_component
+    from nnplug.spec import parse_token
 
-    ds = get_registry().create("dataset", name)
+    ds = make_component("dataset", parse_token(name))
     where = ds.location(data_dir)
     if type(ds).fetch is Dataset.fetch:  # the base class's: no files to fetch
         click.echo(f"{name}: nothing to download ({where})")

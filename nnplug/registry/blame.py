@@ -11,9 +11,20 @@ from __future__ import annotations
 from types import TracebackType
 from typing import Any
 
+from nnplug.backend import Backend
+from nnplug.base import Dataset, Layer, Loss, Optimizer
 from nnplug.errors import NNPlugError, PluginRuntimeError
 from nnplug.registry.registry import get_registry
 from nnplug.safeio.text import describe_exception, one_line
+
+#: the component kinds, by base class (for components no plugin registered)
+_KINDS = (
+    ("layer", Layer),
+    ("loss", Loss),
+    ("optimizer", Optimizer),
+    ("dataset", Dataset),
+    ("backend", Backend),
+)
 
 
 def _provider(obj: Any, registry: Any) -> Any:
@@ -24,11 +35,16 @@ def _provider(obj: Any, registry: Any) -> Any:
 
 def describe_component(obj: Any, registry: Any = None) -> str:
     """``"layer 'leaky_relu' from plugin 'leaky_relu' (nnplug-leaky-relu 0.2.0)"``; for an
-    object no plugin registered, its class name."""
+    object no plugin registered, its kind, name and class: ``"layer 'plain' (tests.Plain,
+    not a registered component)"``."""
     comp = _provider(obj, registry)
     if comp is None:
         cls = obj if isinstance(obj, type) else type(obj)
-        return f"{one_line(cls.__qualname__, 80)} (not a registered component)"
+        kind = next((k for k, base in _KINDS if issubclass(cls, base)), "component")
+        name = getattr(obj, "spec_name", None) or getattr(cls, "name", None) or ""
+        label = f" '{one_line(str(name).split('/')[-1], 60)}'" if name else ""
+        where = one_line(f"{cls.__module__}.{cls.__qualname__}", 80)
+        return f"{kind}{label} ({where}, not a registered component)"
     version = f" {comp.version}" if comp.version else ""
     return f"{comp.kind} '{comp.name}' from plugin '{comp.plugin}' ({comp.dist}{version})"
 

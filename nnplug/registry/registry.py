@@ -123,16 +123,6 @@ class Registry(PluginLoader):
             )
         return comps[0]
 
-    def create(self, kind: str, name: str, **options: Any) -> Any:
-        """Instantiate a component by name, turning bad options into one-line errors."""
-        comp = self.get(kind, name)
-        try:
-            return comp.cls(**options)
-        except TypeError as exc:
-            from nnplug.errors import SpecError
-
-            raise SpecError(f"{kind} '{name}': {exc}") from None
-
     def _unknown(self, kind: str, name: str) -> NoReturn:
         known = self.names(kind)
         close = difflib.get_close_matches(name.split("/")[-1], known, n=1)

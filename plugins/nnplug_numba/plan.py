@@ -14,23 +14,11 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from nnplug.kernels import NotCompiled
+from nnplug.registry.blame import describe_component
 from nnplug_numba.codegen import LayerGroup, LossGroup, OptimizerGroup
 
 if TYPE_CHECKING:
     from nnplug.base import Layer, Loss, Optimizer
-
-
-def provider(kind: str, obj: Any) -> str:
-    """``kind 'name' (plugin P: dist D version)`` for messages."""
-    from nnplug.registry.registry import get_registry
-
-    name = obj.spec_name or type(obj).name or type(obj).__name__
-    try:
-        comp = get_registry().get(kind, name)
-        where = f" (plugin {comp.plugin}: {comp.dist} {comp.version})".replace(" )", ")")
-    except Exception:  # noqa: BLE001 - a component made outside the registry
-        where = f" ({type(obj).__module__}.{type(obj).__qualname__})"
-    return f"{kind} '{name.split('/')[-1]}'{where}"
 
 
 @functools.cache
@@ -102,7 +90,7 @@ def check_arrays(layer: Any, group: LayerGroup, dtype: np.dtype) -> None:
                 continue  # an optional array this instance has not: passed empty
             if a.ndim != nd or a.dtype != dtype or not a.flags.c_contiguous:
                 raise NotCompiled(
-                    f"{provider('layer', layer)}: {what} '{name}' is "
+                    f"{describe_component(layer)}: {what} '{name}' is "
                     f"{a.dtype} {a.ndim}-d, its kernels take {dtype} {nd}-d"
                 )
 
@@ -111,7 +99,7 @@ def missing_kernels(model: Any, loss: Any, optimizer: Any) -> None:
     """Raise :class:`NotCompiled` naming the first component without kernels."""
     for layer in model.layers:
         if type(layer).kernels is None:
-            raise NotCompiled(f"{provider('layer', layer)} has no compiled kernels")
-    for kind, obj in (("loss", loss), ("optimizer", optimizer)):
+            raise NotCompiled(f"{describe_component(layer)} has no compiled kernels")
+    for obj in (loss, optimizer):
         if obj is not None and type(obj).kernels is None:
-            raise NotCompiled(f"{provider(kind, obj)} has no compiled kernels")
+            raise NotCompiled(f"{describe_component(obj)} has no compiled kernels")

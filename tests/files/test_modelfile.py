@@ -1,6 +1,8 @@
 """Model files: .npz weights + JSON header, atomic, no pickle; nnplug.load().predict()."""
 from __future__ import annotations
 
+from builders import create
+
 import json
 import zipfile
 
@@ -105,7 +107,7 @@ def test_scaling_statistics_are_saved_and_applied(tmp_path, registry):
                 feature_names=["a", "b", "c"],
                 meta={"scaler": {"mean": mean.tolist(), "std": std.tolist()}})
     net = Sequential.from_spec("linear:8,tanh", 3, 1, rng=0)
-    loss = registry.create("loss", "mse")
+    loss = create("loss", "mse")
     save(tmp_path / "r.npz", net, loss, data)
     model = nnplug.load(tmp_path / "r.npz")
     assert model.task == "regression" and model.meta["feature_names"] == ["a", "b", "c"]
@@ -133,7 +135,7 @@ def test_missing_plugin_is_named(nanplug, tmp_path):
 
     net = Sequential.from_spec("linear:8,nan_after:after=5,relu", 4, 2, rng=0,
                                registry=nanplug)
-    save(tmp_path / "m.npz", net, nanplug.create("loss", "softmax_ce"))
+    save(tmp_path / "m.npz", net, create("loss", "softmax_ce"))
     assert nnplug.load(tmp_path / "m.npz").network.layers[1].after == 5
     set_registry(Registry())  # the plugin is not installed here
     with pytest.raises(MissingPluginError) as info:

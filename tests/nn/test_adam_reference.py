@@ -9,6 +9,7 @@
 Gradients near 1e-7 are where eps's placement matters (Kingma & Ba's "efficient" form
 adds eps to sqrt(v) instead: updates differ by ~70 % there).
 """
+from builders import create
 import math
 
 import numpy as np
@@ -39,7 +40,7 @@ def reference(p0, grads, *, wd, decoupled):
 
 
 def run(registry, name, p0, grads, wd, decay, dtype):
-    opt = registry.create("optimizer", name, lr=LR, beta1=B1, beta2=B2, eps=EPS,
+    opt = create("optimizer", name, lr=LR, beta1=B1, beta2=B2, eps=EPS,
                           weight_decay=wd)
     value = p0.astype(dtype)
     grad = np.zeros_like(value)
@@ -92,13 +93,13 @@ def test_adamw_decays_weights_only_and_not_through_the_gradient(backend, registr
     """Zero gradient: adamw shrinks a weight by exactly (1 - lr wd) per step; a bias (no
     decay) stays; adam's L2 term instead becomes a normalised step of ~lr."""
     w, b = np.full(3, 2.0), np.full(3, 2.0)
-    opt = registry.create("optimizer", "adamw", lr=0.1, weight_decay=0.5)
+    opt = create("optimizer", "adamw", lr=0.1, weight_decay=0.5)
     for _ in range(3):
         opt.step([Param("0.W", w, np.zeros(3), True), Param("0.b", b, np.zeros(3), False)])
     np.testing.assert_allclose(w, 2.0 * (1 - 0.05) ** 3, rtol=1e-12)
     np.testing.assert_array_equal(b, 2.0)
     l2 = np.full(3, 2.0)
-    registry.create("optimizer", "adam", lr=0.1, weight_decay=0.5).step(
+    create("optimizer", "adam", lr=0.1, weight_decay=0.5).step(
         [Param("0.W", l2, np.zeros(3), True)])
     np.testing.assert_allclose(l2, 2.0 - 0.1, rtol=1e-6)
 

@@ -1,5 +1,6 @@
 """Backward passes in eval mode: BatchNorm differentiates its running-statistics formula
 (dx = dy gamma / sqrt(running_var + eps)), checked against float64 central differences."""
+from builders import create
 import numpy as np
 import pytest
 
@@ -17,7 +18,7 @@ def _trained_stats(layer, rng, n=3):
 
 def test_batchnorm_eval_input_gradient_is_the_running_statistics_formula(backend, registry):
     rng = np.random.default_rng(0)
-    bn = registry.create("layer", "batchnorm")
+    bn = create("layer", "batchnorm")
     bn.build(4, rng=rng, dtype=np.float64)
     bn.params["gamma"][:] = [0.5, 2.0, -1.0, 3.0]
     _trained_stats(bn, rng)
@@ -33,7 +34,7 @@ def test_batchnorm_eval_input_gradient_is_the_running_statistics_formula(backend
 
 def test_batchnorm_eval_backward_of_an_untrained_layer_works(backend, registry):
     """Was an AttributeError: no training batch had stored the batch statistics."""
-    bn = registry.create("layer", "batchnorm")
+    bn = create("layer", "batchnorm")
     bn.build(3, rng=np.random.default_rng(0), dtype=np.float64)
     bn.eval()
     bn.forward(np.ones((2, 3)))
@@ -48,7 +49,7 @@ def test_eval_mode_network_gradients(backend, registry, spec, fuse):
     and every parameter against central differences."""
     model = Sequential.from_spec(spec, 3, 3, rng=1, dtype=np.float64)
     model.fuse = fuse
-    loss = registry.create("loss", "softmax_ce")
+    loss = create("loss", "softmax_ce")
     rng = np.random.default_rng(0)
     model.train()
     for _ in range(3):
@@ -67,7 +68,7 @@ def test_eval_mode_network_gradients(backend, registry, spec, fuse):
 
 
 def test_check_layer_covers_eval_mode(backend, registry):
-    result = check_layer_modes(registry.create("layer", "batchnorm"), in_features=5)
+    result = check_layer_modes(create("layer", "batchnorm"), in_features=5)
     assert {"input", "gamma", "beta", "eval:input", "eval:gamma", "eval:beta"} == set(
         result.errors)
     assert result.passed, result.errors
@@ -79,8 +80,8 @@ def test_eval_check_fails_for_the_training_formula(registry, monkeypatch):
 
     monkeypatch.setattr(Backend, "batchnorm_backward_eval",
                         lambda self, dy, *args, **kw: dy * 1.5)
-    assert check_layer(registry.create("layer", "batchnorm"), training=True).passed
-    assert not check_layer(registry.create("layer", "batchnorm"), training=False).passed
+    assert check_layer(create("layer", "batchnorm"), training=True).passed
+    assert not check_layer(create("layer", "batchnorm"), training=False).passed
 
 
 def test_gradcheck_cli_reports_an_eval_only_bug(registry, monkeypatch):

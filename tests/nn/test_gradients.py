@@ -1,5 +1,6 @@
 """float64 central-difference checks of every built-in backward pass."""
 import numpy as np
+from builders import create
 import pytest
 
 from nnplug.testing.gradcheck import check_layer, check_loss, rel_error
@@ -18,14 +19,14 @@ LAYERS = [
 
 @pytest.mark.parametrize("name,options", LAYERS, ids=lambda v: str(v))
 def test_layer_gradients(backend, registry, name, options):
-    layer = registry.create("layer", name, **options)
+    layer = create("layer", name, **options)
     result = check_layer(layer, in_features=6, batch=5)
     assert set(result.errors) == {"input", *layer.params}
     assert result.passed, result.errors
 
 
 def test_batchnorm_gradients_in_train_mode_use_batch_statistics(backend, registry):
-    layer = registry.create("layer", "batchnorm")
+    layer = create("layer", "batchnorm")
     result = check_layer(layer, in_features=4, batch=8, training=True)
     assert result.passed, result.errors
     assert result.errors["gamma"] < 1e-6 and result.errors["beta"] < 1e-6
@@ -33,13 +34,13 @@ def test_batchnorm_gradients_in_train_mode_use_batch_statistics(backend, registr
 
 @pytest.mark.parametrize("name", ["softmax_ce", "mse"])
 def test_loss_gradients(backend, registry, name):
-    result = check_loss(registry.create("loss", name))
+    result = check_loss(create("loss", name))
     assert result.passed, result.errors
 
 
 def test_gradcheck_catches_a_wrong_backward(registry):
     """The checker itself must be able to fail."""
-    layer = registry.create("layer", "tanh")
+    layer = create("layer", "tanh")
     real_backward = layer.backward
     layer.backward = lambda dy: real_backward(dy) * 1.01
     assert not check_layer(layer, in_features=4).passed
@@ -49,7 +50,7 @@ def test_whole_network_gradient(backend, registry):
     """End to end through Sequential + loss: every parameter's gradient."""
     model = Sequential.from_spec("linear:5,batchnorm,relu,linear:4,tanh", 3, 3,
                                  rng=1, dtype=np.float64)
-    loss = registry.create("loss", "softmax_ce")
+    loss = create("loss", "softmax_ce")
     rng = np.random.default_rng(0)
     x = rng.standard_normal((6, 3))
     y = rng.integers(0, 3, 6)
@@ -66,7 +67,7 @@ def test_whole_network_gradient(backend, registry):
 
 
 def test_softmax_ce_is_stable_for_huge_logits(backend, registry):
-    loss = registry.create("loss", "softmax_ce")
+    loss = create("loss", "softmax_ce")
     logits = np.array([[1000.0, 0.0, -1000.0], [0.0, 800.0, 0.0]], dtype=np.float32)
     value = loss.forward(logits, np.array([0, 2]))
     grad = loss.backward()

@@ -4,7 +4,7 @@ import pytest
 from nnplug.base import Data
 from nnplug.nn.sequential import Sequential
 from nnplug.nn.solver import Solver
-from builders import make_optimizer
+from builders import create, make_optimizer
 from nnplug.nn.training import TrainConfig, train
 
 
@@ -21,7 +21,7 @@ def make(registry, spec="linear:16,relu", optimizer="sgd", lr=0.1, data=None, se
     data = data or blobs()
     model = Sequential.from_spec(spec, data.n_features, data.n_outputs, rng=seed)
     opt = make_optimizer(optimizer, lr=lr, momentum=0.9, weight_decay=0.0)
-    return Solver(model, registry.create("loss", "softmax_ce"), opt, seed=seed, **kw), data
+    return Solver(model, create("loss", "softmax_ce"), opt, seed=seed, **kw), data
 
 
 def test_parameters_are_updated_in_place_and_layers_see_it(backend, registry):
@@ -145,7 +145,7 @@ def test_regression_toy_learns(backend, registry):
     y = np.sin(X[:, 0]) + 0.5 * X[:, 1] ** 2
     data = Data(X[:400], y[:400], X[400:500], y[400:500], X[500:], y[500:], task="regression")
     model = Sequential.from_spec("linear:32,tanh,linear:32,tanh", 2, 1, rng=0)
-    solver = Solver(model, registry.create("loss", "mse"),
+    solver = Solver(model, create("loss", "mse"),
                     make_optimizer("adam", lr=0.01, momentum=0.9, weight_decay=0),
                     epochs=60, batch_size=32)
     solver.fit(data)
@@ -179,7 +179,7 @@ def test_weight_decay_applies_to_weights_only(registry):
 
 
 def test_batchnorm_train_and_eval_differ_and_running_stats_update(registry, rng):
-    layer = registry.create("layer", "batchnorm")
+    layer = create("layer", "batchnorm")
     layer.build(3, rng=rng, dtype=np.float64)
     x = rng.standard_normal((64, 3)) * 4 + 10
     y_train = layer.forward(x)
@@ -196,7 +196,7 @@ def test_batchnorm_train_and_eval_differ_and_running_stats_update(registry, rng)
 
 
 def test_dropout_off_in_eval_and_scaled_in_train(registry, rng):
-    layer = registry.create("layer", "dropout", p=0.25)
+    layer = create("layer", "dropout", p=0.25)
     layer.build(1000, rng=rng, dtype=np.float32)
     x = np.ones((50, 1000), np.float32)
     y = layer.forward(x)

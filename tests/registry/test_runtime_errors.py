@@ -92,7 +92,8 @@ def test_built_ins_and_unregistered_objects_are_named_too(reg):
     err = plugin_error(linear, RuntimeError("x"), "backward", reg)
     assert str(err).startswith("layer 'linear' from plugin 'core' (nnplug ")
     err = plugin_error(object(), RuntimeError("x"), "step", reg)
-    assert str(err) == "object (not a registered component) failed in step: RuntimeError: x"
+    assert str(err) == ("component (builtins.object, not a registered component) failed in "
+                        "step: RuntimeError: x")
 
 
 @pytest.mark.parametrize("exc", [DataError("bad file"), KeyboardInterrupt(), GeneratorExit()])

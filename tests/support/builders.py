@@ -12,3 +12,12 @@ def make_optimizer(name, *, lr=None, momentum=0.9, weight_decay=None, task="clas
     config = TrainConfig(optimizer=name, lr=lr, momentum=momentum, weight_decay=weight_decay)
     resolve_optimizer(config, task, registry)
     return make(config, registry)
+
+
+def create(kind, name, registry=None, **options):
+    """Component ``name`` of ``kind`` made as nnplug makes every component
+    (nnplug.registry.resolve.make_component), with ``options``."""
+    from nnplug.registry.resolve import make_component
+    from nnplug.spec import ComponentSpec
+
+    return make_component(kind, ComponentSpec(name, options=dict(options), token=name), registry)

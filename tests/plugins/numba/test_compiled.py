@@ -7,7 +7,7 @@ from nnplug.base import Data, Layer
 from nnplug.nn.sequential import Sequential
 from nnplug.registry import Registry
 from nnplug.nn.solver import Solver
-from builders import make_optimizer
+from builders import create, make_optimizer
 
 pytestmark = pytest.mark.usefixtures("pair")  # skipped where numba cannot import
 
@@ -46,7 +46,7 @@ def fit(backend, spec, *, loss="softmax_ce", optimizer="momentum", dtype=np.floa
     model.input_grad = False
     opt = make_optimizer(optimizer, lr=lr, momentum=0.9, weight_decay=1e-3, task=task,
                          registry=registry)
-    solver = Solver(model, registry.create("loss", loss), opt, epochs=epochs,
+    solver = Solver(model, create("loss", loss, registry), opt, epochs=epochs,
                     batch_size=batch, seed=3)
     if not compiled:
         solver.compiled = False
@@ -193,7 +193,7 @@ def test_large_batches_and_odd_sizes_on_the_compiled_path():
             model = Sequential.from_spec("linear:6,batchnorm,relu", 5, 2, rng=0,
                                          dtype=np.float64, backend=backend)
             opt = make_optimizer("sgd", lr=0.1, momentum=0.9, weight_decay=0.0)
-            solver = Solver(model, Registry().create("loss", "softmax_ce"), opt, epochs=2,
+            solver = Solver(model, create("loss", "softmax_ce"), opt, epochs=2,
                             batch_size=batch, seed=0)
             results.append(solver.fit(data))
         assert results[1].path == COMPILED
@@ -259,7 +259,7 @@ def test_standardised_regression_targets_on_the_compiled_path():
         model = Sequential.from_spec("linear:8,relu", data.n_features, 2, rng=1,
                                      dtype=np.float64, backend=backend)
         opt = make_optimizer("adam", lr=0.01, momentum=0.9, weight_decay=0.0)
-        solver = Solver(model, Registry().create("loss", "mse"), opt, epochs=3,
+        solver = Solver(model, create("loss", "mse"), opt, epochs=3,
                         batch_size=16, seed=3)
         results.append(solver.fit(data))
     ref, got = results

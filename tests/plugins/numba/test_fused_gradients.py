@@ -1,5 +1,6 @@
 """float64 central-difference checks of every fused path (linear or batchnorm followed by
 relu/sigmoid/tanh run as one op), on every available backend."""
+from builders import create
 import numpy as np
 import pytest
 
@@ -17,7 +18,7 @@ SPECS = [
 def test_fused_network_gradients(backend, registry, spec):
     model = Sequential.from_spec(spec, 3, 3, rng=1, dtype=np.float64)
     assert any(act is not None for _, act in model.steps())
-    loss = registry.create("loss", "softmax_ce")
+    loss = create("loss", "softmax_ce")
     rng = np.random.default_rng(0)
     x = rng.standard_normal((7, 3))
     y = rng.integers(0, 3, 7)

@@ -4,6 +4,7 @@ float32: test accuracy within 0.01 (digits has 360 test images: at most 3 differ
 the first epoch's mean loss within rtol 1e-4 (the kernels agree to ~1e-6 per op; 45
 steps of SGD carry that to ~1e-5). float64: the whole loss history agrees to rtol 1e-9.
 """
+from builders import create
 import numpy as np
 import pytest
 
@@ -49,7 +50,7 @@ def test_sequential_fusion_is_the_same_math(backend):
         model = Sequential.from_spec(spec, 3, 3, rng=2, dtype=np.float64)
         model.fuse = fuse
         assert any(act for _, act in model.steps()) == fuse
-        loss = get_registry().create("loss", "softmax_ce")
+        loss = create("loss", "softmax_ce")
         loss.forward(model.forward(x), y)
         dx = model.backward(loss.backward())
         grads.append([dx] + [p.grad.copy() for p in model.parameters()])
