@@ -256,6 +256,34 @@ class Optimizer(Component):
 
 
 @dataclass
+class Scaling:
+    """The input scaling a dataset fitted on its training split (``--scale``), kept as plain
+    arrays: model files save it and ``nnplug.load(...).predict`` applies it to raw inputs.
+
+    ``kind``: ``image`` (one global factor, :attr:`Data.scale`), ``none``, ``standard`` or
+    ``minmax`` (``z = (x - mean) / std`` per feature, clipped to the training range of z,
+    ``min``..``max``), ``quantile`` (each feature through its training ``quantiles`` to a
+    standard normal; ``references`` are their probabilities)."""
+
+    kind: str = "none"
+    mean: np.ndarray | None = None
+    std: np.ndarray | None = None
+    min: np.ndarray | None = None
+    max: np.ndarray | None = None
+    quantiles: np.ndarray | None = None
+    references: np.ndarray | None = None
+
+    def affine(self) -> dict[str, list[float]] | None:
+        """``{"mean", "std", "min", "max"}`` as lists (standard/minmax), else None."""
+        if self.kind not in ("standard", "minmax") or self.mean is None or self.std is None:
+            return None
+        out = {"mean": self.mean, "std": self.std, "min": self.min, "max": self.max}
+        return {
+            k: np.asarray(v, np.float64).ravel().tolist() for k, v in out.items() if v is not None
+        }
+
+
+@dataclass
 class Data:
     """What a dataset plugin returns: splits plus what the Solver needs to know.
 
@@ -264,6 +292,8 @@ class Data:
     ``target_mean``/``target_std`` (regression, one value per target column, from the
     training split): the network learns ``(y - mean) / std`` and every metric, prediction
     and saved model maps back to the target's units. ``y_*`` stay in those units.
+    ``scaling``: the input scaling the dataset fitted and applied (:class:`Scaling`);
+    ``meta``: anything else the dataset reports (its source, ...).
     """
 
     X_train: np.ndarray
@@ -279,6 +309,7 @@ class Data:
     meta: dict[str, Any] = field(default_factory=dict)
     target_mean: np.ndarray | None = None
     target_std: np.ndarray | None = None
+    scaling: Scaling | None = None
 
     @property
     def n_features(self) -> int:
@@ -323,6 +354,7 @@ __all__ = [
     "Loss",
     "Optimizer",
     "Param",
+    "Scaling",
     "Workspace",
     "example_options",
 ]

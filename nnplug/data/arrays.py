@@ -64,7 +64,7 @@ def array_data(
     X, y = np.asarray(X), np.asarray(y)
     _check(X, y, task)
     keep, val = _holdout(y, task, val_fraction, seed)
-    (X_train, X_val), factor, meta = scale_splits(X[keep], X[val], kind=scale, dataset="X")
+    (X_train, X_val), factor, scaling = scale_splits(X[keep], X[val], kind=scale, dataset="X")
     return Data(
         X_train,
         y[keep],
@@ -76,7 +76,7 @@ def array_data(
         classes=list(classes) if classes is not None else None,
         scale=factor,
         feature_names=list(feature_names) if feature_names is not None else None,
-        meta=meta,
+        scaling=scaling,
     )
 
 

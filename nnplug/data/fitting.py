@@ -12,9 +12,8 @@
 * ``auto`` (default) -- ``image`` for image-like inputs (:func:`is_image_like`), else
   ``standard``.
 
-The fitted scaling is kept in ``Data.meta`` (``input_scaling``: the kind; ``scaler``:
-mean/std/min/max; ``quantile``: the quantile arrays) and saved in model files as plain
-arrays; :mod:`nnplug.data.scaling` applies it, here and at prediction time.
+The fitted scaling is a :class:`nnplug.base.Scaling` record (``Data.scaling``), saved in
+model files as plain arrays; :mod:`nnplug.data.scaling` applies it, here and at prediction time.
 """
 
 from __future__ import annotations
@@ -24,6 +23,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import DTypeLike
 
+from nnplug.base import Scaling
 from nnplug.data.scaling import affine, quantile_normal
 from nnplug.errors import DataError
 from nnplug.options import Option
@@ -108,25 +108,21 @@ def transform(record: dict[str, Any], X: np.ndarray, dtype: DTypeLike = np.float
 
 def scale_splits(
     X_train: np.ndarray, *others: np.ndarray, kind: str = "auto", dataset: str = "data"
-) -> tuple[list[np.ndarray], float, dict[str, Any]]:
+) -> tuple[list[np.ndarray], float, Scaling]:
     """Fit ``kind`` on ``X_train`` and apply it to every split.
 
-    Returns ``([X_train, *others], data_scale, meta)``: ``data_scale`` is ``Data.scale``
-    (the image kind's global factor, else 1); ``meta`` goes into ``Data.meta``. ``image``
+    Returns ``([X_train, *others], data_scale, scaling)``: ``data_scale`` is ``Data.scale``
+    (the image kind's global factor, else 1); ``scaling`` is ``Data.scaling``. ``image``
     and ``none`` keep each array's shape (and uint8); the others give float32 rows.
     """
     kind = resolve(check_kind(kind, dataset), X_train)
-    meta: dict[str, Any] = {"input_scaling": kind}
     if kind in ("image", "none"):
         keep = np.asarray(X_train).dtype == np.uint8
         out = [np.asarray(X) if keep else np.asarray(X, np.float32) for X in (X_train, *others)]
         peak = float(np.max(X_train)) if np.size(X_train) else 0.0
-        return out, (1.0 / peak if kind == "image" and peak > 0 else 1.0), meta
+        return out, (1.0 / peak if kind == "image" and peak > 0 else 1.0), Scaling(kind)
     width = int(np.prod(X_train.shape[1:]))
     splits = [np.asarray(X).reshape(len(X), width) for X in (X_train, *others)]
     record = fit(kind, splits[0])
-    if kind == "quantile":
-        meta["quantile"] = {"quantiles": record["quantiles"], "references": record["references"]}
-    else:
-        meta["scaler"] = {k: record[k].tolist() for k in ("mean", "std", "min", "max")}
-    return [transform(record, X) for X in splits], 1.0, meta
+    scaling = Scaling(kind, **{k: v for k, v in record.items() if k != "kind"})
+    return [transform(record, X) for X in splits], 1.0, scaling

@@ -38,47 +38,27 @@ from nnplug.registry.resolve import make_component
 from nnplug.spec import ComponentSpec
 
 
-def _stats(obj: Any) -> dict[str, list[float]] | None:
-    """``{"mean": [...], "std": [...]}`` from a dict, a pair of arrays or a fitted scaler."""
-    if obj is None:
-        return None
-    if isinstance(obj, dict) and "mean" in obj:
-        mean, std = obj["mean"], obj.get("std", obj.get("scale"))
-    else:
-        mean, std = getattr(obj, "mean_", None), getattr(obj, "scale_", None)
-    if mean is None or std is None:
-        return None
-    out = {
-        "mean": np.asarray(mean, np.float64).ravel().tolist(),
-        "std": np.asarray(std, np.float64).ravel().tolist(),
-    }
-    if isinstance(obj, dict) and "min" in obj and "max" in obj:  # training range of z
-        out["min"] = np.asarray(obj["min"], np.float64).ravel().tolist()
-        out["max"] = np.asarray(obj["max"], np.float64).ravel().tolist()
-    return out
-
-
 def scaling_stats(data: Data) -> tuple[dict | None, dict | None]:
-    """Feature and target standardisation statistics a dataset reports in ``meta``
-    (``scaling``/``scaler`` or ``feature_mean``+``feature_std``; ``target_scaling``)."""
-    meta = data.meta or {}
-    features = _stats(meta.get("scaling")) or _stats(meta.get("scaler"))
-    if features is None and "feature_mean" in meta:
-        features = _stats({"mean": meta["feature_mean"], "std": meta.get("feature_std")})
-    targets = _stats(meta.get("target_scaling"))
-    if getattr(data, "target_std", None) is not None:  # standardised by nnplug.nn.training
-        targets = _stats({"mean": data.target_mean, "std": data.target_std})
+    """The feature standardisation (``{"mean", "std", "min", "max"}``, standard/minmax) and
+    the target standardisation (``{"mean", "std"}``, regression) of ``data``, as lists."""
+    features = data.scaling.affine() if data.scaling is not None else None
+    targets = None
+    if data.target_std is not None:  # standardised by the training run
+        targets = {
+            "mean": np.asarray(data.target_mean, np.float64).ravel().tolist(),
+            "std": np.asarray(data.target_std, np.float64).ravel().tolist(),
+        }
     return features, targets
 
 
 def scaling_arrays(data: Data | None) -> dict[str, np.ndarray]:
     """The fitted quantile scaling of ``data`` as model-file arrays (else nothing)."""
-    fitted = (data.meta or {}).get("quantile") if data is not None else None
-    if not fitted:
+    scaling = data.scaling if data is not None else None
+    if scaling is None or scaling.kind != "quantile" or scaling.quantiles is None:
         return {}
     return {
-        "scaling/quantiles": np.asarray(fitted["quantiles"], np.float64),
-        "scaling/references": np.asarray(fitted["references"], np.float64),
+        "scaling/quantiles": np.asarray(scaling.quantiles, np.float64),
+        "scaling/references": np.asarray(scaling.references, np.float64),
     }
 
 
@@ -115,7 +95,7 @@ def model_header(
         "scaling": features,
         "target_scaling": targets,
         "training": dict(extra or {}),
-        "input_scaling": (data.meta or {}).get("input_scaling") if data is not None else None,
+        "input_scaling": data.scaling.kind if data is not None and data.scaling else None,
     }
 
 

@@ -52,12 +52,12 @@ def bare(spec: str) -> str:
 
 def recipe_of(data: Any) -> str:
     """``"regression"``, or for classification ``"classification"`` when the inputs are
-    images -- the dataset scaled them as images (``meta["input_scaling"] == "image"``: uint8
+    images -- the dataset scaled them as images (``data.scaling.kind == "image"``: uint8
     pixels, or values within [0, 1] / [0, 255] across many columns, see ``--scale auto``),
     or they are uint8 -- else ``"tabular classification"``."""
     if data.task != "classification":
         return "regression"
-    kind = (data.meta or {}).get("input_scaling")
+    kind = data.scaling.kind if getattr(data, "scaling", None) is not None else None
     image = kind == "image" if kind is not None else np.asarray(data.X_train).dtype == np.uint8
     return "classification" if image else "tabular classification"
 

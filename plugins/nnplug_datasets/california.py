@@ -172,6 +172,6 @@ class California(Dataset):
                 "directory": str(d),
                 "target": "MedHouseVal",
                 "target_unit": "$100k",
-                **scaling,
             },
+            scaling=scaling,
         )

@@ -78,5 +78,6 @@ class Digits(Dataset):
             task="classification",
             classes=names,
             scale=scale,
-            meta={"source": "scikit-learn's digits.csv.gz", **scaling},
+            meta={"source": "scikit-learn's digits.csv.gz"},
+            scaling=scaling,
         )

@@ -125,7 +125,6 @@ def make_data(
     (X["train"], X["val"], X["test"]), scale, scaling = scale_splits(
         X["train"], X["val"], X["test"], kind=meta.pop("scale", "auto"), dataset=what
     )
-    meta.update(scaling)
     return Data(
         X["train"],
         y["train"],
@@ -138,6 +137,7 @@ def make_data(
         scale=scale,
         feature_names=meta.pop("feature_names", None),
         meta=meta,
+        scaling=scaling,
     )
 
 

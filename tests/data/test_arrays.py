@@ -14,7 +14,7 @@ def test_train_on_arrays_saves_a_model_that_predicts_raw_inputs(tmp_path):
     X, y = load_digits(return_X_y=True)
     data = array_data(X[:1000], y[:1000], task="classification", seed=1,
                       classes=[str(k) for k in range(10)])
-    assert data.meta["input_scaling"] == "image" and data.scale == 1 / 16
+    assert data.scaling.kind == "image" and data.scale == 1 / 16
     assert len(data.X_val) == 100 and len(data.X_test) == 0
     run = train(TrainConfig(epochs=5, seed=1), data=data)
     assert run.metrics["best_val_metric"] > 0.9 and np.isnan(run.metrics["test_accuracy"])
@@ -28,7 +28,7 @@ def test_regression_from_arrays_with_a_quantile_scaling():
     y = np.log(X).sum(axis=1) * 10 + 100
     data = array_data(X, y.astype(np.float32), task="regression", scale="quantile")
     run = train(TrainConfig(epochs=20, seed=0), data=data)
-    assert "quantile" in data.meta and data.target_mean is not None
+    assert data.scaling.kind == "quantile" and data.target_mean is not None
     assert run.metrics["best_val_metric"] < 0.2 * y.std()
 
 

@@ -8,7 +8,7 @@ ort = pytest.importorskip("onnxruntime")
 
 
 def train_model(path, X, y, *, task, layers="linear:24,relu", scale="auto", epochs=3,
-                dtype="float32", meta=None, registry=None, loss=None, **config):
+                dtype="float32", scaling=None, registry=None, loss=None, **config):
     """Train on arrays (nnplug.data.arrays + nnplug.nn.training) and save a model file to ``path``."""
     from nnplug.files.model import save
     from nnplug.data.arrays import array_data
@@ -17,7 +17,8 @@ def train_model(path, X, y, *, task, layers="linear:24,relu", scale="auto", epoc
 
     classes = [f"c{k}" for k in range(int(np.max(y)) + 1)] if task == "classification" else None
     data = array_data(X, y, task=task, seed=0, scale=scale, classes=classes)
-    data.meta.update(meta or {})
+    if scaling is not None:  # a dataset's own record, in place of the fitted one
+        data.scaling = scaling
     before = get_registry()
     if registry is not None:
         set_registry(registry)

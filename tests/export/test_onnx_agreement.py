@@ -87,14 +87,15 @@ def test_image_scale(tmp_path, task):
 
 
 def test_feature_statistics_without_a_clipping_range(tmp_path):
-    """A dataset may report only feature_mean / feature_std (no training range): the
-    graph standardises without clipping, as nnplug does."""
+    """A dataset may report a standardisation without a training range: the graph
+    standardises without clipping, as nnplug does."""
     import nnplug
+    from nnplug.base import Scaling
 
     X, score = tabular()
     mean, std = X.mean(axis=0), X.std(axis=0)
     path = train_model(tmp_path / "m.npz", X, classes(score), task="classification",
-                       scale="none", meta={"feature_mean": mean, "feature_std": std})
+                       scale="none", scaling=Scaling("standard", mean=mean, std=std))
     stats = nnplug.load(path).meta["scaling"]
     assert "min" not in stats and np.allclose(stats["std"], std)
     assert max_diff(path, probe(X)) <= TOL

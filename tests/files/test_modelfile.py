@@ -11,7 +11,7 @@ import pytest
 
 import nnplug
 from nnplug.files.model import save
-from nnplug.base import Data
+from nnplug.base import Data, Scaling
 from nnplug.errors import NNPlugError
 from nnplug.files.container import META_KEY, MissingPluginError, ModelFileError
 from nnplug.nn.sequential import Sequential
@@ -105,7 +105,7 @@ def test_scaling_statistics_are_saved_and_applied(tmp_path, registry):
     y = 2 * z[:, 0] - z[:, 1]
     data = Data(z[:200], y[:200], z[200:250], y[200:250], z[250:], y[250:], task="regression",
                 feature_names=["a", "b", "c"],
-                meta={"scaler": {"mean": mean.tolist(), "std": std.tolist()}})
+                scaling=Scaling("standard", mean=mean, std=std))
     net = Sequential.from_spec("linear:8,tanh", 3, 1, rng=0)
     loss = create("loss", "mse")
     save(tmp_path / "r.npz", net, loss, data)

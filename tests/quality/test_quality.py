@@ -94,7 +94,7 @@ def test_mnist_rows_see_the_same_images(data_dir, tmp_path):
     np.testing.assert_array_equal(a.y_test, b.y_test)
     np.testing.assert_allclose(a.X_test.reshape(20, -1) * a.scale, b.X_test * b.scale,
                                atol=1e-6)
-    assert b.meta["input_scaling"] == "image"  # auto: float pixels in [0, 1] are an image
+    assert b.scaling.kind == "image"  # auto: float pixels in [0, 1] are an image
 
 
 def test_missing_files_skip_the_row(tmp_path):
