@@ -42,3 +42,10 @@ def dropout_key(seed: int, step: int) -> int:
 def dropout_threshold(p: float) -> int:
     """Units whose hash is below ``p * 2^32`` are dropped."""
     return min(int(p * 4294967296.0), _M32)
+
+
+__all__ = [
+    "dropout_key",
+    "dropout_threshold",
+    "hash32",
+]

@@ -93,3 +93,23 @@ COMMANDS_HOOK = "nnplug_register_commands"
 ONNX_HOOK = "nnplug_register_onnx_converters"
 #: every hook a plugin may implement (a misspelt one is reported with the closest)
 HOOK_NAMES = [*KIND_HOOKS.values(), COMMANDS_HOOK, ONNX_HOOK]
+
+
+__all__ = [
+    "COMMANDS_HOOK",
+    "HOOK_NAMES",
+    "KIND_HOOKS",
+    "ONNX_HOOK",
+    "PROJECT",
+    "Register",
+    "RegisterConverter",
+    "hookimpl",
+    "hookspec",
+    "nnplug_register_backends",
+    "nnplug_register_commands",
+    "nnplug_register_datasets",
+    "nnplug_register_layers",
+    "nnplug_register_losses",
+    "nnplug_register_onnx_converters",
+    "nnplug_register_optimizers",
+]

@@ -170,3 +170,16 @@ class CompiledTrainer(Protocol):
 def describe(kernels: Any) -> str:
     """One line naming a declaration, for messages."""
     return f"{type(kernels).__name__}({kernels.module})"
+
+
+__all__ = [
+    "ACTIVATION_CODES",
+    "IDENTIFIER",
+    "MODULE_NAME",
+    "CompiledTrainer",
+    "LayerKernels",
+    "LossKernels",
+    "NotCompiled",
+    "OptimizerKernels",
+    "describe",
+]

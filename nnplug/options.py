@@ -74,3 +74,10 @@ def declared_options(cls: Any, what: str) -> tuple[Option, ...]:
             raise NNPlugError(f"{what}: option {opt.flag} is declared twice")
         seen.add(opt.name)
     return tuple(options)
+
+
+__all__ = [
+    "TYPES",
+    "Option",
+    "declared_options",
+]

@@ -83,3 +83,11 @@ def parse_spec(text: str) -> list[ComponentSpec]:
     if text is None or not text.strip():
         return []
     return [parse_token(tok, i) for i, tok in enumerate(text.split(","))]
+
+
+__all__ = [
+    "ComponentSpec",
+    "parse_spec",
+    "parse_token",
+    "parse_value",
+]

@@ -14,7 +14,7 @@ from nnplug.base import Component, Layer, Loss, Optimizer, Param, example_option
 from nnplug.testing.gradcheck import TOLERANCE, check_layer, check_loss
 from nnplug.testing.report import Report, expect
 
-DTYPES = (np.float32, np.float64)
+_DTYPES = (np.float32, np.float64)
 
 
 def _settings(obj: Any) -> dict[str, Any]:
@@ -184,7 +184,7 @@ def layer_report(
         return f"{len(model.parameters())} parameter(s)"
 
     def dtypes() -> None:
-        for dtype in DTYPES:
+        for dtype in _DTYPES:
             layer = _built(cls, options, in_features, dtype)
             for k, v in {**layer.params, **layer.grads, **layer.buffers}.items():
                 expect(v.dtype == dtype, f"{k!r} is {v.dtype} in a {np.dtype(dtype)} layer")
@@ -246,7 +246,7 @@ def loss_report(
         return f"max relative error {result.max_error:.2e}"
 
     def dtypes() -> None:
-        for dtype in DTYPES:
+        for dtype in _DTYPES:
             loss = cls(**options)
             out = rng.standard_normal((batch, n_outputs)).astype(dtype)
             target = (
@@ -302,7 +302,7 @@ def optimizer_report(
         return _name_and_options(cls, options, rebuilds=False)
 
     def in_place() -> None:
-        for dtype in DTYPES:
+        for dtype in _DTYPES:
             value = rng.standard_normal((3, 4)).astype(dtype)
             grad = rng.standard_normal((3, 4)).astype(dtype)
             start = value.copy()

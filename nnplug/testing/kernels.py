@@ -21,8 +21,8 @@ from nnplug.kernels import LayerKernels
 from nnplug.runtime.backends import compiling_backend
 from nnplug.testing.report import Report, expect
 
-DTYPES = (np.float64, np.float32)
-STEP = 5  # a training-step index (dropout masks depend on it)
+_DTYPES = (np.float64, np.float32)
+_STEP = 5  # a training-step index (dropout masks depend on it)
 
 
 def _close(got: np.ndarray, want: np.ndarray, dtype: Any, what: str) -> None:
@@ -71,7 +71,7 @@ def layer_kernel_report(
         return report
     k = cls.kernels
     assert k is not None  # else _module() returned None
-    for dtype in DTYPES:
+    for dtype in _DTYPES:
         for training in (True, False):
             report.run(
                 f"{'train' if training else 'eval'} {np.dtype(dtype)}",
@@ -101,7 +101,7 @@ def _check_layer(
         layer.build(in_features, rng=np.random.default_rng(seed), dtype=dtype, init="he")
         layer.ops = Backend()
         layer.train(training)
-        layer.step = STEP
+        layer.step = _STEP
         return layer
 
     ref, ker = make(), make()
@@ -117,7 +117,7 @@ def _check_layer(
     work = tuple(np.zeros(tuple(batch if d < 0 else d for d in shapes[n]), dtype) for n in k.work)
     scalars = np.array([float(v) for v in ker.kernel_scalars()] or [0.0])
     y = np.zeros_like(y_ref)
-    getattr(module, k.forward)(x.copy(), y, params, state, work, scalars, 0, training, STEP)
+    getattr(module, k.forward)(x.copy(), y, params, state, work, scalars, 0, training, _STEP)
     _close(y, y_ref, dtype, "forward output")
     for n, a in zip(k.state, state, strict=True):
         _close(a, ref.buffers[n], dtype, f"state '{n}' after forward")
@@ -125,7 +125,7 @@ def _check_layer(
         return  # the compiled path differentiates training steps only
     dx = np.zeros_like(x)
     getattr(module, k.backward)(
-        x, y, dy.copy(), dx, params, grads, state, work, scalars, 0, training, True, STEP
+        x, y, dy.copy(), dx, params, grads, state, work, scalars, 0, training, True, _STEP
     )
     assert dx_ref is not None  # computed for training
     _close(dx, dx_ref, dtype, "input gradient")
@@ -168,7 +168,7 @@ def loss_kernel_report(
         _close(np.float64(got), np.float64(want), dtype, "loss")
         _close(grad, want_grad.reshape(grad.shape), dtype, "gradient")
 
-    for dtype in DTYPES:
+    for dtype in _DTYPES:
         report.run(f"loss and gradient {np.dtype(dtype)}", functools.partial(check, dtype))
     return report
 
@@ -203,7 +203,7 @@ def optimizer_kernel_report(
         for name, a in zip(kernels.slots, slots, strict=True):
             _close(a, opt.state[ref.key][name], dtype, f"state '{name}'")
 
-    for dtype in DTYPES:
+    for dtype in _DTYPES:
         for wd in (0.0, 0.01):
             report.run(f"updates {np.dtype(dtype)} wd={wd}", functools.partial(check, dtype, wd))
     return report
