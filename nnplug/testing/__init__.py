@@ -7,13 +7,12 @@ one ``AssertionError`` listing each failed check with a one-line reason.
 
 from nnplug.base import example_options
 from nnplug.testing.conformance import (
-    assert_layer_conforms,
     assert_loss_conforms,
     assert_optimizer_conforms,
-    layer_report,
     loss_report,
     optimizer_report,
 )
+from nnplug.testing.layers import assert_layer_conforms, layer_report
 from nnplug.testing.report import Check, Report, expect
 
 __all__ = [
