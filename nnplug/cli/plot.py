@@ -7,7 +7,7 @@ import os
 from typing import Any
 
 from nnplug.errors import NNPlugError
-from nnplug.files.container import atomic_open
+from nnplug.safeio.outputs import atomic_write
 
 INSTALL_HINT = "--plot needs matplotlib; install it with: pip install 'nnplug[plot]'"
 
@@ -66,5 +66,5 @@ def plot_history(
     if title:
         fig.suptitle(title)
     fmt = os.path.splitext(str(path))[1].lower().lstrip(".")
-    with atomic_open(path, "wb") as fh:
+    with atomic_write(path, "wb") as fh:
         fig.savefig(fh, format=fmt, dpi=100)

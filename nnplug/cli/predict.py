@@ -13,8 +13,7 @@ import numpy as np
 
 from nnplug.errors import NNPlugError
 from nnplug.runtime.backends import DEFAULT_BACKEND
-from nnplug.safeio.text import number
-from nnplug.safeio.text import one_line as printable
+from nnplug.safeio.text import number, one_line
 
 
 def read_csv(path: Path) -> tuple[np.ndarray, list[str] | None]:
@@ -44,7 +43,7 @@ def read_csv(path: Path) -> tuple[np.ndarray, list[str] | None]:
                     if value is None:
                         raise NNPlugError(
                             f"{path} line {reader.line_num}, column {col}: "
-                            f"{printable(repr(cell.strip()), 42)} is not a "
+                            f"{one_line(repr(cell.strip()), 42)} is not a "
                             f"number"
                         )
                     checked.append(value)
@@ -54,7 +53,7 @@ def read_csv(path: Path) -> tuple[np.ndarray, list[str] | None]:
                 rows += 1
         except (csv.Error, UnicodeDecodeError) as exc:
             raise NNPlugError(
-                f"cannot read {path} near line {reader.line_num}: {printable(exc, 100)}"
+                f"cannot read {path} near line {reader.line_num}: {one_line(exc, 100)}"
             ) from None
     return np.frombuffer(values, np.float64).reshape(rows, width), header
 
@@ -74,7 +73,7 @@ def read_array_file(path: Path) -> np.ndarray:
                 if key is None:
                     raise NNPlugError(
                         f"{path} has no array 'X' (found: "
-                        f"{printable(', '.join(members), 200) or 'none'})"
+                        f"{one_line(', '.join(members), 200) or 'none'})"
                     )
                 fh.seek(0)
                 return read_members(fh, str(path), keys=[key])[1][key]
@@ -146,10 +145,9 @@ def format_rows(model: Any, X: Any) -> tuple[list[str], list[list[str]]]:
 )
 def predict(model_path, input_path, output, backend):
     """Write predictions: class and probabilities (classifiers) or values (regressors)."""
-    from nnplug.files.container import atomic_open
     from nnplug.files.model import load
     from nnplug.runtime.backends import use_backend
-    from nnplug.safeio.outputs import check_distinct, check_output
+    from nnplug.safeio.outputs import atomic_write, check_distinct, check_output
 
     check_distinct([("--output", output)], [("--model", model_path), ("--input", input_path)])
     check_output(output, "predictions")
@@ -158,7 +156,7 @@ def predict(model_path, input_path, output, backend):
         X = read_features(input_path, model.meta.get("feature_names"))
         header, rows = format_rows(model, X)
     if output:
-        with atomic_open(output, "w") as fh:
+        with atomic_write(output, "w") as fh:
             writer = csv.writer(fh, lineterminator="\n")
             writer.writerow(header)
             writer.writerows(rows)

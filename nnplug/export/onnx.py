@@ -205,7 +205,7 @@ def export(
     returns :func:`describe`'s line."""
     import onnx
 
-    from nnplug.files.container import atomic_open
+    from nnplug.safeio.outputs import atomic_write
 
     proto = build(model, source, registry)
     try:
@@ -215,6 +215,6 @@ def export(
             f"the ONNX graph of {source} does not pass onnx's checker (a "
             f"converter's nodes): {one_line(exc, 300)}"
         ) from None
-    with atomic_open(path, "wb") as fh:
+    with atomic_write(path, "wb") as fh:
         fh.write(proto.SerializeToString())
     return describe(model)

@@ -29,7 +29,7 @@ from nnplug.files.container import (
     save_arrays,
 )
 from nnplug.nn.solver import EpochRecord, FitResult, FitState, Solver
-from nnplug.safeio.text import one_line as printable
+from nnplug.safeio.text import one_line
 
 BEST, LAST = "best.npz", "last.npz"
 
@@ -102,7 +102,7 @@ class Checkpoint:
             if not isinstance(value, int) or isinstance(value, bool) or value < 0:
                 raise ModelFileError(
                     f"{self.path} is a damaged checkpoint ({key} must be a "
-                    f"count, not {printable(repr(value), 40)})"
+                    f"count, not {one_line(repr(value), 40)})"
                 )
 
     @property

@@ -1,6 +1,7 @@
-"""File helpers: atomic writes (:func:`atomic_open`, the output guard of
-:mod:`nnplug.safeio.outputs`) and the ``.npz`` container of model and checkpoint files (arrays +
-a JSON header, no pickle), read within checked sizes (:mod:`nnplug.safeio.npy`)."""
+"""The ``.npz`` container of model and checkpoint files: arrays + a JSON header, never
+pickle; written atomically through the output guard (:mod:`nnplug.safeio.outputs`), read
+within checked sizes (:mod:`nnplug.safeio.npy`). Also how a file records the component it
+needs (:func:`component_record`) and finds it again (:func:`resolve_component`)."""
 
 from __future__ import annotations
 
@@ -14,9 +15,8 @@ import numpy as np
 from nnplug.errors import NNPlugError
 from nnplug.safeio.limits import max_bytes, open_regular
 from nnplug.safeio.npy import NpyError, read_members
-from nnplug.safeio.outputs import atomic_write as atomic_open
-from nnplug.safeio.text import is_printable
-from nnplug.safeio.text import one_line as printable
+from nnplug.safeio.outputs import atomic_write
+from nnplug.safeio.text import is_printable, one_line
 
 # -- model and checkpoint files: one .npz, arrays + a JSON header, never pickle ---------------
 
@@ -55,7 +55,7 @@ def save_arrays(path: str | os.PathLike, arrays: dict[str, Any], meta: dict[str,
         raise NNPlugError(f"cannot save {path}: {exc}") from None
     payload: dict[str, Any] = {META_KEY: np.frombuffer(header, dtype=np.uint8)}
     payload.update({k: np.ascontiguousarray(v) for k, v in arrays.items()})
-    with atomic_open(path, "wb") as fh:
+    with atomic_write(path, "wb") as fh:
         np.savez(fh, **payload)
 
 
@@ -90,7 +90,7 @@ def read_arrays(path: str | os.PathLike, fmt: str) -> tuple[dict[str, Any], dict
             meta = _parse_header(arrays.pop(META_KEY))
         except (NpyError, ValueError) as exc:
             raise ModelFileError(
-                f"{path} is not a readable nnplug {what} file ({printable(exc, 200)})"
+                f"{path} is not a readable nnplug {what} file ({one_line(exc, 200)})"
             ) from None
     if not isinstance(meta, dict) or meta.get("format") != fmt:
         found = meta.get("format") if isinstance(meta, dict) else None
@@ -99,7 +99,7 @@ def read_arrays(path: str | os.PathLike, fmt: str) -> tuple[dict[str, Any], dict
     version = meta.get("format_version")
     if not isinstance(version, int) or isinstance(version, bool):
         raise ModelFileError(
-            f"{path} has a damaged header (format_version {printable(repr(version), 40)})"
+            f"{path} has a damaged header (format_version {one_line(repr(version), 40)})"
         )
     if version > FORMAT_VERSION:
         raise ModelFileError(
@@ -110,7 +110,7 @@ def read_arrays(path: str | os.PathLike, fmt: str) -> tuple[dict[str, Any], dict
         if array.dtype.kind == "f" and not np.isfinite(array).all():
             raise ModelFileError(
                 f"{path} holds non-finite values (NaN or inf) in "
-                f"'{printable(key, 60)}'; refusing a damaged {what}"
+                f"'{one_line(key, 60)}'; refusing a damaged {what}"
             )
     return meta, arrays
 
@@ -142,10 +142,10 @@ def resolve_component(kind: str, record: dict[str, Any], registry: Any, source: 
     failed = [f for f in registry.failures if f.plugin == plugin or f.dist == dist]
     # names read from a file are printed as one short line; a pip hint only for a
     # well-formed distribution name
-    p_plugin, p_dist = printable(plugin, 60), printable(dist, 60)
-    p_name, p_version = printable(name, 60), printable(version, 30)
+    p_plugin, p_dist = one_line(plugin, 60), one_line(dist, 60)
+    p_name, p_version = one_line(name, 60), one_line(version, 30)
     if failed:
-        why = f"plugin '{p_plugin}' failed to load ({printable(failed[0].reason, 200)})"
+        why = f"plugin '{p_plugin}' failed to load ({one_line(failed[0].reason, 200)})"
     elif plugin in getattr(registry, "disabled", ()):
         why = f"plugin '{p_plugin}' is disabled by NNPLUG_DISABLE_PLUGINS"
     else:

@@ -13,8 +13,7 @@ from typing import Any, TypeGuard
 
 from nnplug.files.container import ModelFileError
 from nnplug.safeio.limits import check_bytes, network_bytes
-from nnplug.safeio.text import is_printable
-from nnplug.safeio.text import one_line as printable
+from nnplug.safeio.text import is_printable, one_line
 
 #: core layers that keep the width of their input (the chain of widths runs through them)
 SAME_WIDTH = {"relu", "sigmoid", "tanh", "batchnorm", "dropout"}
@@ -67,7 +66,7 @@ def training_problem(training: Any) -> str | None:
     }
     for key, ok in checks.items():
         if key in training and training[key] is not None and not ok(training[key]):
-            return f"training.{key} = {printable(repr(training[key]), 40)} is not valid"
+            return f"training.{key} = {one_line(repr(training[key]), 40)} is not valid"
     return None
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from nnplug.errors import DataError
-from nnplug.safeio.text import one_line as printable
+from nnplug.safeio.text import one_line
 
 log = logging.getLogger("nnplug.datasets")
 LAYOUTS = ({"all": ("X", "y")}, {"train": ("X_train", "y_train"), "test": ("X_test", "y_test")})
@@ -41,7 +41,7 @@ def read_npz(
                 raise DataError(
                     f"{path}: expected arrays X and y (or X_train, y_train, "
                     f"X_test, y_test); found "
-                    f"{printable(', '.join(sorted(keys)), 200) or 'none'}"
+                    f"{one_line(', '.join(sorted(keys)), 200) or 'none'}"
                 )
             if "train" in layout and {"X_val", "y_val"} <= keys:
                 layout = {**layout, "val": ("X_val", "y_val")}

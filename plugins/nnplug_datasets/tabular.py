@@ -18,8 +18,7 @@ from nnplug.base import Data, Dataset
 from nnplug.data.fitting import SCALE_OPTION
 from nnplug.errors import DataError
 from nnplug.options import Option
-from nnplug.safeio.text import number
-from nnplug.safeio.text import one_line as printable
+from nnplug.safeio.text import number, one_line
 
 MAX_CLASSES = 20
 TASKS = ("classification", "regression")
@@ -61,7 +60,7 @@ def encode_target(values: Any, task: str | None, what: str) -> tuple[str, np.nda
             bad = next((i for i, v in enumerate(raw.ravel().tolist()) if number(str(v)) is None), 0)
             raise DataError(
                 f"{what}: --task regression needs a numeric target; row {bad} "
-                f"is {printable(repr(str(raw.ravel()[bad])), 60)}"
+                f"is {one_line(repr(str(raw.ravel()[bad])), 60)}"
             )
         return task, numeric.astype(np.float32), None
     if raw.ndim != 1:

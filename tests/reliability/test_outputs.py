@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 import nnplug
-from nnplug.files.container import atomic_open
+from nnplug.safeio.outputs import atomic_write
 
 FAST = ["--hidden", "8", "--epochs", "1", "--quiet", "--log-file", ""]
 
@@ -90,7 +90,7 @@ def test_a_symlink_is_written_through_to_its_target(tmp_path):
     (tmp_path / "real").mkdir()
     (tmp_path / "real" / "out.json").write_text("old")
     (tmp_path / "link.json").symlink_to(tmp_path / "real" / "out.json")
-    with atomic_open(tmp_path / "link.json", "w") as fh:
+    with atomic_write(tmp_path / "link.json", "w") as fh:
         fh.write("new")
     assert (tmp_path / "link.json").is_symlink()
     assert (tmp_path / "real" / "out.json").read_text() == "new"
@@ -152,8 +152,8 @@ def test_a_killed_save_leaves_a_part_file_the_next_save_removes(tmp_path):
     but never the part file of a writer that is still alive."""
     killed = f"""
 import os, signal
-from nnplug.files.container import atomic_open
-with atomic_open({str(tmp_path / 'm.npz')!r}) as fh:
+from nnplug.safeio.outputs import atomic_write
+with atomic_write({str(tmp_path / 'm.npz')!r}) as fh:
     fh.write(b"x" * 100000)
     os.kill(os.getpid(), signal.SIGKILL)
 """
@@ -161,8 +161,8 @@ with atomic_open({str(tmp_path / 'm.npz')!r}) as fh:
     [part] = [p for p in tmp_path.iterdir() if p.name.startswith(".m.npz.")]
     alive = subprocess.Popen([sys.executable, "-c", f"""
 import sys, time
-from nnplug.files.container import atomic_open
-with atomic_open({str(tmp_path / 'm.npz')!r}) as fh:
+from nnplug.safeio.outputs import atomic_write
+with atomic_write({str(tmp_path / 'm.npz')!r}) as fh:
     print("writing", flush=True)
     time.sleep(60)
 """], stdout=subprocess.PIPE, text=True)
@@ -175,7 +175,7 @@ with atomic_open({str(tmp_path / 'm.npz')!r}) as fh:
             os.utime(p, (old, old))  # both look old; only the live writer holds its lock
         fresh = tmp_path / ".m.npz.abc.part"  # young and unlocked: its writer may be
         fresh.write_bytes(b"about to lock me")  # between creating and locking it
-        with atomic_open(tmp_path / "m.npz") as fh:
+        with atomic_write(tmp_path / "m.npz") as fh:
             fh.write(b"done")
         left = sorted(p.name for p in tmp_path.iterdir())
         assert part.name not in left and len(left) == 3 and "m.npz" in left
