@@ -4,13 +4,16 @@ Task: ``--task`` or inferred: a non-numeric target, or integers with at most
 ``MAX_CLASSES`` distinct values (and at most one per two rows) -> classification;
 otherwise regression. Split: seeded (stratified for classification) test share, then
 validation from the rest. Features are scaled (``--scale``) by
-:mod:`nnplug.data.fitting` with training statistics only.
+:mod:`nnplug.data.fitting` with training statistics only. The files are read by nnplug's
+one table reader (:mod:`nnplug.safeio.csvtables`, :mod:`nnplug.safeio.npztables`); this
+module decides what of them is a dataset.
 """
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -20,8 +23,23 @@ from nnplug.errors import DataError
 from nnplug.options import Option
 from nnplug.safeio.text import number, one_line
 
+if TYPE_CHECKING:
+    from nnplug.safeio.tables import Table
+
 MAX_CLASSES = 20
 TASKS = ("classification", "regression")
+log = logging.getLogger("nnplug.datasets")
+#: an npz dataset's parts and their arrays; what it holds: all, or train + test (+ val)
+NPZ_PAIRS = {
+    "all": ("X", "y"),
+    "train": ("X_train", "y_train"),
+    "test": ("X_test", "y_test"),
+    "val": ("X_val", "y_val"),
+}
+NPZ_LAYOUTS = [
+    {p: NPZ_PAIRS[p] for p in parts}
+    for parts in (("all",), ("train", "test", "val"), ("train", "test"))
+]
 
 
 def numeric_values(raw: np.ndarray) -> np.ndarray | None:
@@ -38,6 +56,14 @@ def numeric_values(raw: np.ndarray) -> np.ndarray | None:
     if any(v is None for v in parsed):
         return None
     return np.asarray(parsed, np.float64)[inverse].reshape(raw.shape)
+
+
+def rows_of(path: Path, table: Table) -> tuple[np.ndarray, np.ndarray]:
+    """``(X, y)`` of a table read with a target; what was dropped is logged."""
+    if table.dropped:
+        log.warning("%s: %s", path.name, table.note)
+    assert table.y is not None, "the table was read without a target"
+    return table.X, table.y
 
 
 def encode_target(values: Any, task: str | None, what: str) -> tuple[str, np.ndarray, list | None]:
@@ -207,16 +233,21 @@ class CSV(_UserData):
     def load(
         self, *, seed: int = 42, val_fraction: float = 0.1, data_dir: str | None = None
     ) -> Data:
-        from nnplug_datasets.csvfile import read_csv
+        from nnplug.safeio.csvtables import read_csv
 
         path = self._path()
         if not self.target:
             raise DataError("--dataset csv needs --target COLUMN (the column to predict)")
-        X, labels, names = read_csv(
-            path, self.target, features=self.features, drop_missing=self.drop_missing
+        table = read_csv(
+            path,
+            "--data file",
+            target=self.target,
+            features=self.features,
+            drop_missing=self.drop_missing,
+            hint="--drop-missing skips such rows, --features chooses columns",
         )
         return make_data(
-            {"all": (X, labels)},
+            {"all": rows_of(path, table)},
             self.task_option,
             seed=seed,
             val_fraction=val_fraction,
@@ -225,7 +256,7 @@ class CSV(_UserData):
             meta={
                 "source": str(path),
                 "target": self.target,
-                "feature_names": names,
+                "feature_names": table.columns,
                 "scale": self.scale,
             },
         )
@@ -240,10 +271,27 @@ class NPZ(_UserData):
     def load(
         self, *, seed: int = 42, val_fraction: float = 0.1, data_dir: str | None = None
     ) -> Data:
-        from nnplug_datasets.npzfile import read_npz
+        from nnplug.safeio.npztables import read_arrays
 
         path = self._path()
-        parts = read_npz(path, drop_missing=self.drop_missing)
+        tables = read_arrays(
+            path,
+            NPZ_LAYOUTS,
+            expected="arrays X and y (or X_train, y_train, X_test, y_test)",
+            what="--data file",
+            drop_missing=self.drop_missing,
+            hint="--drop-missing skips such rows",
+        )
+        for part, table in tables.items():
+            if table.X.ndim < 2:
+                raise DataError(
+                    f"{path}: {NPZ_PAIRS[part][0]} must be 2-d or more (rows x features), "
+                    f"has shape {table.X.shape}"
+                )
+        widths = {t.X.shape[1:] for t in tables.values()}
+        if len(widths) != 1:
+            raise DataError(f"{path}: the X arrays differ in row shape: {sorted(widths)}")
+        parts = {part: rows_of(path, t) for part, t in tables.items()}
         return make_data(
             parts,
             self.task_option,

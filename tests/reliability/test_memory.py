@@ -158,7 +158,7 @@ def test_csv_from_a_device_or_fifo_is_refused(run, tmp_path, special):
 def test_predict_input_npy_claiming_a_huge_shape(run, model_dir, tmp_path):
     (tmp_path / "x.npy").write_bytes(npy_header((10 ** 12, 64), "<f8") + bytes(64))
     refused(run("predict", "--model", model_dir / "model.npz", "--input", tmp_path / "x.npy"),
-            "is not a readable NumPy file", "(1000000000000, 64)")
+            "x.npy: not a readable NumPy file", "(1000000000000, 64)")
 
 
 def test_predict_input_from_dev_zero(run, model_dir):

@@ -47,7 +47,7 @@ def test_predict_reads_csv_numbers_strictly(cli, model_dir, tmp_path):
     (tmp_path / "x.csv").write_text(",".join(["1"] * 64) + "\n" +
                                     ",".join(["1"] * 63 + ["１２"]) + "\n")
     res = cli("predict", "--model", model_dir / "model.npz", "--input", tmp_path / "x.csv")
-    assert res.exit_code == 1 and "line 2, column 64: '１２' is not a number" in res.stderr
+    assert res.exit_code == 1 and "x.csv: line 2, column 64: non-numeric value '１２'" in res.stderr
 
 
 def test_text_labels_that_look_numeric_to_python_stay_text(tmp_path):

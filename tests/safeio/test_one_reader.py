@@ -1,0 +1,65 @@
+"""The csv/npz datasets and nnplug predict read a file the same way: one reader, one verdict
+(only the hint of what the user can do differs)."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from nnplug.cli.predict import read_features
+from nnplug.errors import DataError
+from nnplug_datasets.tabular import CSV, NPZ
+
+
+def verdicts(path, **dataset_options):
+    """The errors of the dataset and of predict on ``path``."""
+    cls = NPZ if path.suffix == ".npz" else CSV
+    with pytest.raises(DataError) as dataset:
+        cls(data=str(path), **dataset_options).load()
+    with pytest.raises(DataError) as predict:
+        read_features(str(path), None)
+    return str(dataset.value), str(predict.value)
+
+
+@pytest.mark.parametrize("cell,problem", [
+    ("１２", "non-numeric value '１２'"),
+    ("1_000", "non-numeric value '1_000'"),
+    (" NA ", "missing value"),
+    ("-inf", "non-finite value '-inf'"),
+])
+def test_the_same_cell_verdict(tmp_path, cell, problem):
+    path = tmp_path / "d.csv"
+    path.write_text(f"a,b,y\n1,2,0\n3,{cell},1\n")
+    dataset, predict = verdicts(path, target="y")
+    where = f"{path}: line 3, column 'b': {problem}"
+    assert dataset == f"{where} (--drop-missing skips such rows, --features chooses columns)"
+    assert predict == where
+
+
+def test_the_same_shape_verdicts(tmp_path):
+    path = tmp_path / "d.csv"
+    path.write_text("a,y\n1,0\n2\n")
+    assert verdicts(path, target="y") == (f"{path}: line 3 has 1 fields, the header has 2",) * 2
+    path.write_text("a,a,y\n1,2,0\n")
+    assert len(set(verdicts(path, target="y"))) == 1
+    path.write_text("a,y\n")
+    assert verdicts(path, target="y") == (f"{path}: no usable data rows",) * 2
+
+
+def test_the_same_array_verdicts(tmp_path):
+    X = np.ones((5, 2))
+    X[2, 0] = np.nan
+    np.savez(tmp_path / "d.npz", X=X, y=np.arange(5) % 2)
+    dataset, predict = verdicts(tmp_path / "d.npz")
+    assert dataset == f"{tmp_path / 'd.npz'}: row 2 of X/y has a missing (NaN) or infinite value " \
+                      "(--drop-missing skips such rows)"
+    assert predict == f"{tmp_path / 'd.npz'}: row 2 of X has a missing (NaN) or infinite value"
+    np.savez(tmp_path / "d.npz", X=np.array([["a"]] * 3), y=np.zeros(3))
+    assert len(set(verdicts(tmp_path / "d.npz"))) == 1
+
+
+def test_predict_picks_the_models_columns_by_name(tmp_path):
+    path = tmp_path / "x.csv"
+    path.write_text("id,c,a,b\nrow-1,3,1,2\nrow-2,6,4,5\n")
+    np.testing.assert_array_equal(read_features(str(path), ["a", "b", "c"]), [[1, 2, 3], [4, 5, 6]])
+    with pytest.raises(DataError, match="line 2, column 'id': non-numeric value 'row-1'"):
+        read_features(str(path), ["a", "z"])  # not all named: every column
