@@ -120,7 +120,7 @@ class OptimizerKernels:
 
 class CompiledTrainer(Protocol):
     """What :meth:`nnplug.backend.Backend.compile` returns, and exactly how the Solver calls
-    it (``tests/nn/test_compiled_trainer_protocol.py`` trains through a backend written
+    it (``tests/contract/test_compiled_trainer_protocol.py`` trains through a backend written
     from this protocol alone).
 
     ``metric_weights`` (regression with standardised targets, else None): one weight per
