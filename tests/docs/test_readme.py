@@ -224,7 +224,9 @@ def help_flags(*args):
     if res.exit_code != 0:
         return None
     options = res.output.split("Options:", 1)[-1].split("Commands:", 1)[0]
-    return set(re.findall(r"(?<![\w-])--[a-z][a-z0-9-]*", options))
+    # the option column of each option line (its help text may quote other commands' flags)
+    column = " ".join(re.findall(r"^  (-\S.*?)(?:  |$)", options, re.M))
+    return set(re.findall(r"(?<![\w-])--[a-z][a-z0-9-]*", column))
 
 
 def check_nnplug(argv):
