@@ -14,7 +14,7 @@ compiles) may import it, never a plugin's ``plugin.py`` or layer module.
 Numerics: element-wise math stays in the array dtype (constants through :func:`as_dtype`:
 a Python ``1`` would promote every float32 element to float64, 2-3x slower); sums over
 the batch add blocks of :data:`BLOCK` rows in the dtype and join them in float64.
-No ``parallel=True``: BLAS owns the threads (the thread policy: docs/backends.md).
+No ``parallel=True``: BLAS owns the threads (the README's thread policy).
 """
 
 from __future__ import annotations
