@@ -19,9 +19,9 @@ DEFAULT_BACKEND = "core/numpy"
 #: ``--backend auto``: a compiling backend for runs long enough to repay its start-up
 AUTO = "auto"
 #: training steps from which ``auto`` picks a compiling backend. Measured on a 2-core
-#: machine (README, "Backends"): numba's start-up with a warm cache (importing numba, its
-#: BLAS, loading the compiled driver) is ~0.45 s, and it saves ~0.15 ms per step of a
-#: small network against the NumPy backend, more for larger ones
+#: machine (docs/backends.md, "Whole commands"): numba's start-up with a warm cache
+#: (importing numba, its BLAS, loading the compiled driver) is ~0.45 s, and it saves
+#: ~0.15 ms per step of a small network against the NumPy backend, more for larger ones
 AUTO_MIN_STEPS = 3000
 _instances: dict[str, Backend] = {}
 

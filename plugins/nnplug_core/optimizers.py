@@ -28,7 +28,7 @@ class Momentum(Optimizer):
     name = "momentum"
     nesterov = False
     # regression inputs (e.g. California's standardised features) have long tails: 0.05
-    # diverges; classification: 0.1 chosen on validation data (README)
+    # diverges; classification: 0.1 chosen on validation data (docs/defaults.md)
     default_lr: ClassVar[dict[str, float]] = {"classification": 0.1, "regression": 0.01}
     kernels = OptimizerKernels(_KERNELS, slots=("v",), update="momentum")
 
@@ -105,7 +105,7 @@ class AdamW(Adam):
 
     name = "adamw"
     decoupled = True
-    # chosen on validation data (README: "Defaults and their evidence")
+    # chosen on validation data (docs/defaults.md)
     default_lr: ClassVar[dict[str, float]] = {"classification": 1e-3, "regression": 5e-3}
     default_weight_decay: ClassVar[dict[str, float]] = {"classification": 0.01, "regression": 0.1}
 

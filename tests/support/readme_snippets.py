@@ -1,4 +1,5 @@
-"""The README's "Writing a plugin" snippets: find them, and build a plugin from them."""
+"""The documentation's code blocks (README.md and docs/*.md): find them, and build a plugin
+from the plugin guide's snippets of the example plugin's files."""
 
 from __future__ import annotations
 
@@ -13,8 +14,11 @@ except ModuleNotFoundError:  # Python 3.10: the build tests skip
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLE = "plugins/nnplug-leaky-relu/"
-FENCE = re.compile(r"^```(\w+)\n(.*?)^```", re.S | re.M)
-#: snippets that are whole files (a copy of the README builds the plugin); layer.py may
+#: the page that shows the example plugin's files, in the order of its steps
+PLUGIN_GUIDE = "docs/plugin-guide.md"
+#: a fenced block: its language and its body
+FENCE = re.compile(r"^```(\w*)\n(.*?)^```", re.S | re.M)
+#: snippets that are whole files (a copy of the docs builds the plugin); layer.py may
 #: show the start of a longer file
 WHOLE = {
     EXAMPLE + p
@@ -29,35 +33,50 @@ WHOLE = {
 }
 
 
-def section(title: str) -> str:
-    text = (REPO / "README.md").read_text()
-    start = text.index(f"## {title}\n")
-    end = text.find("\n## ", start + 1)
-    return text[start : end if end > 0 else None]
+def pages() -> list[str]:
+    """Every documentation page, relative to the repository: README.md, docs/*.md."""
+    return ["README.md", *sorted(str(p.relative_to(REPO)) for p in (REPO / "docs").glob("*.md"))]
 
 
-def sourced_blocks() -> list[tuple[str, list[str]]]:
-    """``(path, lines)`` for every block whose first line is ``# plugins/...``."""
+def read(page: str) -> str:
+    return (REPO / page).read_text(encoding="utf-8")
+
+
+def blocks(page: str) -> list[tuple[str, str]]:
+    """``(language, body)`` of every fenced block of ``page``."""
+    return FENCE.findall(read(page))
+
+
+def source_of(body: str) -> str | None:
+    """The repository file a block shows (its first line is ``# plugins/...``), or None."""
+    first = body.splitlines()[0] if body else ""
+    m = re.fullmatch(r"# (plugins/\S+)", first)
+    return m.group(1) if m else None
+
+
+def sourced_blocks(page: str | None = None) -> list[tuple[str, list[str]]]:
+    """``(path, lines)`` for every block whose first line is ``# plugins/...``, on
+    ``page`` or on every page."""
     out = []
-    for _, body in FENCE.findall(section("Writing a plugin")):
-        first, *rest = body.splitlines()
-        m = re.fullmatch(r"# (plugins/\S+)", first)
-        if m:
-            out.append((m.group(1), rest))
+    for p in [page] if page else pages():
+        for _, body in blocks(p):
+            path = source_of(body)
+            if path:
+                out.append((path, body.splitlines()[1:]))
     return out
 
 
 def build_from_readme(dest: Path) -> Path:
-    """The example plugin as the README shows it: every snippet written to its path under
-    ``dest``; the files the README does not show (huber.py, rmsprop.py, __init__.py, the
-    plugin's other tests) copied from the example. Returns the plugin's folder."""
+    """The example plugin as the plugin guide shows it: every snippet written to its path
+    under ``dest``; the files the guide does not show (huber.py, rmsprop.py, __init__.py,
+    the plugin's other tests) copied from the example. Returns the plugin's folder."""
     root = dest / EXAMPLE
     shutil.copytree(
         REPO / EXAMPLE,
         root,
         ignore=shutil.ignore_patterns("__pycache__", "*.egg-info", "build", ".pytest_cache"),
     )
-    for path, lines in sourced_blocks():
+    for path, lines in sourced_blocks(PLUGIN_GUIDE):
         if path in WHOLE:
             (dest / path).write_text("\n".join(lines) + "\n")
     return root
