@@ -14,8 +14,8 @@ import re
 import sys
 from collections import defaultdict
 
-from nnplug.benchmarking import stats
-from nnplug.benchmarking.report import table
+from nnplug_bench import stats
+from nnplug_bench.report import table
 
 RATIO_TO = ("numpy", "torch")
 

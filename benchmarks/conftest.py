@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from nnplug.runtime.backends import get_backend
-from nnplug.benchmarking.engines import backend_names
+from nnplug_bench.engines import backend_names
 
 
 @pytest.fixture(params=backend_names("all"))

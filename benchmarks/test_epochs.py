@@ -1,4 +1,4 @@
-"""End-to-end epoch benchmarks of S0, W1, W2 and R1 (:mod:`nnplug.benchmarking.workloads`)
+"""End-to-end epoch benchmarks of S0, W1, W2 and R1 (:mod:`nnplug_bench.workloads`)
 through the real Solver, per backend (the numba backend on its compiled path); the same
 epochs in PyTorch (when importable, never a dependency) and scikit-learn; and sgemm on
 each workload's largest GEMM shape, for the GEMM-bound limit.
@@ -11,9 +11,9 @@ import os
 
 import pytest
 
-from nnplug.benchmarking.engines import NNPlugEngine, SgemmEngine
-from nnplug.benchmarking.peers import PEERS, importable
-from nnplug.benchmarking.workloads import WORKLOADS
+from nnplug_bench.engines import NNPlugEngine, SgemmEngine
+from nnplug_bench.peers import PEERS, importable
+from nnplug_bench.workloads import WORKLOADS
 
 ROUNDS = int(os.environ.get("NNPLUG_BENCH_ROUNDS", "5"))
 
@@ -41,7 +41,7 @@ def test_epoch_peer(benchmark, workload, peer):
     """The same workload in PyTorch / scikit-learn, with nnplug's BLAS threads."""
     if not importable(peer):
         pytest.skip(f"{peer} is not installed")
-    from nnplug.benchmarking.engines import make_engine
+    from nnplug_bench.engines import make_engine
 
     engine = make_engine(peer, workload)
     samples = _time(benchmark, workload, engine, version=getattr(engine, "version", ""))

@@ -123,6 +123,19 @@ def use_registry():
     set_registry(previous)
 
 
+@pytest.fixture
+def bench_plugin(use_registry):
+    """The built-in plugins plus nnplug-bench's (``benchmarks/nnplug_bench``, imported from
+    the source tree through pyproject's pytest ``pythonpath``: not installed), registered
+    process-wide as its entry point would be: ``nnplug bench`` then comes through the
+    ``nnplug_register_commands`` hook, as it does once ``pip install benchmarks/`` ran."""
+    import nnplug_bench.plugin
+
+    reg = Registry()
+    reg.add_plugin(nnplug_bench.plugin, "bench", dist="nnplug-bench", version="0.1.0")
+    return use_registry(reg)
+
+
 #: small and quick: digits, 32 wide, float32
 SMALL = ["--hidden", "32", "--epochs", "3", "--quiet"]
 

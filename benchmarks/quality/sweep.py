@@ -1,5 +1,5 @@
 """Choose defaults on VALIDATION data: train each configuration of a grid on a quality
-row (``nnplug.quality.ROWS``) for several seeds and print the best validation metric,
+row (``nnplug_bench.quality_rows.ROWS``) for several seeds and print the best validation metric,
 mean +- sd (never the test metric: the defaults are chosen without looking at it).
 
     python benchmarks/quality/sweep.py california optim --seeds 5 --data-dir ../shared/data
@@ -19,10 +19,11 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
+sys.path.insert(1, str(Path(__file__).parent.parent))  # nnplug_bench, installed or not
 
 from grids import GRIDS  # noqa: E402
 
-from nnplug.quality import ROWS, Skip, _own_data_paths  # noqa: E402
+from nnplug_bench.quality_rows import ROWS, Skip, own_data_paths  # noqa: E402
 from nnplug.errors import TrainingDiverged  # noqa: E402
 from nnplug.nn.training import TrainConfig, train
 
@@ -52,7 +53,7 @@ def main() -> None:
                 merged = {**options, **overrides, "dataset_options": {
                     **options.get("dataset_options", {}),
                     **overrides.get("dataset_options", {})}}
-                with _own_data_paths():
+                with own_data_paths():
                     try:
                         m = train(TrainConfig(**merged, seed=seed)).metrics
                     except TrainingDiverged as exc:  # keep the best epoch before it

@@ -27,7 +27,6 @@ quiet_spinning()  # before any command imports NumPy (and so loads its BLAS)
 COMMANDS = {
     "train": "nnplug.cli.train:train",
     "plugins": "nnplug.cli.plugins:plugins",
-    "bench": "nnplug.cli.bench:bench",
     "datasets": "nnplug.cli.datasets:datasets",
     "gradcheck": "nnplug.cli.gradcheck:gradcheck",
     "evaluate": "nnplug.cli.evaluate:evaluate",
@@ -40,7 +39,6 @@ COMMANDS = {
 SHORT_HELP = {
     "train": "Train a network on a dataset and report its test metric.",
     "plugins": "List registered components and the plugins that provide them.",
-    "bench": "Time training per backend and peer in interleaved rounds (paired ratios).",
     "datasets": "List dataset plugins and their files; fetch NAME downloads ahead.",
     "gradcheck": "Check every layer's and loss's gradients numerically (float64).",
     "evaluate": "Print a saved model's test metric on a dataset.",

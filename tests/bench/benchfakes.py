@@ -3,7 +3,7 @@ that advance it by a known time per epoch -- so statistics, rotation and warning
 tested on exact numbers, with nothing timed."""
 from __future__ import annotations
 
-from nnplug.benchmarking.engines import Engine
+from nnplug_bench.engine import Engine
 
 
 class FakeClock:

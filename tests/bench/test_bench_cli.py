@@ -1,6 +1,7 @@
 """``nnplug bench``: smoke runs in tiny configurations (nothing timed is asserted), the
 order of the output, the warnings, the per-op profile, two runs at once, the worker
-subprocess and one-line errors."""
+subprocess and one-line errors. The command comes from nnplug-bench's plugin, registered
+by the ``bench_plugin`` fixture (tests/conftest.py) through the commands hook."""
 import json
 import os
 import subprocess
@@ -9,9 +10,12 @@ import sys
 import pytest
 from click.testing import CliRunner
 
-from nnplug.benchmarking import profile as prof
 from nnplug.cli import main
 from nnplug.kernels import NotCompiled
+from nnplug_bench import profile as prof
+from nnplug_bench.concurrent import worker_env
+
+pytestmark = pytest.mark.usefixtures("bench_plugin")
 
 TINY = ["--rounds", "1", "--seconds", "0.01", "--no-peers"]
 
@@ -120,15 +124,15 @@ def test_bad_options_are_one_line_errors(args, message):
 
 
 def test_worker_prints_json_lines():
-    cmd = [sys.executable, "-m", "nnplug.benchmarking", "run", "--workload", "R1",
+    cmd = [sys.executable, "-m", "nnplug_bench", "run", "--workload", "R1",
            "--engine", "numpy", "--seconds", "0.01"]
-    res = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    res = subprocess.run(cmd, capture_output=True, text=True, timeout=300, env=worker_env())
     assert res.returncode == 0, res.stderr
     ready, result = map(json.loads, res.stdout.splitlines())
     assert ready["ready"] and ready["path"] == "per-op" and ready["threads"] == 1
     assert result["samples"] == 14711 * result["epochs"] and result["samples_per_second"] > 0
     bad = subprocess.run(cmd[:-4] + ["--engine", "nope"], capture_output=True, text=True,
-                         timeout=300)
+                         timeout=300, env=worker_env())
     assert bad.returncode == 2
     (line,) = bad.stderr.strip().splitlines()
     assert line.startswith("Error: unknown backend 'nope'")

@@ -1,10 +1,10 @@
-"""Interleaving and the measurement loop (:mod:`nnplug.benchmarking.rounds`) on a fake
+"""Interleaving and the measurement loop (:mod:`nnplug_bench.rounds`) on a fake
 clock: whole epochs until the time has passed, every engine once per round, the order
 rotated every round."""
 import pytest
 from benchfakes import FakeEngine
 
-from nnplug.benchmarking.rounds import measure, rotation, run_rounds
+from nnplug_bench.rounds import measure, rotation, run_rounds
 
 
 def test_measure_runs_whole_epochs_until_the_time_has_passed(clock):

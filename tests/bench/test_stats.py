@@ -1,9 +1,9 @@
 """Medians, spreads, paired ratios, the GEMM-limit rule and the warnings, on fake
-numbers (:mod:`nnplug.benchmarking.stats`) and through a whole fake-timed workload."""
+numbers (:mod:`nnplug_bench.stats`) and through a whole fake-timed workload."""
 import pytest
 
-from nnplug.benchmarking import report, stats, suite
-from nnplug.benchmarking.workloads import WORKLOADS
+from nnplug_bench import report, stats, suite
+from nnplug_bench.workloads import WORKLOADS
 
 from benchfakes import FakeEngine
 

@@ -3,9 +3,10 @@ threads for nnplug and its peers (PyTorch tests skip where torch is not installe
 import numpy as np
 import pytest
 
-from nnplug.benchmarking.engines import NNPlugEngine, make_engine, nnplug_threads
-from nnplug.benchmarking.peers import importable
-from nnplug.benchmarking.workloads import WORKLOADS, make_data, parse_workloads
+from nnplug.nn.sequential import Sequential
+from nnplug_bench.engines import NNPlugEngine, make_engine, nnplug_threads
+from nnplug_bench.peers import importable
+from nnplug_bench.workloads import WORKLOADS, make_data, parse_workloads
 
 
 def test_workload_data_has_the_shape_it_imitates():
@@ -66,6 +67,11 @@ def test_torch_peer_builds_the_same_network():
     engine = make_engine("torch", "S0")
     kinds = [type(m).__name__ for m in engine.model]
     assert kinds == ["Linear", "BatchNorm1d", "ReLU", "Dropout", "Linear"]
+    # the one twin (nnplug_bench.twin): nnplug's initial weights (rng 0), float32
+    net = Sequential.from_spec(WORKLOADS["S0"].qualified_layers(), 64, 10, rng=0,
+                               dtype=np.float32)
+    np.testing.assert_array_equal(engine.model[0].weight.detach().numpy(),
+                                  net.layers[0].params["W"].T)
     assert engine.model[0].in_features == 64 and engine.model[3].p == pytest.approx(0.2)
     groups = engine.opt.param_groups
     assert groups[0]["weight_decay"] == 1e-4 and groups[1]["weight_decay"] == 0.0

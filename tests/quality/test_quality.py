@@ -8,8 +8,9 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from nnplug import peers, quality
 from nnplug.cli import main
+from nnplug.errors import DataError
+from nnplug_bench import quality, quality_peers, quality_rows, twin
 
 TINY = {"epochs": 2, "hidden": 8}
 HEADER = ("longitude,latitude,housing_median_age,total_rooms,total_bedrooms,population,"
@@ -34,7 +35,7 @@ def data_dir(tmp_path, monkeypatch):
         images[i, 2 * label:2 * label + 3] = 255
     write_idx_gz(root / "mnist-t10k" / "t10k-images-idx3-ubyte.gz", images)
     write_idx_gz(root / "mnist-t10k" / "t10k-labels-idx1-ubyte.gz", labels)
-    monkeypatch.setattr(quality, "MNIST_TRAIN", 100)
+    monkeypatch.setattr(quality_rows, "MNIST_TRAIN", 100)
     (root / "california").mkdir()
     n = 300
     income = rng.uniform(1, 10, n)
@@ -67,8 +68,8 @@ def test_every_row_runs_nnplug_and_peers_on_the_same_split(data_dir, tmp_path, m
         seen.append((run.data.X_test.copy(), run.data.y_test.copy(), seed))
         return 0.5
 
-    monkeypatch.setitem(peers.PEERS, "recorder", recording_peer)
-    for row in quality.ROWS:
+    monkeypatch.setitem(quality_peers.PEERS, "recorder", recording_peer)
+    for row in quality_rows.ROWS:
         seen.clear()
         res = quality.run_row(row, data_dir, tmp_path / row.name, [0, 1],
                               ["sklearn", "recorder"], overrides=TINY)
@@ -85,8 +86,8 @@ def test_every_row_runs_nnplug_and_peers_on_the_same_split(data_dir, tmp_path, m
 
 
 def test_mnist_rows_see_the_same_images(data_dir, tmp_path):
-    loader = quality.ROWS[2].prepare(data_dir, tmp_path)
-    npz = quality.ROWS[3].prepare(data_dir, tmp_path)
+    loader = quality_rows.ROWS[2].prepare(data_dir, tmp_path)
+    npz = quality_rows.ROWS[3].prepare(data_dir, tmp_path)
     from nnplug.nn.training import TrainConfig, build
 
     a = build(TrainConfig(**loader, hidden=8))[0]
@@ -98,7 +99,7 @@ def test_mnist_rows_see_the_same_images(data_dir, tmp_path):
 
 
 def test_missing_files_skip_the_row(tmp_path):
-    for row in quality.ROWS[1:]:
+    for row in quality_rows.ROWS[1:]:
         res = quality.run_row(row, tmp_path / "empty", tmp_path, [0], [], overrides=TINY)
         assert res.skipped and "missing" in res.skipped
     lines = quality.table([quality.Result("california", skipped="missing x")], ["nnplug"])
@@ -114,7 +115,7 @@ def test_table_prints_mean_and_sd():
     assert "98.50 ± 0.71" in lines[1] and "97.00 ± 0.00" in lines[1] and lines[1].endswith("-")
 
 
-def test_cli_quality_flag(tmp_path):
+def test_cli_quality_flag(tmp_path, bench_plugin):
     res = CliRunner().invoke(main, ["bench", "--quality", "--data-dir", str(tmp_path),
                                     "--rows", "california,housing", "--seeds", "1"])
     assert res.exit_code == 0, res.output
@@ -130,11 +131,11 @@ def test_torch_twin_has_nnplugs_network_and_weights():
 
     net = Sequential.from_spec("linear:8,batchnorm,relu,dropout:p=0.2,linear:6,tanh", 5, 3,
                                rng=0)
-    twin = peers.torch_network(net, torch.nn)
+    copy = twin.torch_network(net)
     x = np.random.default_rng(1).normal(size=(7, 5)).astype(np.float32)
-    twin.eval()
+    copy.eval()
     with torch.no_grad():
-        out = twin(torch.tensor(x)).numpy()
+        out = copy(torch.tensor(x)).numpy()
     np.testing.assert_allclose(out, net.predict_raw(x), rtol=1e-5, atol=1e-6)
 
 
@@ -143,4 +144,21 @@ def test_torch_peer_learns_digits():
     from nnplug.nn.training import TrainConfig, train
 
     run = train(TrainConfig(epochs=3, hidden=32))
-    assert peers.torch_peer(run, 0) > 0.85
+    assert quality_peers.torch_peer(run, 0) > 0.85
+
+
+def test_idx_files_are_read_by_the_size_checked_reader(tmp_path, bench_plugin):
+    """The t10k files go through nnplug_datasets.idx: a header claiming more than the file
+    holds is refused before anything is allocated, in one line."""
+    d = tmp_path / "data" / "mnist-t10k"
+    d.mkdir(parents=True)
+    header = bytes([0, 0, 8, 3]) + np.asarray([60000, 28, 28], ">u4").tobytes()
+    (d / "t10k-images-idx3-ubyte.gz").write_bytes(gzip.compress(header + b"\0" * 64))
+    write_idx_gz(d / "t10k-labels-idx1-ubyte.gz", np.zeros(10, np.uint8))
+    with pytest.raises(DataError, match="truncated data: header says 60000x28x28"):
+        quality_rows.ROWS[2].prepare(tmp_path / "data", tmp_path / "work")
+    res = CliRunner().invoke(main, ["bench", "--quality", "--data-dir", str(tmp_path / "data"),
+                                    "--rows", "mnist", "--seeds", "1"])
+    assert res.exit_code != 0 and "Traceback" not in res.output
+    assert res.output.splitlines()[-1].startswith("Error: ")
+    assert "truncated data" in res.output.splitlines()[-1]

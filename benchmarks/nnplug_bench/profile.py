@@ -12,8 +12,8 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from nnplug.benchmarking.engines import NNPlugEngine
 from nnplug.kernels import NotCompiled
+from nnplug_bench.engines import NNPlugEngine
 
 #: Backend methods that are not ops
 NOT_OPS = {"availability", "compile"}

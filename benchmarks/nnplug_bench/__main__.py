@@ -1,4 +1,4 @@
-"""``python -m nnplug.benchmarking run --workload W1 --engine numba [--seconds S]
+"""``python -m nnplug_bench run --workload W1 --engine numba [--seconds S]
 [--threads N] [--serve]``: build and warm up one engine, print a JSON line saying so,
 then measure: once (one JSON line: samples/s), or with ``--serve`` each time a line
 ``measure`` arrives on stdin, until stdin closes. Used by ``nnplug bench --concurrent``."""
@@ -13,7 +13,7 @@ from nnplug.errors import NNPlugError
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m nnplug.benchmarking")
+    parser = argparse.ArgumentParser(prog="python -m nnplug_bench")
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="time one engine on one workload")
     run.add_argument("--workload", required=True)
@@ -32,9 +32,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def serve(args: argparse.Namespace) -> int:
-    from nnplug.benchmarking.engines import make_engine
-    from nnplug.benchmarking.rounds import measure
-    from nnplug.benchmarking.workloads import parse_workloads
+    from nnplug_bench.engines import make_engine
+    from nnplug_bench.rounds import measure
+    from nnplug_bench.workloads import parse_workloads
 
     (workload,) = parse_workloads(args.workload)
     engine = make_engine(args.engine, workload, args.threads)

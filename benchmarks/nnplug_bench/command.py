@@ -1,9 +1,11 @@
 """``nnplug bench``: training throughput of every backend and peer, measured in
-interleaved rounds, summarised as medians with their spread and paired ratios.
+interleaved rounds, summarised as medians with their spread and paired ratios. The
+plugin (:mod:`.plugin`) adds this command to ``nnplug``.
 
-The measuring lives in :mod:`nnplug.benchmarking`; this module holds the options and
-the order of the output (the short summary first). A further kind of benchmark (say, an
-accuracy comparison) is one more flag here that dispatches to its own module.
+The measuring lives in the other modules of :mod:`nnplug_bench`; this module holds the
+options and the order of the output (the short summary first). A further kind of
+benchmark is one more flag here that dispatches to its own module, as ``--quality``
+does (:mod:`.quality`).
 """
 
 from __future__ import annotations
@@ -12,14 +14,14 @@ import sys
 
 import click
 
-from nnplug.quality import quality_options
+from nnplug_bench.quality import quality_options
 
 #: ``--seconds`` default: long enough for several S0/W1 epochs per measurement
 DEFAULT_SECONDS = 0.3
 
 
 def _workloads(ctx, param, value):
-    from nnplug.benchmarking.workloads import parse_workloads
+    from nnplug_bench.workloads import parse_workloads
 
     try:
         return parse_workloads(value)
@@ -122,7 +124,7 @@ def bench(
 
     With --quality: test metrics of nnplug's defaults beside scikit-learn (and PyTorch)."""
     if quality:
-        from nnplug.quality import run_quality
+        from nnplug_bench.quality import run_quality
 
         return run_quality(**quality_opts)
     speed(workloads, backends, peers, rounds, seconds, threads, concurrent, profile, json_path)
@@ -139,11 +141,11 @@ def speed(
     profile: bool,
     json_path: str | None,
 ) -> None:
-    from nnplug.benchmarking import concurrent as two
-    from nnplug.benchmarking import report, suite
-    from nnplug.benchmarking.engines import backend_names
-    from nnplug.benchmarking.peers import available_peers
     from nnplug.safeio.outputs import write_json
+    from nnplug_bench import concurrent as two
+    from nnplug_bench import report, suite
+    from nnplug_bench.engines import backend_names
+    from nnplug_bench.peers import available_peers
 
     if concurrent and not set(workloads) & set(two.CONCURRENT_WORKLOADS):
         raise click.BadParameter(
@@ -193,7 +195,7 @@ def speed(
         click.echo("\n".join(report.concurrent_block(runs)))
         record["concurrent"] = runs
     if profile:
-        from nnplug.benchmarking.profile import profile as profile_epoch
+        from nnplug_bench.profile import profile as profile_epoch
 
         profiles = [profile_epoch(wl, name, threads) for wl in workloads for name in names]
         click.echo("\n".join(report.profile_section(profiles)))

@@ -1,6 +1,6 @@
 """Two runs at once: is a run still fast when an identical one shares the machine?
 
-For a workload and an engine, two worker subprocesses (``python -m nnplug.benchmarking
+For a workload and an engine, two worker subprocesses (``python -m nnplug_bench
 run ... --serve``) build and warm up the engine. Each round then times worker A alone,
 and A and B started together (the order of the two phases alternates by round); each
 concurrent rate is reported as a ratio of the same round's alone rate. The workers use
@@ -10,27 +10,44 @@ the default BLAS thread policy unless ``threads`` is given.
 from __future__ import annotations
 
 import json
+import os
+import site
 import subprocess
 import sys
 import tempfile
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
-from nnplug.benchmarking import stats
 from nnplug.errors import NNPlugError
+from nnplug_bench import stats
 
 #: the workloads the issue's two-runs-at-once targets are set for
 CONCURRENT_WORKLOADS = ("W1", "R1")
 
 
+def worker_env() -> dict[str, str]:
+    """This process's environment, with the folder ``nnplug_bench`` was imported from on
+    ``PYTHONPATH`` unless it is a site-packages folder: a worker then finds the package
+    where this process found it (a source checkout imported through pytest's
+    ``pythonpath``, say), installed or not."""
+    env = dict(os.environ)
+    root = str(Path(__file__).resolve().parent.parent)
+    folders = [*site.getsitepackages(), site.USER_SITE]
+    installed = {str(Path(p).resolve()) for p in folders if p}
+    if root not in installed:
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
+    return env
+
+
 class Worker:
-    """One ``python -m nnplug.benchmarking run --serve`` subprocess, driven line by line."""
+    """One ``python -m nnplug_bench run --serve`` subprocess, driven line by line."""
 
     def __init__(self, workload: str, engine: str, seconds: float, threads: int | None):
         cmd = [
             sys.executable,
             "-m",
-            "nnplug.benchmarking",
+            "nnplug_bench",
             "run",
             "--workload",
             workload,
@@ -51,6 +68,7 @@ class Worker:
             stderr=self.err,
             text=True,
             bufsize=1,
+            env=worker_env(),
         )
 
     def read(self) -> dict[str, Any]:

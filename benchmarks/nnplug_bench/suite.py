@@ -11,10 +11,10 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from nnplug.benchmarking import stats
-from nnplug.benchmarking.engines import make_engine
-from nnplug.benchmarking.rounds import Clock, Measurement, run_rounds
-from nnplug.benchmarking.workloads import WORKLOADS
+from nnplug_bench import stats
+from nnplug_bench.engines import make_engine
+from nnplug_bench.rounds import Clock, Measurement, run_rounds
+from nnplug_bench.workloads import WORKLOADS
 
 #: the engine whose rate is the denominator of each table ratio column, when present
 RATIO_COLUMNS = ("numpy", "torch")

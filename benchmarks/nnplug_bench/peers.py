@@ -13,9 +13,10 @@ from typing import Any
 
 import numpy as np
 
-from nnplug.benchmarking.engines import Engine
-from nnplug.benchmarking.workloads import WORKLOADS, make_data
 from nnplug.spec import parse_spec
+from nnplug_bench.engine import Engine
+from nnplug_bench.twin import torch_optimizer, twin_of_spec
+from nnplug_bench.workloads import WORKLOADS, make_data
 
 
 def importable(module: str) -> bool:
@@ -23,8 +24,8 @@ def importable(module: str) -> bool:
 
 
 class TorchEngine(Engine):
-    """The same network in PyTorch (CPU, eager): Linear/BatchNorm1d/activation/Dropout as
-    the spec says, the same optimizer with weight decay on the weights only, the same
+    """The PyTorch twin (:mod:`.twin`) of the workload's network (CPU, eager): nnplug's
+    layers and initial weights, the same optimizer with weight decay on the weights only, the same
     per-batch conversion (uint8 pixels are converted and scaled per batch), running loss
     and accuracy tracked per step like nnplug's Solver; ``torch.set_num_threads`` = the
     BLAS threads nnplug uses for the workload."""
@@ -38,16 +39,14 @@ class TorchEngine(Engine):
         self.torch, self.threads = torch, threads
         wl, data = WORKLOADS[workload], make_data(workload)
         torch.manual_seed(0)
-        self.model, decay, rest = self._network(wl)
-        groups = [
-            {"params": decay, "weight_decay": wl.weight_decay},
-            {"params": rest, "weight_decay": 0.0},
-        ]
-        self.opt = (
-            torch.optim.SGD(groups, lr=wl.lr, momentum=0.9)
-            if wl.optimizer == "momentum"
-            else torch.optim.Adam(groups, lr=wl.lr)
-        )
+        self.model = twin_of_spec(wl.qualified_layers(), wl.n_features, wl.n_outputs, rng=0)
+        config = {
+            "optimizer": wl.optimizer,
+            "lr": wl.lr,
+            "momentum": 0.9,
+            "weight_decay": wl.weight_decay,
+        }
+        self.opt = torch_optimizer(self.model, config)
         self.classify = wl.task == "classification"
         self.loss_fn = torch.nn.CrossEntropyLoss() if self.classify else torch.nn.MSELoss()
         self.X = torch.from_numpy(data.X_train)
@@ -55,28 +54,6 @@ class TorchEngine(Engine):
         self.scale, self.batch = data.scale, wl.batch
         self.gen = torch.Generator().manual_seed(0)
         self.version = torch.__version__.split("+")[0]
-
-    def _network(self, wl: Any) -> tuple[Any, list, list]:
-        nn = self.torch.nn
-        layers, decay, fan_in = [], [], wl.n_features
-        acts = {"relu": nn.ReLU, "sigmoid": nn.Sigmoid, "tanh": nn.Tanh}
-        for tok in parse_spec(wl.layers):
-            name = tok.name.split("/")[-1]
-            if name == "linear":
-                layers.append(nn.Linear(fan_in, int(tok.positional)))
-                fan_in = int(tok.positional)
-            elif name == "batchnorm":
-                layers.append(nn.BatchNorm1d(fan_in))
-            elif name == "dropout":
-                layers.append(nn.Dropout(float(tok.options.get("p", tok.positional or 0.5))))
-            elif name in acts:
-                layers.append(acts[name]())
-            else:
-                raise ValueError(f"no PyTorch equivalent for layer {name!r}")
-        layers.append(nn.Linear(fan_in, wl.n_outputs))
-        decay = [m.weight for m in layers if isinstance(m, nn.Linear)]
-        rest = [p for m in layers for p in m.parameters() if all(p is not w for w in decay)]
-        return nn.Sequential(*layers), decay, rest
 
     def epoch(self) -> int:
         torch = self.torch

@@ -6,9 +6,9 @@ resolved configuration).
 
 * ``sklearn`` -- ``MLPClassifier()`` / ``MLPRegressor()`` with every default (100 ReLU
   units, Adam 1e-3, batch 200, up to 200 epochs), on the training split;
-* ``torch`` -- a PyTorch twin of nnplug's network: the same layers, the same initial
-  weights, the same optimizer, schedule, epochs, batch size and best-validation-epoch
-  restore (float32, CPU).
+* ``torch`` -- the PyTorch twin of nnplug's network (:mod:`.twin`): the same layers, the
+  same initial weights, the same optimizer, schedule, epochs, batch size and
+  best-validation-epoch restore (float32, CPU).
 
 Regression peers learn the targets standardised like nnplug's (training split's mean and
 standard deviation) and are scored in the target's units.
@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from nnplug.nn.metrics import accuracy, rmse
+from nnplug_bench.twin import torch_optimizer, twin_of_spec
 
 
 def _inputs(data: Any, split: str) -> np.ndarray:
@@ -53,60 +54,10 @@ def sklearn_peer(run: Any, seed: int) -> float:
     return rmse(pred, data.y_test)
 
 
-def torch_available() -> bool:
-    try:
-        import torch  # noqa: F401
-    except Exception:  # noqa: BLE001 - any import failure: no torch peer
-        return False
-    return True
-
-
-def torch_network(network: Any, nn: Any) -> Any:
-    """``torch.nn.Sequential`` with the layers and current weights of nnplug's network."""
-    import torch
-
-    modules = []
-    for layer in network.layers:
-        name = (layer.spec_name or layer.name).split("/")[-1]  # "core/linear" -> "linear"
-        if name == "linear":
-            m = nn.Linear(layer.in_features, layer.out_features, bias=layer.bias)
-            m.weight.data = torch.tensor(layer.params["W"].T.copy())
-            if layer.bias:
-                m.bias.data = torch.tensor(layer.params["b"].copy())
-        elif name == "batchnorm":
-            m = nn.BatchNorm1d(layer.in_features, eps=layer.eps, momentum=layer.momentum)
-        elif name == "dropout":
-            m = nn.Dropout(layer.p)
-        elif name in ("relu", "tanh", "sigmoid"):
-            m = {"relu": nn.ReLU, "tanh": nn.Tanh, "sigmoid": nn.Sigmoid}[name]()
-        else:
-            raise ValueError(f"no PyTorch twin for layer '{name}'")
-        modules.append(m)
-    return nn.Sequential(*modules)
-
-
-def torch_optimizer(torch: Any, model: Any, config: dict[str, Any]) -> Any:
-    """The optimizer nnplug used; weight decay on Linear weights only, as nnplug does."""
-    decay = [m.weight for m in model if isinstance(m, torch.nn.Linear)]
-    rest = [p for p in model.parameters() if all(p is not d for d in decay)]
-    wd = config["weight_decay"]
-    groups = [{"params": decay, "weight_decay": wd}, {"params": rest, "weight_decay": 0.0}]
-    name, lr = config["optimizer"].split("/")[-1], config["lr"]
-    if name == "adamw":
-        return torch.optim.AdamW(groups, lr=lr)
-    if name == "adam":
-        return torch.optim.Adam(groups, lr=lr)
-    if name in ("momentum", "nesterov", "sgd"):
-        mu = 0.0 if name == "sgd" else config["momentum"]
-        return torch.optim.SGD(groups, lr=lr, momentum=mu, nesterov=name == "nesterov")
-    raise ValueError(f"no PyTorch twin for optimizer '{name}'")
-
-
 def torch_peer(run: Any, seed: int) -> float:
     """nnplug's network, initial weights, optimizer and schedule, trained by PyTorch."""
     import torch
 
-    from nnplug.nn.sequential import Sequential
     from nnplug.nn.training import TrainConfig, make_schedule
 
     cfg = run.metrics["config"]
@@ -115,16 +66,15 @@ def torch_peer(run: Any, seed: int) -> float:
     assert config.layers is not None and config.hidden is not None and config.lr is not None
     data = run.data
     torch.manual_seed(seed)
-    spec = Sequential.from_spec(
+    # nnplug's network and initial weights for this seed
+    model = twin_of_spec(
         config.layers,
         data.n_features,
         data.n_outputs,
         hidden=config.hidden,
         rng=np.random.default_rng(seed),
-        dtype=np.float32,
-    )  # nnplug's initial weights for this seed
-    model = torch_network(spec, torch.nn)
-    opt = torch_optimizer(torch, model, cfg)
+    )
+    opt = torch_optimizer(model, cfg)
     schedule = make_schedule(config)
     X = torch.tensor(_inputs(data, "train"))
     X_val, X_test = torch.tensor(_inputs(data, "val")), torch.tensor(_inputs(data, "test"))

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from nnplug.benchmarking.suite import RATIO_COLUMNS
+from nnplug_bench.suite import RATIO_COLUMNS
 
 
 def table(

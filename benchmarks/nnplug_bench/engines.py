@@ -1,59 +1,23 @@
 """Engines: one way each to train a workload -- an nnplug backend through the real
-:class:`~nnplug.nn.solver.Solver`, or a peer library (:mod:`.peers`) -- behind one small
-interface that the timing loop (:mod:`.rounds`) drives.
+:class:`~nnplug.nn.solver.Solver`, sgemm, or a peer library (:mod:`.peers`) -- behind the
+small interface of :mod:`.engine` that the timing loop (:mod:`.rounds`) drives;
+:func:`make_engine` makes any of them by name.
 """
 
 from __future__ import annotations
 
 import contextlib
 import functools
-import time
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from nnplug.benchmarking.workloads import WORKLOADS, Workload, make_data
+from nnplug_bench import peers
+from nnplug_bench.engine import Engine
+from nnplug_bench.workloads import WORKLOADS, Workload, make_data
 
 if TYPE_CHECKING:
     from nnplug.nn.solver import Solver
-
-
-class Engine:
-    """``prepare()`` once (warm-up: compilation, first touch), then ``epoch()`` repeatedly
-    inside ``running()``; ``epoch`` returns the samples it trained on."""
-
-    name = ""
-    #: how it trains ("compiled", "per-op", "eager", ...), for the table
-    path = ""
-    #: BLAS (or intra-op) threads it uses
-    threads = 1
-    #: seconds the warm-up spent compiling (nnplug's compiled path), and the whole warm-up
-    compile_seconds = 0.0
-    warmup_seconds = 0.0
-    #: a footnote (what differs from the workload), or ""
-    note = ""
-
-    def prepare(self) -> None:
-        t0 = time.perf_counter()
-        with self.running():
-            self.epoch()
-        self.warmup_seconds = time.perf_counter() - t0
-
-    def epoch(self) -> int:
-        raise NotImplementedError
-
-    def running(self) -> contextlib.AbstractContextManager[Any]:
-        """The context a measurement runs in (e.g. a thread limit)."""
-        return contextlib.nullcontext()
-
-    def describe(self) -> dict[str, Any]:
-        return {
-            "path": self.path,
-            "threads": self.threads,
-            "compile_seconds": self.compile_seconds,
-            "warmup_seconds": self.warmup_seconds,
-            "note": self.note,
-        }
 
 
 def build_solver(wl: Workload, backend: Any, threads: int | None) -> Solver:
@@ -166,8 +130,6 @@ def backend_names(spec: str) -> list[str]:
 
 def make_engine(name: str, workload: str, threads: int | None = None) -> Engine:
     """An engine by name: ``torch``, ``sklearn``, ``sgemm`` or an nnplug backend."""
-    from nnplug.benchmarking import peers
-
     if name in peers.PEERS:
         return peers.PEERS[name](workload, nnplug_threads(workload, threads))
     if name == "sgemm":

@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-from nnplug.benchmarking.engines import Engine
+from nnplug_bench.engine import Engine
 
 Clock = Callable[[], float]
 
