@@ -29,10 +29,7 @@ from nnplug import hookspecs
 from nnplug.cli import COMMANDS, main
 
 #: pages other engineers write, linked before they land: checked once they exist
-PENDING = {"benchmarks/README.md"}
-#: built-in commands whose options docs/cli.md need not list: nnplug bench moves to the
-#: benchmarks distribution (benchmarks/README.md documents it)
-NOT_IN_CLI_DOC = {"bench"}
+PENDING: set[str] = set()
 README_MAX_LINES = 250
 LINK = re.compile(r"!?\[[^\]]*\]\(([^)\s]+)\)")
 CODE = re.compile(r"`([^`\n]+)`")
@@ -138,7 +135,7 @@ def test_every_option_a_built_in_dataset_adds_is_in_the_cli_doc(dataset):
 
 @pytest.mark.parametrize(
     "command",
-    [[c] for c in sorted(COMMANDS) if c not in NOT_IN_CLI_DOC] + [["datasets", "fetch"]],
+    [[c] for c in sorted(COMMANDS)] + [["datasets", "fetch"]],
     ids=" ".join,
 )
 def test_every_option_of_every_command_is_in_its_section(command):
