@@ -2,7 +2,8 @@
 
 float32: test accuracy within 0.01 (digits has 359 test images: at most 3 differ), and
 the first epoch's mean loss within rtol 1e-4 (the kernels agree to ~1e-6 per op; 45
-steps of SGD carry that to ~1e-5). float64: the whole loss history agrees to rtol 1e-9, the accuracies to one row.
+steps of SGD carry that to ~1e-5). float64: the whole loss history agrees to rtol 1e-9,
+the accuracies to one row.
 """
 import numpy as np
 import pytest
