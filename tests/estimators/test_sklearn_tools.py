@@ -25,7 +25,9 @@ def test_pipeline_and_cross_val_score(digits):
     pipe = make_pipeline(StandardScaler(), NNPlugClassifier(epochs=10, hidden=64,
                                                             scale="none", random_state=0))
     scores = cross_val_score(pipe, X, y, cv=3)
-    assert scores.shape == (3,) and scores.min() > 0.8  # unshuffled folds: 0.85-0.95 seen
+    # unshuffled folds: 0.85-0.95 seen (random_state 0, every BLAS kernel tried); the worst
+    # fold over random_state 0-5 scores 0.82-0.87, so 0.75 leaves a fold's rounding ~20 rows
+    assert scores.shape == (3,) and scores.min() > 0.75
     assert pipe.fit(X, y).score(X, y) > 0.95
 
 
