@@ -42,7 +42,12 @@ def test_export_writes_a_checked_onnx_file_that_predicts_like_nnplug(model, tmp_
     probabilities, label = session.run(None, {"X": X})
     expected = nnplug.load(model).predict_proba(X)
     assert np.abs(probabilities - expected).max() <= 1e-5
-    assert (label == expected.argmax(axis=1)).mean() == 1.0
+    # float32 (onnxruntime) and float64 (nnplug) agree to 1e-5 (above): a row whose top two
+    # probabilities are within 2e-5 may take either label, every other row must agree
+    top2 = np.sort(expected, axis=1)[:, -2:]
+    decided = top2[:, 1] - top2[:, 0] > 2e-5
+    assert decided.mean() > 0.95
+    assert np.array_equal(label[decided], expected.argmax(axis=1)[decided])
 
 
 def test_export_help_names_the_extra(cli):

@@ -1,9 +1,10 @@
 """onnxruntime's predictions equal nnplug's (``nnplug.load(...).predict_proba`` /
 ``predict``, what ``nnplug predict`` prints) within 1e-5 for every built-in layer, both
-tasks, every input scaling a model file holds and the regression target scaling."""
+tasks, every input scaling a model file holds and the regression target scaling
+(regression values: 1e-5 of the targets' std, ``onnx_cases.output_scale``)."""
 import numpy as np
 import pytest
-from onnx_cases import max_diff, onnx_outputs, train_model
+from onnx_cases import max_diff, onnx_outputs, output_scale, train_model
 
 TOL = 1e-5
 
@@ -51,7 +52,9 @@ def test_every_built_in_layer(tmp_path, layers, task):
     y = classes(score) if task == "classification" else targets(score)
     scale = "none" if layers.startswith("batchnorm") else "standard"  # raw inputs to BN
     path = train_model(tmp_path / "m.npz", X, y, task=task, layers=layers, scale=scale)
-    assert max_diff(path, probe(X, far=scale != "none")) <= TOL
+    rows = probe(X, far=scale != "none")
+    # float32 rounding is relative to the outputs: TOL in units of the targets' std
+    assert max_diff(path, rows) <= TOL * output_scale(path, rows)
 
 
 @pytest.mark.parametrize("task", ["classification", "regression"])
@@ -68,7 +71,8 @@ def test_every_input_scaling(tmp_path, scale, task):
     rows = probe(X, far=scale != "none")
     if scale == "quantile":  # the stored quantiles themselves, and ties (column 2)
         rows = np.concatenate([rows, model.arrays["scaling/quantiles"][::37]])
-    assert max_diff(path, rows) <= TOL
+    # float32 rounding is relative to the outputs: TOL in units of the targets' std
+    assert max_diff(path, rows) <= TOL * output_scale(path, rows)
 
 
 @pytest.mark.parametrize("task", ["classification", "regression"])
@@ -83,7 +87,8 @@ def test_image_scale(tmp_path, task):
     path = train_model(tmp_path / "m.npz", X, y, task=task, layers="linear:32,relu")
     assert nnplug.load(path).meta["input_scaling"] == "image"
     assert nnplug.load(path).meta["scale"] == pytest.approx(1 / X.max())
-    assert max_diff(path, X) <= TOL
+    # float32 rounding is relative to the outputs: TOL in units of the targets' std
+    assert max_diff(path, X) <= TOL * output_scale(path, X)
 
 
 def test_feature_statistics_without_a_clipping_range(tmp_path):
@@ -167,4 +172,9 @@ def test_a_saved_estimator_exports(tmp_path):
     props = {p.key: p.value for p in onnx.load(str(out)).metadata_props}
     assert json.loads(props["classes"]) == list(clf.classes_)
     label = onnx_outputs(out, X)["label"]
-    assert np.array_equal(clf.classes_[label], clf.predict(X))
+    # float32 (onnxruntime) and float64 (nnplug) probabilities agree to TOL: a row whose top
+    # two are within 2 TOL may take either label, every other row must agree (ties are rare)
+    top2 = np.sort(clf.predict_proba(X), axis=1)[:, -2:]
+    decided = top2[:, 1] - top2[:, 0] > 2 * TOL
+    assert decided.mean() > 0.95
+    assert np.array_equal(clf.classes_[label][decided], clf.predict(X)[decided])

@@ -62,8 +62,14 @@ def test_whole_network_gradient(backend, registry):
     model.backward(loss.backward())
     from nnplug.testing.gradcheck import numerical_grad
     for p in model.parameters():
-        analytic = p.grad.copy()
-        assert rel_error(analytic, numerical_grad(f, p.value)) < 1e-6, p.key
+        analytic, numeric = p.grad.copy(), numerical_grad(f, p.value)
+        if p.key == "0.b":
+            # zero in theory (a bias right before batchnorm): central differences give
+            # round-off, 0 or one ulp of the loss / 2 eps = 1.1e-10 per entry by BLAS kernel
+            # (rel_error's 1e-7 floor makes that 1e-3), so bound both norms instead
+            assert np.linalg.norm(numeric) < 1e-8 and np.linalg.norm(analytic) < 1e-12
+        else:
+            assert rel_error(analytic, numeric) < 1e-6, p.key
 
 
 def test_softmax_ce_is_stable_for_huge_logits(backend, registry):

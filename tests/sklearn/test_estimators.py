@@ -32,7 +32,8 @@ def test_import_nnplug_does_not_import_sklearn():
     assert out == ["False", "True"]
 
 
-def test_classifier_fits_and_predicts_digits(digits):
+def test_classifier_fits_and_predicts_digits(digits, monkeypatch):
+    monkeypatch.delenv("NNPLUG_THREADS", raising=False)  # the policy's choice is asserted
     X_tr, X_te, y_tr, y_te = digits
     clf = NNPlugClassifier(random_state=0).fit(X_tr, y_tr)
     assert clf.score(X_te, y_te) > 0.95

@@ -2,6 +2,7 @@
 joblib worker processes -- one BLAS thread each on two cores, not every core each."""
 import os
 
+import joblib
 import numpy as np
 import pytest
 from sklearn.datasets import load_digits
@@ -24,7 +25,9 @@ def test_pipeline_and_cross_val_score(digits):
     pipe = make_pipeline(StandardScaler(), NNPlugClassifier(epochs=10, hidden=64,
                                                             scale="none", random_state=0))
     scores = cross_val_score(pipe, X, y, cv=3)
-    assert scores.shape == (3,) and scores.min() > 0.8  # unshuffled folds: 0.85-0.95 seen
+    # unshuffled folds: 0.85-0.95 seen (random_state 0, every BLAS kernel tried); the worst
+    # fold over random_state 0-5 scores 0.82-0.87, so 0.75 leaves a fold's rounding ~20 rows
+    assert scores.shape == (3,) and scores.min() > 0.75
     assert pipe.fit(X, y).score(X, y) > 0.95
 
 
@@ -48,8 +51,11 @@ def test_grid_search_with_two_workers_uses_one_blas_thread_each(digits, monkeypa
                           {"lr": [0.05, 0.1]}, cv=2, n_jobs=2, refit="accuracy",
                           scoring={"accuracy": "accuracy", "threads": blas_threads_used})
     search.fit(X, y)
-    # joblib's workers get OMP_NUM_THREADS etc. = cores // n_jobs; the policy keeps to it
-    assert set(search.cv_results_["mean_test_threads"]) == {max(1, cores // 2)}
+    # joblib's workers get OMP_NUM_THREADS etc. = joblib.cpu_count() // n_jobs, and the
+    # policy keeps to it; joblib counts a container's CPU quota (and LOKY_MAX_CPU_COUNT),
+    # which the affinity mask does not show, so its count can be below `cores`
+    workers_get = max(1, joblib.cpu_count() // 2)
+    assert set(search.cv_results_["mean_test_threads"]) == {min(cores, workers_get)}
     assert search.best_params_["lr"] in (0.05, 0.1)
     assert search.best_score_ > 0.5  # five epochs of batch 256: learning, not converged
     assert search.best_estimator_.metrics_["blas_threads"] == cores  # refit: in-process

@@ -58,12 +58,14 @@ def test_plugins_command_lists_the_example(example_registry, use_registry):
 
 def test_trains_digits_with_the_example_layer(example_registry, use_registry):
     use_registry(example_registry)
-    for extra in ([], ["--optimizer", "rmsprop", "--lr", "0.001"]):
+    # measured 0.961 and 0.916 on every BLAS kernel tried; rmsprop over seeds 0-7:
+    # 0.908-0.955, so its bound leaves room for another rounding's trajectory (~20 images)
+    for extra, least in (([], 0.9), (["--optimizer", "rmsprop", "--lr", "0.001"], 0.85)):
         res = CliRunner().invoke(main, ["train", "--layers", "linear,leaky_relu", "--epochs",
                                         "5", "--quiet", *extra])
         assert res.exit_code == 0, res.output
         accuracy = float(res.output.split("test_accuracy")[1].split()[0])
-        assert accuracy > 0.9, (extra, res.output)
+        assert accuracy > least, (extra, res.output)
 
 
 def test_clash_with_the_example_names_both_and_qualified_names_choose(example, use_registry):

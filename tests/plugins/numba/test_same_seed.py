@@ -1,8 +1,9 @@
 """The same seed on both backends gives the same model, to a documented tolerance.
 
-float32: test accuracy within 0.01 (digits has 360 test images: at most 3 differ), and
+float32: test accuracy within 0.01 (digits has 359 test images: at most 3 differ), and
 the first epoch's mean loss within rtol 1e-4 (the kernels agree to ~1e-6 per op; 45
-steps of SGD carry that to ~1e-5). float64: the whole loss history agrees to rtol 1e-9.
+steps of SGD carry that to ~1e-5). float64: the whole loss history agrees to rtol 1e-9,
+the accuracies to one row.
 """
 from builders import create
 import numpy as np
@@ -15,7 +16,8 @@ ACCURACY_TOLERANCE = 0.01
 
 def run(backend, dtype, epochs):
     cfg = TrainConfig(backend=backend, dtype=dtype, epochs=epochs, seed=3)
-    return train(cfg).metrics
+    done = train(cfg)
+    return {**done.metrics, "n_val": len(done.data.y_val), "n_test": len(done.data.y_test)}
 
 
 @pytest.mark.usefixtures("pair")
@@ -30,10 +32,12 @@ def test_same_seed_same_accuracy_float32():
 @pytest.mark.usefixtures("pair")
 def test_same_seed_same_trajectory_float64():
     a, b = run("numpy", "float64", 4), run("numba", "float64", 4)
+    # accuracies are counts of argmaxes of logits that agree to ~1e-9 (the losses below):
+    # a row whose top two logits are that close may flip, so one row of a split may differ
     for ra, rb in zip(a["history"], b["history"]):
         np.testing.assert_allclose(rb["loss"], ra["loss"], rtol=1e-9)
-        np.testing.assert_allclose(rb["val_metric"], ra["val_metric"], rtol=1e-9)
-    assert a["test_accuracy"] == b["test_accuracy"]
+        assert abs(rb["val_metric"] - ra["val_metric"]) <= 1 / a["n_val"] + 1e-12
+    assert abs(a["test_accuracy"] - b["test_accuracy"]) <= 1 / a["n_test"] + 1e-12
 
 
 def test_sequential_fusion_is_the_same_math(backend):
