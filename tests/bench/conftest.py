@@ -1,7 +1,7 @@
 import pytest
 from benchfakes import FakeClock
 
-from nnplug import threads
+from nnplug.runtime import threads
 
 
 @pytest.fixture(autouse=True)

@@ -36,7 +36,7 @@ def assert_val_metric_matches(record, metrics):
     the run's ``best_val_metric``. Training measured that in the model's float32, evaluate
     runs the float64 path (logits ~1e-6 relative apart): a row whose top two logits are
     that close may flip, so one row of the split may differ; the split's size must match."""
-    from nnplug.training import TrainConfig, build
+    from nnplug.nn.training import TrainConfig, build
 
     config = metrics["config"]
     data = build(TrainConfig(seed=config["seed"], val_fraction=config["val_fraction"]))[0]
