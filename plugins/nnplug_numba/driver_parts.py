@@ -1,11 +1,12 @@
 """Jitted pieces of the generated training driver (:mod:`nnplug_numba.codegen`): arena
-views, the minibatch gather, targets and metrics. Inlined into the driver."""
+views (inlined), the minibatch gather, targets and metrics (compiled and cached once, not
+again inside every driver)."""
 
 from __future__ import annotations
 
 from numba import njit
 
-from nnplug_numba.toolkit import as_dtype
+from nnplug_numba.toolkit import as_dtype, cached_kernel
 from nnplug_numba.views import view1, view2
 
 #: input dtype codes: X arrives as its raw bytes (uint8 rows) so one compiled driver
@@ -30,7 +31,7 @@ def row_of(order, i):
     return order[i] if order.size else i
 
 
-@njit(inline="always")
+@cached_kernel
 def gather(X, X32, X64, xcode, order, lo, x, scale):
     """x[i] = X[order[lo + i]] * scale in x's dtype (rows ``lo..`` when ``order`` is
     empty); ``X`` is uint8, ``X32``/``X64`` the same bytes seen as float32/float64."""
@@ -50,13 +51,13 @@ def gather(X, X32, X64, xcode, order, lo, x, scale):
                 x[i, j] = X64[r, j] if one else as_dtype(x, X64[r, j]) * s
 
 
-@njit(inline="always")
+@cached_kernel
 def gather_labels(Y, order, lo, out):
     for i in range(out.shape[0]):
         out[i] = Y[row_of(order, lo + i)]
 
 
-@njit(inline="always")
+@cached_kernel
 def gather_values(Y, order, lo, out):
     for i in range(out.shape[0]):
         r = row_of(order, lo + i)
@@ -64,7 +65,7 @@ def gather_values(Y, order, lo, out):
             out[i, j] = Y[r, j]
 
 
-@njit(inline="always")
+@cached_kernel
 def correct(z, labels):
     """How many rows have their label as the (first) largest output."""
     hits = 0
@@ -77,7 +78,7 @@ def correct(z, labels):
     return hits
 
 
-@njit(inline="always")
+@cached_kernel
 def squared_error(z, target, weights):
     """Sum over rows of the mean over outputs of weights_j (z - target)^2, in float64
     (``weights``: the squared target scales, so standardised errors come out in the

@@ -26,7 +26,6 @@ from .toolkit import (
     dropout_key,
     dropout_threshold,
     hash32,
-    kernel,
 )
 
 _M32 = np.uint64(0xFFFFFFFF)
@@ -130,7 +129,7 @@ def fill_mask(mask, p, seed, step):
 
 
 # -- losses ------------------------------------------------------------------------------------
-@kernel
+@cached_kernel
 def _exp_shifted(z, e):
     """e = exp(z - max(z)) for one row; returns (max, sum of e)."""
     mx = z[0]

@@ -129,6 +129,69 @@ def source_digest(directories: list[str], extra: tuple[str, ...] = ()) -> str:
     return digest.hexdigest()[:16]
 
 
+def _local_imports(path: str, top: str) -> set[str]:
+    """The modules of package ``top`` that the file ``path`` imports (absolute and
+    relative), found by reading it."""
+    import ast
+
+    with open(path, "rb") as fh:
+        tree = ast.parse(fh.read())
+    package = ".".join(_module_name(path, top).split(".")[:-1])
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found |= {a.name for a in node.names if a.name.split(".")[0] == top}
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.split(".")[: len(package.split(".")) - (node.level - 1)]
+                name = ".".join([*base, *([node.module] if node.module else [])])
+            else:
+                name = node.module or ""
+            if name.split(".")[0] == top:
+                found.add(name)
+                found |= {f"{name}.{a.name}" for a in node.names}
+    return found
+
+
+def _module_name(path: str, top: str) -> str:
+    parts = os.path.normpath(path).split(os.sep)
+    index = len(parts) - 1 - parts[::-1].index(top)
+    name = ".".join(parts[index:])[: -len(".py")]
+    return name[: -len(".__init__")] if name.endswith(".__init__") else name
+
+
+def module_digest(modules: list[str], extra: tuple[str, ...] = ()) -> str:
+    """sha256 over the files of ``modules`` and of every module of their own top-level
+    package they import, transitively (what compiled code built from them depends on),
+    plus ``extra`` strings. Other files of a plugin (its ONNX converters, its plugin
+    module) are not part of it."""
+    import hashlib
+    import importlib.util
+
+    seen: dict[str, str] = {}
+    todo = list(modules)
+    while todo:
+        name = todo.pop()
+        if name in seen:
+            continue
+        try:
+            spec = importlib.util.find_spec(name)
+        except (ImportError, ValueError):
+            spec = None
+        if spec is None or spec.origin is None or not spec.origin.endswith(".py"):
+            continue  # a class or function imported by name, or not a source file
+        seen[name] = spec.origin
+        todo += sorted(_local_imports(spec.origin, name.split(".")[0]))
+    digest = hashlib.sha256()
+    for name in sorted(seen):
+        digest.update(name.encode())
+        with open(seen[name], "rb") as fh:
+            digest.update(fh.read())
+    for item in extra:
+        digest.update(item.encode())
+    return digest.hexdigest()[:16]
+
+
 def _source_tag() -> str:
     """Hash of the built-in kernel sources and the versions they were compiled with."""
     from importlib import metadata

@@ -84,7 +84,7 @@ def as_dtype(typingctx, like, v):
     return like.dtype(like, v), codegen
 
 
-@kernel
+@cached_kernel
 def copy(src, dst):
     """dst[...] = src for C-contiguous arrays of one shape (a plain loop: slice assignment
     compiles numba's whole broadcasting machinery into the caller)."""
@@ -106,7 +106,7 @@ def _sigmoid(v, one):
     return e / (one + e)
 
 
-@kernel
+@cached_kernel
 def apply_activation(y, code):
     """y = act(y) in place on a C-contiguous array (code 0 none, 1 relu, 2 sigmoid,
     3 tanh). The branch sits outside the loops so LLVM vectorises them."""
@@ -123,7 +123,7 @@ def apply_activation(y, code):
             v[i] = math.tanh(v[i])
 
 
-@kernel
+@cached_kernel
 def bias_activation(z, b, code):
     """z = act(z + b) in place (``b`` empty: no bias); relu/identity in one pass."""
     n, m = z.shape
@@ -141,7 +141,7 @@ def bias_activation(z, b, code):
         apply_activation(z, code)
 
 
-@kernel
+@cached_kernel
 def activation_grad(y, dy, out, code):
     """out = dy * act'(x), written through y = act(x) (``out`` may be ``dy``)."""
     yv, g, o = flat(y), flat(dy), flat(out)
@@ -160,7 +160,7 @@ def activation_grad(y, dy, out, code):
             o[i] = g[i]
 
 
-@kernel
+@cached_kernel
 def column_dot(a, b, out):
     """out[j] = sum_i a[i, j] b[i, j], blocks of BLOCK rows in the dtype joined in
     float64 (a long float32 sum drifts; float64 everywhere would halve the speed)."""
@@ -178,7 +178,7 @@ def column_dot(a, b, out):
         out[j] = total[j]
 
 
-@kernel
+@cached_kernel
 def column_sum(a, out):
     """out = a.sum(axis=0), summed like :func:`column_dot`."""
     n, m = a.shape

@@ -34,13 +34,11 @@ class CompiledRunner:
         self.groups = [plan.layer_group(cast(type, type(layer))) for layer, _ in self.steps]
         for (layer, _), group in zip(self.steps, self.groups, strict=True):
             plan.check_arrays(layer, group, self.dtype)
-        base_layers, base_losses, base_opts = plan.base_groups()
-        self.layer_groups = base_layers + sorted(set(self.groups) - set(base_layers), key=repr)
-        self.loss_groups, self.opt_groups = list(base_losses), list(base_opts)
-        if loss is not None and plan.loss_group(type(loss)) not in self.loss_groups:
-            self.loss_groups.append(plan.loss_group(type(loss)))
-        if optimizer is not None and plan.optimizer_group(type(optimizer)) not in self.opt_groups:
-            self.opt_groups.append(plan.optimizer_group(type(optimizer)))
+        # the driver knows the groups this model uses (a set: any stack of the same
+        # components runs on the same driver, whatever their order and number)
+        self.layer_groups = sorted(set(self.groups), key=repr)
+        self.loss_groups = [plan.loss_group(type(loss))] if loss is not None else []
+        self.opt_groups = [plan.optimizer_group(type(optimizer))] if optimizer is not None else []
         self.driver: Any = None
         self.failed: NotCompiled | None = None
         self.compile_seconds = 0.0
@@ -71,12 +69,17 @@ class CompiledRunner:
                 text += f"; {kind} {obj.name}"
         return text
 
+    def _modules(self) -> list[str]:
+        """The kernel modules the driver imports."""
+        modules = {g.module for g in self.layer_groups}
+        modules |= {g.module for g in self.loss_groups} | {g.module for g in self.opt_groups}
+        return sorted(modules)
+
     def _load_driver(self) -> Any:
-        extra = [g.module for g in self.layer_groups[len(plan.base_groups()[0]) :]]
-        extra += [g.module for g in self.loss_groups + self.opt_groups]
-        tag = jit.source_digest(
-            [jit._package_dir(m) for m in sorted(set(extra))], (jit.CACHE_DIR or "",)
-        )
+        # the driver's name covers the kernel modules' sources (and the modules of their own
+        # distribution they import), not the rest of a plugin: editing its onnx.py or
+        # plugin.py recompiles nothing
+        tag = jit.module_digest(self._modules(), (jit.CACHE_DIR or "",))
         text = codegen.source(self.layer_groups, self.loss_groups, self.opt_groups)
         directory = f"{jit.CACHE_DIR}/drivers" if jit.CACHE_DIR else None
         return codegen.load(text, directory, tag)
@@ -107,14 +110,7 @@ class CompiledRunner:
             self.predict(X, 1.0)  # the first call compiles (or loads) the driver
         except Exception as exc:
             self.driver = None
-            extra = sorted(
-                {g.module for g in self.layer_groups[len(plan.base_groups()[0]) :]}
-                | {
-                    g.module
-                    for g in self.loss_groups + self.opt_groups
-                    if not g.module.startswith("nnplug_core.")
-                }
-            )
+            extra = [m for m in self._modules() if not m.startswith("nnplug_core.")]
             self.failed = NotCompiled(
                 f"the kernels of {', '.join(extra) or 'nnplug'} failed "
                 f"to compile: {one_line(describe_exception(exc))}"

@@ -8,10 +8,10 @@ routines, which the numba backend's per-op BatchNorm calls too."""
 import numpy as np
 
 from nnplug_numba.fused import eval_forward, train_backward, train_forward
-from nnplug_numba.toolkit import as_dtype, kernel
+from nnplug_numba.toolkit import as_dtype, cached_kernel
 
 
-@kernel
+@cached_kernel
 def forward(x, y, params, state, work, scalars, act, training, step):
     gamma, beta = params
     running_mean, running_var = state
@@ -31,7 +31,7 @@ def forward(x, y, params, state, work, scalars, act, training, step):
         running_var[j] = running_var[j] * keep + unbiased * var[j]
 
 
-@kernel
+@cached_kernel
 def backward(x, y, dy, dx, params, grads, state, work, scalars, act, training, need_dx, step):
     """Training mode (the compiled path differentiates training steps only)."""
     gamma, _ = params

@@ -3,10 +3,10 @@ hash32(dropout_key(seed, s) + i) >= p 2^32, else 0 -- the NumPy reference's mask
 ``scalars`` = (p, seed)."""
 
 from nnplug_numba.fused import fill_mask
-from nnplug_numba.toolkit import copy, kernel
+from nnplug_numba.toolkit import cached_kernel, copy
 
 
-@kernel
+@cached_kernel
 def forward(x, y, params, state, work, scalars, act, training, step):
     p = scalars[0]
     if not training or p == 0.0:
@@ -19,7 +19,7 @@ def forward(x, y, params, state, work, scalars, act, training, step):
             y[i, j] = x[i, j] * mask[i, j]
 
 
-@kernel
+@cached_kernel
 def backward(x, y, dy, dx, params, grads, state, work, scalars, act, training, need_dx, step):
     if not need_dx:
         return

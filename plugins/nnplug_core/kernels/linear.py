@@ -1,16 +1,16 @@
 """``linear``: y = act(x W + b) -- one BLAS GEMM, then bias and activation in one pass."""
 
-from nnplug_numba.toolkit import activation_grad, bias_activation, column_sum, gemm, kernel
+from nnplug_numba.toolkit import activation_grad, bias_activation, cached_kernel, column_sum, gemm
 
 
-@kernel
+@cached_kernel
 def forward(x, y, params, state, work, scalars, act, training, step):
     W, b = params
     gemm(x, W, y)
     bias_activation(y, b, act)
 
 
-@kernel
+@cached_kernel
 def backward(x, y, dy, dx, params, grads, state, work, scalars, act, training, need_dx, step):
     """dz = dy act'(y) (in dy); dW = x^T dz; db = sum(dz); dx = dz W^T."""
     W, _ = params
