@@ -18,7 +18,6 @@ whole training steps as compiled code when every component provides kernels (see
 from __future__ import annotations
 
 import contextvars
-from types import ModuleType
 from typing import Any, ClassVar
 
 import numpy as np
@@ -244,13 +243,15 @@ class Backend:
         p -= d(lr / (1 - b1**t)) * m / denom
 
     # -- the compiled path --------------------------------------------------------------------
-    def kernel_module(self, kernels: Any) -> ModuleType:
-        """The module of compiled kernels that ``kernels`` (a component's
-        :class:`~nnplug.kernels.LayerKernels`, ``LossKernels`` or ``OptimizerKernels``)
-        names, imported ready to call one function at a time -- what the kernel
-        conformance kit (:mod:`nnplug.kernel_testing`) runs. A compiling backend sets up its
-        compiler first (numba: cache directory, threads); the reference compiles nothing
-        and raises :class:`~nnplug.kernels.NotCompiled`."""
+    def kernel_module(self, kernels: Any, boundscheck: bool = False) -> Any:
+        """The compiled kernels that ``kernels`` (a component's
+        :class:`~nnplug.kernels.LayerKernels`, ``LossKernels`` or ``OptimizerKernels``) names,
+        ready to call one function at a time (an object with the declared functions as
+        attributes) -- what the kernel checks (:mod:`nnplug.runtime.kernel_calls`) run. A
+        compiling backend sets up its compiler first (numba: cache directory, threads);
+        ``boundscheck``: a build that raises ``IndexError`` on an out-of-bounds access
+        instead of writing past an array. The reference compiles nothing and raises
+        :class:`~nnplug.kernels.NotCompiled`."""
         raise NotCompiled(f"backend '{self.name or 'reference'}' does not compile kernels")
 
     def compile(self, model: Any, loss: Any = None, optimizer: Any = None) -> Any:

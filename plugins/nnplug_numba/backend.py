@@ -15,7 +15,7 @@ GEMMs stay in BLAS. numba is imported when the backend is created, never before.
 from __future__ import annotations
 
 import importlib
-from types import ModuleType
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
@@ -53,10 +53,27 @@ class NumbaBackend(Backend):
         self._empty = {np.dtype(t): np.zeros(0, t) for t in (np.float32, np.float64)}
 
     # -- the compiled path -----------------------------------------------------------------
-    def kernel_module(self, kernels: Any) -> ModuleType:
-        """``kernels.module`` imported with numba loaded and its cache configured."""
+    def kernel_module(self, kernels: Any, boundscheck: bool = False) -> Any:
+        """``kernels.module`` imported with numba loaded and its cache configured; with
+        ``boundscheck``, its declared functions built again with numba's bounds checks (not
+        cached: they are for checks, not training)."""
         jit.load()
-        return importlib.import_module(kernels.module)
+        module = importlib.import_module(kernels.module)
+        if not boundscheck:
+            return module
+        from numba import njit
+
+        names = [
+            getattr(kernels, n) for n in ("forward", "backward", "update") if hasattr(kernels, n)
+        ]
+        checked = {}
+        for name in names:
+            fn = getattr(module, name)
+            options = dict(getattr(fn, "targetoptions", {}), boundscheck=True)
+            options.pop("cache", None)
+            options.pop("nopython", None)
+            checked[name] = njit(**options)(getattr(fn, "py_func", fn))
+        return SimpleNamespace(**checked)
 
     def compile(self, model: Any, loss: Any = None, optimizer: Any = None) -> Any:
         from numba import config

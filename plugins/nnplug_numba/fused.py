@@ -98,6 +98,28 @@ def eval_forward(x, gamma, beta, mean, var, eps, code, y):
 
 
 @cached_kernel
+def eval_backward(dy, y, x, gamma, mean, var, eps, dgamma, dbeta, dx, code):
+    """Eval mode (the running statistics are constants), g = dy act'(y) (into dx):
+    dbeta = sum g; dgamma = sum g (x - mean) / sqrt(var + eps); dx = g gamma / sqrt(var +
+    eps)."""
+    n, m = dy.shape
+    activation_grad(y, dy, dx, code)
+    column_sum(dx, dbeta)
+    inv = np.empty(m, dy.dtype)
+    for j in range(m):
+        inv[j] = 1.0 / math.sqrt(var[j] + eps)
+    total = np.zeros(m, np.float64)
+    for i in range(n):
+        for j in range(m):
+            total[j] += dx[i, j] * (x[i, j] - mean[j]) * inv[j]
+    for j in range(m):
+        dgamma[j] = total[j]
+    for i in range(n):
+        for j in range(m):
+            dx[i, j] = dx[i, j] * gamma[j] * inv[j]
+
+
+@cached_kernel
 def train_backward(dy, y, xhat, inv_std, gamma, dgamma, dbeta, dx, code):
     """g = dy act'(y) (into dx); dbeta = sum g; dgamma = sum g xhat;
     dx = gamma inv_std / N (N g - dbeta - xhat dgamma)."""

@@ -1,6 +1,8 @@
 """``nnplug gradcheck``: every layer and loss, PASS/FAIL table, exit code."""
 import types
 
+import pytest
+
 import numpy as np
 from click.testing import CliRunner
 
@@ -14,14 +16,17 @@ def gradcheck(*args):
     return CliRunner().invoke(main, ["gradcheck", *args])
 
 
-def rows(output):
-    """component -> (plugin column, error column, result) from the table."""
+def rows(output, checked="per op"):
+    """component -> (plugin column, error column, result) from the table's rows that
+    checked ``checked`` ("per op", or "numba kernels")."""
     out = {}
     for line in output.splitlines()[1:]:
         parts = line.split()
         if parts and parts[0] in ("layer", "loss"):
             result = next(p for p in parts if p in ("PASS", "FAIL"))
-            out[parts[1]] = (parts[2], parts[parts.index(result) - 1], result)
+            i = parts.index(result)
+            if " ".join(parts[i - 3:i - 1]) == checked:
+                out[parts[1]] = (parts[2], parts[i - 1], result)
     return out
 
 
@@ -88,8 +93,19 @@ def test_every_builtin_layer_and_loss_passes(registry, backend):
         assert result == "PASS" and float(error) < 1e-6, name
         assert plugin == registry.get("layer" if name in registry.names("layer") else "loss",
                                       name).plugin
-    assert f"{len(expected)}/{len(expected)} passed" in res.output
-    assert f"backend {backend.name}" in res.output
+    kernel_rows = rows(res.output, "numba kernels")
+    with_kernels = {n for n in expected
+                    if registry.get("layer" if n in registry.names("layer") else "loss",
+                                    n).cls.kernels is not None}
+    if not registry.get("backend", "numba").cls.availability()[0]:
+        assert not kernel_rows and "no compiled kernels checked" in res.output
+        return
+    assert set(kernel_rows) == with_kernels  # the kernels themselves, on the compiling backend
+    assert all(r[2] == "PASS" for r in kernel_rows.values())
+    total = len(expected) + len(kernel_rows)
+    assert f"{total}/{total} passed" in res.output
+    assert f"per op on backend {backend.name}" in res.output
+    assert f"compiled kernels of {len(kernel_rows)} component(s) on backend numba" in res.output
 
 
 def test_a_broken_layer_fails_and_the_exit_code_says_so(use_registry):
@@ -104,7 +120,7 @@ def test_a_broken_layer_fails_and_the_exit_code_says_so(use_registry):
     assert table["linear"][2] == "PASS" and table["softmax_ce"][2] == "PASS"
     assert table["needs_width"][2] == "FAIL" and table["with_example"][2] == "PASS"
     assert "cannot build an example (set the class attribute example_options)" in res.output
-    assert "FAILED: broken_tanh, exploding, needs_width" in res.output
+    assert "FAILED: broken_tanh (per op), exploding (per op), needs_width (per op)" in res.output
     assert "Traceback" not in res.output
 
 
@@ -137,3 +153,20 @@ def test_clashing_names_are_checked_and_shown_qualified(use_registry):
     res = gradcheck()
     table = rows(res.output)
     assert table["core/relu"][2] == "PASS" and table["broken/relu"][2] == "FAIL"
+
+
+@pytest.mark.usefixtures("pair")
+def test_a_sign_error_in_a_plugins_backward_kernel_fails_naming_the_layer(
+        tmp_path, monkeypatch, use_registry):
+    """The NumPy code is right, the kernel is not: the per-op row passes, the kernels' row
+    fails, and the exit code says so (this bug once trained silently to 0.897)."""
+    from planted_kernels import plant
+
+    monkeypatch.syspath_prepend(str(tmp_path))
+    use_registry(_registry_with(plant(tmp_path, "dx_sign")))
+    res = gradcheck("--backend", "numba", "--layers", "scale_shift")
+    assert res.exit_code == 1, res.output
+    assert rows(res.output)["scale_shift"][2] == "PASS"
+    kernels = rows(res.output, "numba kernels")["scale_shift"]
+    assert kernels[0] == "broken" and kernels[2] == "FAIL" and float(kernels[1]) > 1e-3
+    assert "FAILED: scale_shift (numba kernels)" in res.output

@@ -48,3 +48,31 @@ def test_every_builtin_declares_kernels():
     for kind in ("layer", "loss", "optimizer"):
         for comp in _builtins(kind):
             assert comp.cls.kernels is not None, comp.name
+
+
+@pytest.mark.usefixtures("pair")
+@pytest.mark.parametrize("bug,fragment", [
+    ("forgets_beta", "forward: y: max abs error"),
+    ("accumulates", "grads gamma: not filled"),
+    ("dx_sign", "backward: dx: max abs error"),
+    ("out_of_bounds", "out-of-bounds access (bounds-checked build)"),
+])
+def test_planted_kernel_bugs_fail_the_kit_and_say_where(tmp_path, monkeypatch, bug, fragment):
+    """Bugs that trained silently before: a forward that leaves out beta (hidden at gamma=1,
+    beta=0), grads accumulated instead of overwritten, a sign error, a write past the end."""
+    from planted_kernels import plant
+
+    monkeypatch.syspath_prepend(str(tmp_path))
+    report = layer_kernel_report(plant(tmp_path, bug))
+    assert not report.passed
+    details = " | ".join(c.detail for c in report.failures)
+    assert fragment in details, details
+
+
+@pytest.mark.usefixtures("pair")
+def test_the_planted_layer_without_a_bug_passes(tmp_path, monkeypatch):
+    from planted_kernels import plant
+
+    monkeypatch.syspath_prepend(str(tmp_path))
+    report = layer_kernel_report(plant(tmp_path, "none"))
+    assert report.checks and report.passed, report.failures

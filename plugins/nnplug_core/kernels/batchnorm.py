@@ -7,7 +7,7 @@ routines, which the numba backend's per-op BatchNorm calls too."""
 
 import numpy as np
 
-from nnplug_numba.fused import eval_forward, train_backward, train_forward
+from nnplug_numba.fused import eval_backward, eval_forward, train_backward, train_forward
 from nnplug_numba.toolkit import as_dtype, cached_kernel
 
 
@@ -33,8 +33,16 @@ def forward(x, y, params, state, work, scalars, act, training, step):
 
 @cached_kernel
 def backward(x, y, dy, dx, params, grads, state, work, scalars, act, training, need_dx, step):
-    """Training mode (the compiled path differentiates training steps only)."""
+    """Training mode through the batch statistics; eval mode with the running ones as
+    constants (what input gradients of a trained model run). ``dx`` is scratch for the
+    activation's gradient when not needed, so it is always written."""
     gamma, _ = params
     dgamma, dbeta = grads
+    if not training:
+        running_mean, running_var = state
+        eval_backward(
+            dy, y, x, gamma, running_mean, running_var, scalars[1], dgamma, dbeta, dx, act
+        )
+        return
     xhat, inv_std = work
     train_backward(dy, y, xhat, inv_std, gamma, dgamma, dbeta, dx, act)
