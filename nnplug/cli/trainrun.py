@@ -16,7 +16,7 @@ from typing import Any
 
 import click
 
-from nnplug.errors import NNPlugError, TrainingDiverged
+from nnplug.errors import NNPlugError, PluginRuntimeError, TrainingDiverged
 from nnplug.nn.training import TrainConfig
 
 
@@ -313,8 +313,11 @@ def _train_and_keep(
             click.echo(msg)
     try:
         run = train(config, callbacks=callbacks, resume=checkpoint)
-    except TrainingDiverged as exc:
+    except (TrainingDiverged, PluginRuntimeError) as exc:
         partial = getattr(exc, "run", None)
+        if partial is None:
+            logger.info("error: %s", exc)
+            raise
         kept, errors = keep_results(partial, **keep) if partial is not None else ([], [])
         best = partial.metrics["best_epoch"] if partial is not None else 0
         note = "".join(
@@ -326,8 +329,9 @@ def _train_and_keep(
             )
             + errors
         )
-        logger.info("diverged: %s%s", exc, note)
-        raise TrainingDiverged(f"{exc}{note}") from None
+        what = "diverged" if isinstance(exc, TrainingDiverged) else "error"
+        logger.info("%s: %s%s", what, exc, note)
+        raise type(exc)(f"{exc}{note}") from None
     except NNPlugError as exc:
         logger.info("error: %s", exc)
         raise

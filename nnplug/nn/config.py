@@ -170,6 +170,12 @@ class TrainConfig:
         f"of {AUTO_MIN_STEPS} training steps or more (where it repays its start-up), numpy "
         "otherwise or where numba cannot be imported.",
     )
+    require_compiled: bool = option(
+        False,
+        "Stop with an error where training would not run compiled (a component without "
+        "kernels, kernels that do not compile, a backend that does not compile); with "
+        f"{AUTO}, picks the compiling backend. For CI.",
+    )
     dtype: str = option("float32", "Compute dtype.", choices=("float32", "float64"))
     patience: int | None = option(
         help="Stop after this many epochs without a better validation metric.",

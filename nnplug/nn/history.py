@@ -51,6 +51,8 @@ class FitResult:
     interrupted: str | None = None
     #: the divergence message when the loss became NaN/inf
     diverged: str | None = None
+    #: the one-line error when a plugin's component failed while training
+    error: str | None = None
     #: seconds spent compiling the training loop (kept out of ``train_seconds``)
     compile_seconds: float = 0.0
     #: "compiled" or "per-op" (how the last fit trained)

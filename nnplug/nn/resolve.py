@@ -20,7 +20,7 @@ from nnplug.nn.recipes import (
     recipe_of,
 )
 from nnplug.registry.registry import Registry, get_registry
-from nnplug.runtime.backends import AUTO, auto_backend
+from nnplug.runtime.backends import AUTO, AUTO_MIN_STEPS, auto_backend
 from nnplug.spec import parse_token
 
 
@@ -82,6 +82,8 @@ def resolve(
     if config.backend != AUTO:
         return config.backend, None
     steps = -(-len(data.X_train) // config.batch_size) * config.epochs
+    if config.require_compiled:  # asked for: the compiling backend whatever the length
+        return auto_backend(max(steps, AUTO_MIN_STEPS))
     return auto_backend(steps)
 
 

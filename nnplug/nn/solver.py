@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from nnplug.base import Data, Loss, Optimizer
-from nnplug.errors import NNPlugError, TrainingDiverged
+from nnplug.errors import NNPlugError, PluginRuntimeError, TrainingDiverged
 from nnplug.kernels import NotCompiled
 from nnplug.nn.callbacks import Callbacks
 from nnplug.nn.divergence import diverged, divergence_cause
@@ -58,6 +58,7 @@ class Solver:
         callbacks: list[Any] | None = None,
         handle_sigint: bool = True,
         schedule: Callable[[int, int, int], float] | None = None,
+        require_compiled: bool = False,
     ):
         if epochs < 1:
             raise ValueError("epochs must be >= 1")
@@ -87,6 +88,8 @@ class Solver:
         self.not_compiled: str | None = None
         #: False: train per op even where the backend compiles (for comparisons)
         self.compiled = True
+        #: True: training per op is an error (``--require-compiled``)
+        self.require_compiled = require_compiled
 
     @property
     def callbacks(self) -> list[Any]:
@@ -171,6 +174,10 @@ class Solver:
                 st.result.compile_seconds += trainer.prepare(data)
             except NotCompiled as exc:  # a plugin's kernels did not compile
                 self.not_compiled, trainer = str(exc), None
+        if self.require_compiled and trainer is None:
+            backend = self.model.backend.name or "reference"
+            why = self.not_compiled or f"backend {backend} does not compile"
+            raise NNPlugError(f"--require-compiled: training would run per op: {why}")
         st.result.path = "compiled" if trainer is not None else "per-op"
         st.result.blas_threads = self.model.blas_threads(self.batch_size)
         self._emit("on_fit_start", path=st.result.path, not_compiled=self.not_compiled)
@@ -184,6 +191,10 @@ class Solver:
                 self._loop(data, st, trainer)
         except TrainingDiverged as exc:
             st.result.diverged = str(exc)
+            exc.result = st.result  # type: ignore[attr-defined]
+            raise
+        except PluginRuntimeError as exc:  # a component failed mid-run: keep what was done
+            st.result.error = str(exc)
             exc.result = st.result  # type: ignore[attr-defined]
             raise
         finally:

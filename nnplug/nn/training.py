@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from nnplug.base import Optimizer
-from nnplug.errors import NNPlugError, SpecError, TrainingDiverged
+from nnplug.errors import NNPlugError, PluginRuntimeError, SpecError, TrainingDiverged
 from nnplug.nn.config import TrainConfig
 from nnplug.nn.recipes import DEFAULT_L2, DEFAULT_LAYERS, DEFAULT_LR_DECAY
 from nnplug.nn.resolve import resolve
@@ -139,8 +139,9 @@ def train(
     on this :class:`~nnplug.base.Data` instead of loading ``config.dataset`` (arrays in
     memory: :func:`nnplug.data.arrays.array_data`); ``network``: train this network further
     (a warm start: new optimizer and schedule, the weights and buffers as they are). If the
-    loss diverges, the :class:`TrainingDiverged` raised carries ``.run`` (best model
-    restored).
+    loss diverges, or a plugin's component fails once training has started, the
+    :class:`TrainingDiverged` or :class:`~nnplug.errors.PluginRuntimeError` raised carries
+    ``.run`` (the best model so far restored, the metrics so far).
     """
     config.validate()
     diverged = None
@@ -158,6 +159,7 @@ def train(
         seed=config.seed,
         callbacks=callbacks,
         schedule=schedule,
+        require_compiled=config.require_compiled,
     )
     if resume is not None:
         resume.apply(solver)
@@ -166,8 +168,10 @@ def train(
         # TrainingDiverged, not as a page of NumPy RuntimeWarnings first
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             result = solver.fit(data)
-    except TrainingDiverged as exc:
-        diverged, result = exc, exc.result  # type: ignore[attr-defined]
+    except (TrainingDiverged, PluginRuntimeError) as exc:
+        if getattr(exc, "result", None) is None:  # before any training: nothing to keep
+            raise
+        diverged, result = exc, exc.result  # type: ignore[union-attr]
     t0 = time.perf_counter()
     with np.errstate(over="ignore", invalid="ignore"):  # a diverged run's best epoch
         # the prediction path of the saved model (float64): the figure `nnplug evaluate` shows
@@ -196,10 +200,11 @@ def train(
         "config": asdict(config),
         "interrupted": result.interrupted,
         "diverged": result.diverged,
+        "error": result.error,
     }
     metrics["test_accuracy" if data.task == "classification" else "test_rmse"] = test_metric
     run = TrainRun(metrics, model, loss, data, solver)
     if diverged is not None:
-        diverged.run = run  # type: ignore[attr-defined]
+        diverged.run = run  # type: ignore[union-attr]
         raise diverged
     return run

@@ -69,8 +69,11 @@ class Difference:
         return f"{self.what}: max abs error {self.abs_error:.3g}, rel {self.rel_error:.3g}"
 
 
-def compare(got: Any, want: Any, what: str, dtype: Any) -> Difference | None:
-    """None when ``got`` matches ``want`` within :data:`TOLERANCES`, else the difference."""
+def compare(
+    got: Any, want: Any, what: str, dtype: Any, scale: float | None = None
+) -> Difference | None:
+    """None when ``got`` matches ``want`` within :data:`TOLERANCES` (the absolute one times
+    ``scale``, by default the largest magnitude in ``want``), else the difference."""
     got, want = np.asarray(got, np.float64), np.asarray(want, np.float64)
     if got.shape != want.shape:
         return Difference(f"{what} (shape {got.shape}, expected {want.shape})", np.inf, np.inf)
@@ -79,7 +82,8 @@ def compare(got: Any, want: Any, what: str, dtype: Any) -> Difference | None:
     if np.isnan(got).any() and not np.isnan(want).any():
         return Difference(what, np.inf, np.inf, unfilled=True)
     rtol, atol = TOLERANCES[np.dtype(dtype)]
-    scale = float(np.max(np.abs(want))) if np.isfinite(want).all() else 1.0
+    if scale is None:
+        scale = float(np.max(np.abs(want))) if np.isfinite(want).all() else 1.0
     err = np.abs(got - want)
     if np.allclose(got, want, rtol=rtol, atol=atol * max(scale, 1e-30), equal_nan=True):
         return None

@@ -14,9 +14,11 @@ source is either generated here or a module/function name validated by
 
 from __future__ import annotations
 
+import atexit
 import hashlib
 import importlib.util
 import os
+import shutil
 import sys
 import tempfile
 from dataclasses import dataclass
@@ -137,7 +139,9 @@ def load(text: str, directory: str | None, tag: str) -> ModuleType:
     name = f"nnplug_driver_{digest}"
     if name in sys.modules:
         return sys.modules[name]
-    directory = directory or tempfile.mkdtemp(prefix="nnplug-driver-")
+    if directory is None:  # no writable cache: a temporary file, removed at exit
+        directory = tempfile.mkdtemp(prefix="nnplug-driver-")
+        atexit.register(shutil.rmtree, directory, True)
     os.makedirs(directory, exist_ok=True)
     path = os.path.join(directory, f"{name}.py")
     if not os.path.exists(path):
@@ -172,10 +176,13 @@ from numba import njit
 @njit(cache=True, nogil=True, error_model="numpy")
 def run(mode, X, xcode, order, start, stop, batch, scale, Yi, Yf, mw, lrs, prog, fsc,
         theta, grad, bufs, work, acts, dacts, lcode, lsc, ocode, osc, oseg, ostate, wd, out,
-        step0, t0):
+        step0, t0, where):
     """mode 0: training steps ``start..stop-1`` of the epoch ordered by ``order``;
     1: eval outputs of every row into ``out``; 2: eval loss and metric over every row.
-    Returns (loss sum, metric sum, samples, steps done, bad step or -1, bad loss)."""
+    Returns (loss sum, metric sum, samples, steps done, bad step or -1, bad loss).
+    ``where`` records the kernel being called -- (layer index or -1 for the loss, phase 0
+    forward, 1 backward, 2 loss, 3 update) -- so an exception a kernel raises can be
+    blamed on its component."""
     training = mode == 0
     n_layers = prog.shape[0]
     n_rows = order.size if training else X.shape[0]
@@ -203,6 +210,8 @@ def run(mode, X, xcode, order, start, stop, batch, scale, Yi, Yf, mw, lrs, prog,
             c = r[CODE]
             x = view2(acts, r[A_IN], nb, r[IN_W])
             y = view2(acts, r[A_OUT], nb, r[OUT_W])
+            where[0] = l
+            where[1] = 0
 {forward}
         z = view2(acts, last[A_OUT], nb, k)
         if mode == 1:
@@ -218,6 +227,8 @@ def run(mode, X, xcode, order, start, stop, batch, scale, Yi, Yf, mw, lrs, prog,
         else:
             gather_values(Yf, order, lo, vb)
         lv = np.nan
+        where[0] = -1
+        where[1] = 2
 {loss}
         if not np.isfinite(lv):
             return loss_sum, metric_sum, seen, done, s, lv
@@ -233,7 +244,10 @@ def run(mode, X, xcode, order, start, stop, batch, scale, Yi, Yf, mw, lrs, prog,
                 y = view2(acts, r[A_OUT], nb, r[OUT_W])
                 dy = view2(dacts, r[A_OUT], nb, r[OUT_W])
                 dx = view2(dacts, r[A_IN], nb, r[IN_W])
+                where[0] = l
+                where[1] = 1
 {backward}
+                where[1] = 3
                 for q in range(r[SEG0], r[SEG0] + r[NSEG]):
                     o = oseg[q, 0]
                     size = oseg[q, 1]

@@ -11,10 +11,12 @@ compilations) so callers can say what was compiled and how long it took.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import tempfile
 from collections.abc import Callable
+from typing import Any
 
 _availability: tuple[bool, str] | None = None
 #: whether kernels are compiled with ``cache=True`` (set by :func:`configure_cache`)
@@ -129,35 +131,30 @@ def source_digest(directories: list[str], extra: tuple[str, ...] = ()) -> str:
     return digest.hexdigest()[:16]
 
 
-def _local_imports(path: str, top: str) -> set[str]:
-    """The modules of package ``top`` that the file ``path`` imports (absolute and
-    relative), found by reading it."""
+def _local_imports(path: str, name: str) -> set[str]:
+    """The modules of ``name``'s top-level package that the file ``path`` (the source of
+    module ``name``) imports, absolute and relative, found by reading it."""
     import ast
 
     with open(path, "rb") as fh:
         tree = ast.parse(fh.read())
-    package = ".".join(_module_name(path, top).split(".")[:-1])
+    top = name.split(".")[0]
+    package = name if path.endswith("__init__.py") else name.rpartition(".")[0]
     found = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             found |= {a.name for a in node.names if a.name.split(".")[0] == top}
         elif isinstance(node, ast.ImportFrom):
             if node.level:
-                base = package.split(".")[: len(package.split(".")) - (node.level - 1)]
-                name = ".".join([*base, *([node.module] if node.module else [])])
+                parts = package.split(".") if package else []
+                base = parts[: len(parts) - (node.level - 1)]
+                target = ".".join([*base, *([node.module] if node.module else [])])
             else:
-                name = node.module or ""
-            if name.split(".")[0] == top:
-                found.add(name)
-                found |= {f"{name}.{a.name}" for a in node.names}
+                target = node.module or ""
+            if target and target.split(".")[0] == top:
+                found.add(target)
+                found |= {f"{target}.{a.name}" for a in node.names}
     return found
-
-
-def _module_name(path: str, top: str) -> str:
-    parts = os.path.normpath(path).split(os.sep)
-    index = len(parts) - 1 - parts[::-1].index(top)
-    name = ".".join(parts[index:])[: -len(".py")]
-    return name[: -len(".__init__")] if name.endswith(".__init__") else name
 
 
 def module_digest(modules: list[str], extra: tuple[str, ...] = ()) -> str:
@@ -181,7 +178,7 @@ def module_digest(modules: list[str], extra: tuple[str, ...] = ()) -> str:
         if spec is None or spec.origin is None or not spec.origin.endswith(".py"):
             continue  # a class or function imported by name, or not a source file
         seen[name] = spec.origin
-        todo += sorted(_local_imports(spec.origin, name.split(".")[0]))
+        todo += sorted(_local_imports(spec.origin, name))
     digest = hashlib.sha256()
     for name in sorted(seen):
         digest.update(name.encode())
@@ -252,6 +249,8 @@ def load() -> None:
     import numba
     from numba.core import event
 
+    _discard_damaged_entries()
+
     if CACHE:  # read when each kernel is decorated, i.e. when kernel modules are imported
         # numba.config's settings are module attributes set at import, unknown to mypy
         numba.config.CACHE_DIR = CACHE_DIR  # type: ignore[attr-defined]
@@ -278,3 +277,37 @@ def load() -> None:
 
     event.register("numba:compile", CompileCounter())
     _loaded = True
+
+
+def _discard_damaged_entries() -> None:
+    """Make a damaged cache entry (a truncated index, a garbled data file) a cache miss:
+    numba's own loader raises, so every later run would fail the same way until the user
+    found the cache. The entry's index is removed, the function compiles again (and is
+    cached again), and one note says so."""
+    from numba.core import caching
+
+    original = caching.Cache.load_overload
+    if getattr(original, "nnplug_guarded", False):
+        return
+    told: list[str] = []
+
+    def load_overload(self: Any, sig: Any, target_context: Any) -> Any:
+        try:
+            return original(self, sig, target_context)
+        except Exception as exc:  # noqa: BLE001 - any damage means: compile again
+            index = getattr(getattr(self, "_cache_file", None), "_index_path", None)
+            if index:
+                with contextlib.suppress(OSError):
+                    os.unlink(index)
+            if not told:
+                told.append(index or "?")
+                print(
+                    f"nnplug: discarded a damaged numba cache entry ({index}: "
+                    f"{type(exc).__name__}); compiling it again",
+                    file=sys.stderr,
+                    flush=True,
+                )
+            return None
+
+    load_overload.nnplug_guarded = True  # type: ignore[attr-defined]
+    caching.Cache.load_overload = load_overload  # type: ignore[method-assign]

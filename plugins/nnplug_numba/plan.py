@@ -56,27 +56,6 @@ def optimizer_group(cls: type[Optimizer]) -> OptimizerGroup:
     return OptimizerGroup(k.module, k.update, len(k.slots))
 
 
-@functools.lru_cache(maxsize=1)
-def base_groups() -> tuple[list[LayerGroup], list[LossGroup], list[OptimizerGroup]]:
-    """Every group of the components nnplug itself ships: the base driver knows them all,
-    so any model of built-ins runs on it without a new compile."""
-    from nnplug.registry.registry import get_registry
-
-    reg = get_registry()
-
-    def ours(kind: str) -> list[type]:
-        return [
-            c.cls
-            for c in reg.components(kind)
-            if c.dist.lower() == "nnplug" and c.cls.kernels is not None
-        ]
-
-    layers = sorted({layer_group(c) for c in ours("layer")}, key=repr)
-    losses = sorted({loss_group(c) for c in ours("loss")}, key=repr)
-    optimizers = sorted({optimizer_group(c) for c in ours("optimizer")}, key=repr)
-    return layers, losses, optimizers
-
-
 def check_arrays(layer: Any, group: LayerGroup, dtype: np.dtype) -> None:
     """The instance's declared arrays fit its class's layout and the model dtype."""
     k = type(layer).kernels

@@ -7,6 +7,8 @@ calls the driver for many steps at a time.
 
 from __future__ import annotations
 
+import contextlib
+import os
 import sys
 import time
 from typing import Any, cast
@@ -14,10 +16,19 @@ from typing import Any, cast
 import numpy as np
 
 from nnplug.base import Param
+from nnplug.errors import NNPlugError, PluginRuntimeError
 from nnplug.kernels import ACTIVATION_CODES, NotCompiled
-from nnplug.safeio.text import describe_exception, one_line
-from nnplug_numba import codegen, jit, plan
+from nnplug.registry.blame import plugin_error
+from nnplug.runtime.backends import get_backend
+from nnplug.safeio.text import describe_exception
+from nnplug_numba import codegen, jit, plan, selfcheck
 from nnplug_numba.driver_parts import X_CODES
+
+
+def _numba_error() -> type[BaseException]:
+    from numba.core.errors import NumbaError
+
+    return NumbaError
 
 
 class CompiledRunner:
@@ -59,6 +70,8 @@ class CompiledRunner:
         self._inputs: dict[int, tuple[Any, np.ndarray, int]] = {}
         self._targets_of: dict[int, tuple[Any, tuple[np.ndarray, np.ndarray]]] = {}
         self.rows = 0
+        #: what the driver was calling: (layer index or -1 for the loss, phase)
+        self.where = np.full(2, -2, np.int64)
 
     # -- compiling ---------------------------------------------------------------------------
     def describe(self) -> str:
@@ -84,9 +97,22 @@ class CompiledRunner:
         directory = f"{jit.CACHE_DIR}/drivers" if jit.CACHE_DIR else None
         return codegen.load(text, directory, tag)
 
-    def prepare(self, data: Any = None) -> float:
+    def _components(self) -> list[tuple[str, Any]]:
+        out: list[tuple[str, Any]] = [("layer", layer) for layer in self.model.layers]
+        out += [("loss", self.loss)] if self.loss is not None else []
+        return out + ([("optimizer", self.optimizer)] if self.optimizer is not None else [])
+
+    def _marker(self, driver: Any) -> str | None:
+        """The file that says this driver's kernels passed the self-check (None: no disk
+        cache, check every time)."""
+        if not jit.CACHE_DIR:
+            return None
+        return os.path.join(jit.CACHE_DIR, "drivers", f"{driver.__name__}.{self.dtype}.checked")
+
+    def prepare(self, data: Any = None, check: bool = True) -> float:
         """Load (or compile, announcing it) the driver for this model's dtype; return the
-        seconds spent compiling (0.0 on a cache hit)."""
+        seconds spent compiling (0.0 on a cache hit). The first time a set of kernels is
+        compiled, ``check`` runs the self-check (:mod:`nnplug_numba.selfcheck`)."""
         if self.driver is not None:
             return 0.0
         if self.failed is not None:
@@ -101,19 +127,36 @@ class CompiledRunner:
             )
         )
         try:
-            self.driver = self._load_driver().run
+            module = self._load_driver()
+            marker = self._marker(module)
+            checking = check and (marker is None or not os.path.exists(marker))
+            if checking:  # a plugin's kernels, alone, before they are compiled in
+                selfcheck.check_plugin_kernels(self._components(), get_backend("numba"), self.dtype)
+            self.driver = module.run
             X = (
                 data.X_train[:2]
                 if data is not None
                 else np.zeros((2, self.model.in_features), self.dtype)
             )
             self.predict(X, 1.0)  # the first call compiles (or loads) the driver
+            if checking and self.loss is not None and self.optimizer is not None:
+                selfcheck.check_step(type(self), self.model, self.loss, self.optimizer)
+            if checking and marker is not None:
+                with contextlib.suppress(OSError):
+                    open(marker, "w").close()
+        except (NotCompiled, NNPlugError) as exc:
+            self.driver = None
+            if isinstance(exc, NotCompiled):
+                self.failed = exc
+            raise
         except Exception as exc:
             self.driver = None
+            if not isinstance(exc, _numba_error()):
+                raise  # a kernel that raised while running: blamed by _call
             extra = [m for m in self._modules() if not m.startswith("nnplug_core.")]
             self.failed = NotCompiled(
-                f"the kernels of {', '.join(extra) or 'nnplug'} failed "
-                f"to compile: {one_line(describe_exception(exc))}"
+                f"the kernels of {', '.join(extra) or 'nnplug'} failed to compile: "
+                f"{selfcheck.numba_reason(exc)}"
             )
             raise self.failed from exc
         finally:
@@ -282,10 +325,56 @@ class CompiledRunner:
         self.bind(batch)
         raw, code = self._input(X)
         Yi, Yf = self._targets(y) if y is not None else (self._no_labels, self._no_values)
-        opt = self.optimizer
         table, lsc, osc = self._scalars()
         flat = self._flat
         mw = self._weights(metric_weights, Yf.shape[1])
+        try:
+            return self._run_driver(
+                mode,
+                raw,
+                code,
+                order,
+                start,
+                stop,
+                batch,
+                scale,
+                Yi,
+                Yf,
+                mw,
+                lrs,
+                table,
+                flat,
+                lsc,
+                osc,
+                out,
+            )
+        except (NNPlugError, KeyboardInterrupt):
+            raise
+        except Exception as exc:
+            raise self._blame(exc) from exc
+
+    def _blame(self, exc: BaseException) -> Exception:
+        """The :class:`PluginRuntimeError` naming the component whose kernel raised
+        ``exc`` (the driver records which it was calling)."""
+        index, phase = int(self.where[0]), int(self.where[1])
+        obj: Any = None
+        action = ("forward", "backward", "forward", "update")[phase] if 0 <= phase < 4 else ""
+        if phase in (0, 1) and 0 <= index < len(self.steps):
+            obj = self.steps[index][0]
+        elif phase == 2:
+            obj = self.loss
+        elif phase == 3:
+            obj = self.optimizer
+        if obj is None:
+            return PluginRuntimeError(
+                f"the compiled training driver failed: {describe_exception(exc)}"
+            )
+        return plugin_error(obj, exc, f"{action} (compiled kernel)")
+
+    def _run_driver(self, mode, raw, code, order, start, stop, batch, scale, Yi, Yf, mw, lrs,
+                    table, flat, lsc, osc, out):  # fmt: skip
+        opt = self.optimizer
+        self.where[:] = -2
         return self.driver(
             mode,
             raw,
@@ -317,6 +406,7 @@ class CompiledRunner:
             out,
             int(self.model.training_steps),
             int(opt.steps) if opt else 0,
+            self.where,
         )
 
     @staticmethod

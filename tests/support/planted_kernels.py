@@ -10,6 +10,7 @@ from nnplug.base import Layer
 from nnplug.kernels import LayerKernels
 
 _GOOD = {
+    "prelude": "pass",
     "forward": "y[i, j] = x[i, j] * gamma[j] + beta[j]",
     "dx": "dx[i, j] = dy[i, j] * gamma[j]",
     "dgamma": "dgamma[j] = 0.0",
@@ -27,6 +28,10 @@ BUGS = {
     "accumulates": {"dgamma": "pass", "dbeta": "pass"},
     # writes one row past the end of y
     "out_of_bounds": {"forward": "y[i + 1, j] = x[i, j] * gamma[j] + beta[j]"},
+    # raises once training has gone on a while (the self-check runs early steps only)
+    "raises_late": {"prelude": 'if training and step >= 60: raise ValueError("gave up at 60")'},
+    # does not type: an array stored into an element
+    "typing_error": {"forward": "y[i, j] = x[i, j] * gamma + beta[j]"},
 }
 _counter = itertools.count()
 
@@ -40,6 +45,7 @@ def _source(bug):
         @kernel
         def forward(x, y, params, state, work, scalars, act, training, step):
             gamma, beta = params
+            {code["prelude"]}
             for i in range(x.shape[0]):
                 for j in range(x.shape[1]):
                     {code["forward"]}
@@ -60,6 +66,20 @@ def _source(bug):
                     if need_dx:
                         {code["dx"]}
     """)
+
+
+def registry_with(cls):
+    """A registry with the built-ins and ``cls`` from the plugin 'planted'."""
+    import types
+
+    from nnplug import hookimpl
+    from nnplug.registry import Registry
+
+    reg = Registry()
+    plugin = types.SimpleNamespace(
+        nnplug_register_layers=hookimpl(lambda register: register(cls)))
+    reg.add_plugin(plugin, "planted", dist="nnplug-planted", version="1.0")
+    return reg
 
 
 def plant(directory, bug):
