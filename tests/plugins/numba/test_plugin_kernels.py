@@ -97,6 +97,6 @@ def test_a_damaged_cache_entry_is_discarded_and_compiled_again(tmp_path):
     res = train()
     assert res.returncode == 0, res.stderr
     assert "discarded a damaged numba cache entry" in res.stderr
-    assert "UnpicklingError" not in res.stderr and "Error:" not in res.stderr
+    assert not any(line.startswith("Error:") for line in res.stderr.splitlines())
     again = train()  # compiled and cached anew: a plain warm run
     assert again.returncode == 0 and "discarded" not in again.stderr
