@@ -26,6 +26,7 @@ quiet_spinning()  # before any command imports NumPy (and so loads its BLAS)
 #: command name -> "module:attribute"; a new subcommand is one line here
 COMMANDS = {
     "train": "nnplug.cli.train:train",
+    "compile": "nnplug.cli.compile:compile_",
     "plugins": "nnplug.cli.plugins:plugins",
     "datasets": "nnplug.cli.datasets:datasets",
     "gradcheck": "nnplug.cli.gradcheck:gradcheck",
@@ -38,6 +39,7 @@ COMMANDS = {
 #: one-line help for each command, shown by ``nnplug --help`` without importing it
 SHORT_HELP = {
     "train": "Train a network on a dataset and report its test metric.",
+    "compile": "Compile the compiled backend's training code into its cache ahead of time.",
     "plugins": "List registered components and the plugins that provide them.",
     "datasets": "List dataset plugins and their files; fetch NAME downloads ahead.",
     "gradcheck": "Check every layer's and loss's gradients numerically (float64).",

@@ -16,7 +16,10 @@ def _click_option(f: Any) -> Any:
     s = setting(f)
     assert s is not None  # settings() yields fields with one
     kind: dict[str, Any] = {}
-    if value_type(f) is bool:
+    if value_type(f) is bool and f.default is False:  # a switch to turn on
+        decls = [flag(f)]
+        kind["is_flag"] = True
+    elif value_type(f) is bool:  # on by default: --x/--no-x
         decls = [f"{flag(f)}/--no-{flag(f)[2:]}"]
     else:
         decls = [flag(f)]
