@@ -26,7 +26,7 @@ import numpy as np
 from nnplug.backend import Backend, context_backend, reference_backend
 
 if TYPE_CHECKING:
-    from nnplug.kernels import LayerKernels, LossKernels, OptimizerKernels
+    from nnplug.kernels import ActivationKernels, LayerKernels, LossKernels, OptimizerKernels
 
 
 class Component:
@@ -93,6 +93,10 @@ class Layer(Component):
     fuses_activation: ClassVar[bool] = False
     #: compiled kernels (:class:`nnplug.kernels.LayerKernels`); ``None``: per op only
     kernels: ClassVar[LayerKernels | None] = None
+    #: an element-wise activation's scalar functions
+    #: (:class:`nnplug.kernels.ActivationKernels`): the compiled path fuses the layer into a
+    #: preceding ``linear``/``batchnorm``; ``None``: not fusable
+    elementwise: ClassVar[ActivationKernels | None] = None
 
     def __init__(self, **options: Any):
         super().__init__(**options)

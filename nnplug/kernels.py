@@ -118,6 +118,26 @@ class OptimizerKernels:
         _check_names(self.module, (self.update,), self.slots)
 
 
+@dataclass(frozen=True)
+class ActivationKernels:
+    """An element-wise activation's scalar functions, declared as a layer class's
+    ``elementwise`` attribute: ``module.value(z, scalars) -> a`` and
+    ``module.derivative(z, a, scalars) -> da/dz`` (``z`` the input, ``a`` the output,
+    ``scalars`` the layer's ``kernel_scalars()`` as a float64 array), written with
+    ``nnplug_numba.toolkit.elementwise``. On the compiled path such a layer that follows a
+    layer whose class sets ``fuses_activation`` (``linear``, ``batchnorm``) is applied
+    inside that layer's step -- one pass over the output instead of a layer of its own --
+    as the built-in activations are. Alone, or on the per-op path, the layer runs its own
+    ``forward``/``backward`` (and ``kernels``, if it declares them)."""
+
+    module: str
+    value: str = "value"
+    derivative: str = "derivative"
+
+    def __post_init__(self) -> None:
+        _check_names(self.module, (self.value, self.derivative), ())
+
+
 class CompiledTrainer(Protocol):
     """What :meth:`nnplug.backend.Backend.compile` returns, and exactly how the Solver calls
     it (``tests/contract/test_compiled_trainer_protocol.py`` trains through a backend written
@@ -176,6 +196,7 @@ __all__ = [
     "ACTIVATION_CODES",
     "IDENTIFIER",
     "MODULE_NAME",
+    "ActivationKernels",
     "CompiledTrainer",
     "LayerKernels",
     "LossKernels",

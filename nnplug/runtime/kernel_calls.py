@@ -316,6 +316,36 @@ def compare_optimizer(
     return [d for d in found if d is not None]
 
 
+def compare_elementwise(
+    cls: type[Layer],
+    options: dict[str, Any],
+    module: Any,
+    *,
+    dtype: Any = np.float64,
+    size: int = 64,
+    seed: int = 0,
+) -> list[Difference]:
+    """An activation's ``elementwise`` value and derivative (called element by element, as
+    a fused loop calls them) against its ``forward`` and ``backward``."""
+    decl = cls.elementwise
+    assert decl is not None  # a layer with elementwise kernels
+    rng = np.random.default_rng(seed)
+    layer = cls(**options)
+    layer.build(size, rng=np.random.default_rng(seed), dtype=dtype)
+    layer.ops = reference_backend()
+    layer.train(True)
+    z = (rng.standard_normal((1, size)) * 3).astype(dtype)
+    a_ref = np.array(layer.forward(z.copy()), copy=True)
+    d_ref = np.array(layer.backward(np.ones_like(z)), copy=True)
+    value, derivative = getattr(module, decl.value), getattr(module, decl.derivative)
+    scalars = _scalars(layer)
+    a = np.array([value(v, scalars) for v in z[0]], dtype)
+    d = np.array([derivative(v, w, scalars) for v, w in zip(z[0], a, strict=True)], dtype)
+    found = [compare(a, a_ref[0], "elementwise value", dtype)]
+    found.append(compare(d, d_ref[0], "elementwise derivative", dtype))
+    return [x for x in found if x is not None]
+
+
 class KernelLayer(Layer):
     """A layer whose forward and backward ARE its compiled kernels (called one at a time):
     what ``nnplug gradcheck`` checks against central differences. It shares the wrapped
@@ -402,6 +432,7 @@ __all__ = [
     "LayerKernels",
     "check_signature",
     "compare",
+    "compare_elementwise",
     "compare_layer",
     "compare_loss",
     "compare_optimizer",

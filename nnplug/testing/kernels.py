@@ -28,6 +28,7 @@ from nnplug.kernels import ACTIVATION_CODES
 from nnplug.runtime.backends import compiling_backend
 from nnplug.runtime.kernel_calls import (
     check_signature,
+    compare_elementwise,
     compare_layer,
     compare_loss,
     compare_optimizer,
@@ -91,6 +92,10 @@ def layer_kernel_report(
     float64 and float32, each activation it fuses)."""
     options = example_options(cls) if options is None else dict(options)
     report = Report(f"{getattr(cls, 'name', cls.__name__)} kernels")
+    if cls.elementwise is not None:
+        _elementwise_checks(cls, options, report, seed)
+        if cls.kernels is None:  # an activation that only fuses: nothing more to call
+            return report
     modules = _modules(cls, "layer", report)
     if modules is None:
         return report
@@ -117,6 +122,27 @@ def layer_kernel_report(
                     ),
                 )
     return report
+
+
+def _elementwise_checks(
+    cls: type[Layer], options: dict[str, Any], report: Report, seed: int
+) -> None:
+    """The activation's ``elementwise`` value and derivative against forward/backward."""
+    decl = cls.elementwise
+    assert decl is not None
+    try:
+        module = compiling_backend().kernel_module(decl)
+    except Exception as exc:  # noqa: BLE001 - reported as a failed check
+        reason = f"{type(exc).__name__}: {exc}"
+        report.run("elementwise kernels load", lambda: expect(False, reason))
+        return
+
+    def check(dtype: Any) -> None:
+        found = compare_elementwise(cls, options, module, dtype=dtype, seed=seed)
+        expect(not found, "; ".join(map(str, found)))
+
+    for dtype in _DTYPES:
+        report.run(f"elementwise {np.dtype(dtype)}", functools.partial(check, dtype))
 
 
 def loss_kernel_report(

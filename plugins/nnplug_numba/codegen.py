@@ -40,6 +40,9 @@ class LayerGroup:
     params: tuple[int, ...]  # ndim of each slot
     state: tuple[int, ...]
     work: tuple[int, ...]
+    #: a plugin activation fused into this layer's step (its ActivationKernels): module,
+    #: value, derivative; its input z is kept in one more 2-d work slot
+    act: tuple[str, str, str] = ("", "", "")
 
 
 @dataclass(frozen=True)
@@ -82,15 +85,39 @@ def _layer_branches(groups: list[LayerGroup]) -> tuple[list[str], list[str]]:
         S = _slots(g.state, "bufs", p)
         W = _slots(g.work, "work", p + s)
         kw = "if" if code == 0 else "elif"
+        if not g.act[0]:
+            fwd.append(
+                f"            {kw} c == {code}:\n"
+                f"                L{code}.{g.forward}(x, y, {P}, {S}, {W}, fsc[l], r[ACT], "
+                f"training, step)"
+            )
+            bwd.append(
+                f"                {kw} c == {code}:\n"
+                f"                    L{code}.{g.backward}(x, y, dy, dx, {P}, {G}, {S}, "
+                f"{W}, fsc[l], r[ACT], True, l > 0, step)"
+            )
+            continue
+        _check(*g.act)
+        Z = _slots((2,), "work", p + s + len(g.work))[1:-2]  # the fused activation's input
+        value, derivative = g.act[1], g.act[2]
         fwd.append(
             f"            {kw} c == {code}:\n"
-            f"                L{code}.{g.forward}(x, y, {P}, {S}, {W}, fsc[l], r[ACT], "
-            f"training, step)"
+            f"                zs = {Z}\n"
+            f"                L{code}.{g.forward}(x, zs, {P}, {S}, {W}, fsc[l], 0, "
+            f"training, step)\n"
+            f"                for i in range(nb):\n"
+            f"                    for j in range(r[OUT_W]):\n"
+            f"                        y[i, j] = A{code}.{value}(zs[i, j], asc[l])"
         )
         bwd.append(
             f"                {kw} c == {code}:\n"
-            f"                    L{code}.{g.backward}(x, y, dy, dx, {P}, {G}, {S}, "
-            f"{W}, fsc[l], r[ACT], True, l > 0, step)"
+            f"                    zs = {Z}\n"
+            f"                    for i in range(nb):\n"
+            f"                        for j in range(r[OUT_W]):\n"
+            f"                            dy[i, j] = dy[i, j] * A{code}.{derivative}("
+            f"zs[i, j], y[i, j], asc[l])\n"
+            f"                    L{code}.{g.backward}(x, zs, dy, dx, {P}, {G}, {S}, "
+            f"{W}, fsc[l], 0, True, l > 0, step)"
         )
     return fwd, bwd
 
@@ -100,6 +127,7 @@ def source(
 ) -> str:
     """The driver module's source for these groups."""
     imports = [f"import {g.module} as L{i}" for i, g in enumerate(layers)]
+    imports += [f"import {g.act[0]} as A{i}" for i, g in enumerate(layers) if g.act[0]]
     imports += [f"import {g.module} as C{i}" for i, g in enumerate(losses)]
     imports += [f"import {g.module} as U{i}" for i, g in enumerate(optimizers)]
     fwd, bwd = _layer_branches(layers)
@@ -176,13 +204,13 @@ from numba import njit
 @njit(cache=True, nogil=True, error_model="numpy")
 def run(mode, X, xcode, order, start, stop, batch, scale, Yi, Yf, mw, lrs, prog, fsc,
         theta, grad, bufs, work, acts, dacts, lcode, lsc, ocode, osc, oseg, ostate, wd, out,
-        step0, t0, where):
+        step0, t0, where, asc):
     """mode 0: training steps ``start..stop-1`` of the epoch ordered by ``order``;
     1: eval outputs of every row into ``out``; 2: eval loss and metric over every row.
     Returns (loss sum, metric sum, samples, steps done, bad step or -1, bad loss).
     ``where`` records the kernel being called -- (layer index or -1 for the loss, phase 0
     forward, 1 backward, 2 loss, 3 update) -- so an exception a kernel raises can be
-    blamed on its component."""
+    blamed on its component. ``asc``: the scalars of an activation fused into a step."""
     training = mode == 0
     n_layers = prog.shape[0]
     n_rows = order.size if training else X.shape[0]

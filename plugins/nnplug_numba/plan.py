@@ -21,9 +21,37 @@ if TYPE_CHECKING:
     from nnplug.base import Layer, Loss, Optimizer
 
 
+def compiled_steps(model: Any) -> list[tuple[Any, str | None, Any]]:
+    """``(layer, built-in activation fused or None, plugin activation layer fused or
+    None)`` per step of the compiled path: the model's own steps (built-in activations
+    fused), then a layer that fuses activations followed by a layer declaring
+    ``elementwise`` kernels absorbs it too."""
+    steps = model.steps()
+    out: list[tuple[Any, str | None, Any]] = []
+    i = 0
+    while i < len(steps):
+        layer, act = steps[i]
+        nxt = steps[i + 1] if i + 1 < len(steps) else None
+        if (
+            model.fuse
+            and act is None
+            and nxt is not None
+            and nxt[1] is None
+            and type(layer).fuses_activation
+            and type(nxt[0]).elementwise is not None
+        ):
+            out.append((layer, None, nxt[0]))
+            i += 2
+        else:
+            out.append((layer, act, None))
+            i += 1
+    return out
+
+
 @functools.cache
-def layer_group(cls: type[Layer]) -> LayerGroup:
-    """The group of a layer class with kernels, from an example instance's arrays."""
+def layer_group(cls: type[Layer], act: type[Layer] | None = None) -> LayerGroup:
+    """The group of a layer class with kernels, from an example instance's arrays; with
+    ``act``, that activation class fused into its step."""
     from nnplug.base import example_options
 
     k = cls.kernels
@@ -41,7 +69,11 @@ def layer_group(cls: type[Layer]) -> LayerGroup:
         ) from None
     if any(nd not in (1, 2) for nd in (*params, *state, *work_nd)):
         raise NotCompiled(f"{cls.__name__}: kernel arrays must be 1-d or 2-d")
-    return LayerGroup(k.module, k.forward, k.backward, params, state, work_nd)
+    fused = ("", "", "")
+    if act is not None and act.elementwise is not None:
+        e = act.elementwise
+        fused = (e.module, e.value, e.derivative)
+    return LayerGroup(k.module, k.forward, k.backward, params, state, work_nd, fused)
 
 
 def loss_group(cls: type[Loss]) -> LossGroup:
@@ -75,8 +107,9 @@ def check_arrays(layer: Any, group: LayerGroup, dtype: np.dtype) -> None:
 
 
 def missing_kernels(model: Any, loss: Any, optimizer: Any) -> None:
-    """Raise :class:`NotCompiled` naming the first component without kernels."""
-    for layer in model.layers:
+    """Raise :class:`NotCompiled` naming the first component without kernels (a fused
+    plugin activation needs only its ``elementwise`` ones)."""
+    for layer, _, _ in compiled_steps(model):
         if type(layer).kernels is None:
             raise NotCompiled(f"{describe_component(layer)} has no compiled kernels")
     for obj in (loss, optimizer):

@@ -32,6 +32,7 @@ from nnplug.registry.blame import describe_component
 from nnplug.runtime.kernel_calls import (
     check_signature,
     compare,
+    compare_elementwise,
     compare_layer,
     compare_loss,
     compare_optimizer,
@@ -115,6 +116,9 @@ def check_plugin_kernels(components: list[tuple[str, Any]], backend: Any, dtype:
     """Signature and behaviour of every plugin component's kernels (see the module)."""
     for kind, obj in components:
         kernels = type(obj).kernels
+        elementwise = getattr(type(obj), "elementwise", None)
+        if elementwise is not None and not elementwise.module.startswith(BUILT_IN):
+            _check_elementwise(obj, backend, dtype)
         if kernels is None or kernels.module.startswith(BUILT_IN):
             continue
         what = describe_component(obj)
@@ -143,6 +147,28 @@ def check_plugin_kernels(components: list[tuple[str, Any]], backend: Any, dtype:
         files = (source,) if source else ()
         checked = backend.kernel_module(kernels, boundscheck=True)
         _check_one(obj, kind, (checked, compiled), dtype, files)
+
+
+def _check_elementwise(obj: Any, backend: Any, dtype: Any) -> None:
+    """A plugin activation's fused scalar functions against its forward/backward."""
+    what = describe_component(obj)
+    try:
+        module = backend.kernel_module(type(obj).elementwise)
+        found = compare_elementwise(type(obj), obj.options(), module, dtype=dtype)
+    except _numba_error() as exc:
+        raise NotCompiled(
+            f"{what}: its elementwise kernels failed to compile: {numba_reason(exc)}"
+        ) from None
+    except Exception as exc:
+        raise PluginRuntimeError(
+            f"{what}: its elementwise kernels failed: {describe_exception(exc)}", None
+        ) from exc
+    if found:
+        raise PluginRuntimeError(
+            f"{what}: its elementwise kernels disagree with its NumPy code: "
+            + "; ".join(map(str, found)),
+            None,
+        )
 
 
 def _clone(layer: Any) -> Any:

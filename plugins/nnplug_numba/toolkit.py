@@ -43,6 +43,9 @@ FLAGS = {"nsz", "arcp", "contract", "afn", "reassoc"}
 kernel = njit(fastmath=FLAGS, nogil=True, error_model="numpy")
 #: the same without fast-math, for updates that must equal NumPy's arithmetic
 exact_kernel = njit(nogil=True, error_model="numpy")
+#: for an activation's scalar functions (``nnplug.kernels.ActivationKernels``): inlined
+#: into the fused loop of the layer that absorbs the activation, so LLVM can vectorise it
+elementwise = njit(inline="always", fastmath=FLAGS, error_model="numpy")
 #: for kernels also called from Python one op at a time (the per-op numba backend):
 #: cached on disk so a new process does not compile them again
 cached_kernel = njit(cache=CACHE, fastmath=FLAGS, nogil=True, error_model="numpy")
@@ -64,11 +67,13 @@ __all__ = [
     "copy",
     "dropout_key",
     "dropout_threshold",
+    "elementwise",
     "exact_kernel",
     "flat",
     "gemm",
     "hash32",
     "kernel",
+    "like",
 ]
 
 
@@ -82,6 +87,21 @@ def as_dtype(typingctx, like, v):
         return context.cast(builder, args[1], sig.args[1], like.dtype)
 
     return like.dtype(like, v), codegen
+
+
+@intrinsic
+def like(typingctx, x, v):
+    """``v`` converted to the type of the scalar ``x`` (a float64 scalar multiplied into a
+    float32 value would make it float64): for ``elementwise`` functions."""
+    if not isinstance(x, (types.Float, types.Integer)) or not isinstance(
+        v, (types.Number, types.Boolean)
+    ):
+        return None
+
+    def codegen(context, builder, sig, args):
+        return context.cast(builder, args[1], sig.args[1], x)
+
+    return x(x, v), codegen
 
 
 @cached_kernel
@@ -228,3 +248,6 @@ if config.DISABLE_JIT:  # type: ignore[attr-defined]
 
     def as_dtype(like, v):
         return like.dtype.type(v)
+
+    def like(x, v):
+        return type(x)(v)

@@ -25,6 +25,14 @@ from nnplug_numba import codegen, jit, plan, selfcheck
 from nnplug_numba.driver_parts import X_CODES
 
 
+def _table(rows: tuple[tuple[float, ...], ...]) -> np.ndarray:
+    """Rows of scalars as one float64 table (shorter rows padded with 0)."""
+    table = np.zeros((len(rows), max([1] + [len(v) for v in rows])))
+    for i, v in enumerate(rows):
+        table[i, : len(v)] = v
+    return table
+
+
 def _numba_error() -> type[BaseException]:
     from numba.core.errors import NumbaError
 
@@ -40,9 +48,17 @@ class CompiledRunner:
         self.dtype = np.dtype(model.dtype)
         if self.dtype not in (np.float32, np.float64):
             raise NotCompiled(f"the compiled path runs float32/float64, not {self.dtype}")
-        self.steps = model.steps()
+        compiled = plan.compiled_steps(model)
+        self.steps = [(layer, act) for layer, act, _ in compiled]
+        #: the plugin activation layer fused into each step, or None
+        self.fused = [extra for _, _, extra in compiled]
         # type[Any] is not Hashable to mypy (functools.cache); a class is
-        self.groups = [plan.layer_group(cast(type, type(layer))) for layer, _ in self.steps]
+        self.groups = [
+            plan.layer_group(
+                cast(type, type(layer)), cast(type, type(extra)) if extra is not None else None
+            )
+            for layer, _, extra in compiled
+        ]
         for (layer, _), group in zip(self.steps, self.groups, strict=True):
             plan.check_arrays(layer, group, self.dtype)
         # the driver knows the groups this model uses (a set: any stack of the same
@@ -56,7 +72,7 @@ class CompiledRunner:
         self._flat: Any = None
         self._bound: list[tuple[dict, str, np.ndarray]] = []
         self._scalar_key: Any = None
-        self._scalar_arrays: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+        self._scalar_arrays: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = None
         self._no_labels = np.zeros(0, np.int64)
         self._no_values = np.zeros((0, 0), self.dtype)
         self._lcode = (
@@ -183,7 +199,9 @@ class CompiledRunner:
         index = {id(layer): i for i, layer in enumerate(self.model.layers)}
         widths = [self.model.in_features] + [layer.out_features for layer, _ in self.steps]
         a_off = np.concatenate([[0], np.cumsum([self.rows * w for w in widths])])
-        n_slots = max(len(g.params) + len(g.state) + len(g.work) for g in self.groups)
+        n_slots = max(
+            len(g.params) + len(g.state) + len(g.work) + (1 if g.act[0] else 0) for g in self.groups
+        )
         prog = np.zeros((len(self.steps), codegen.SLOTS + 3 * n_slots), np.int64)
         segs: list[tuple[int, int, int]] = []
         bound: list[tuple[dict, str, np.ndarray]] = []
@@ -231,6 +249,10 @@ class CompiledRunner:
                 col = self._slot(row, col, work_at, shape)
                 work_at += int(np.prod([self.rows if d < 0 else d for d in shape]))
                 works.append(shape)
+            if self.fused[i] is not None:  # the fused activation's input, kept for backward
+                shape = (-1, int(layer.out_features))
+                col = self._slot(row, col, work_at, shape)
+                work_at += self.rows * int(layer.out_features)
         self.work = np.zeros(max(work_at, 1), self.dtype)
         self.acts = np.zeros(int(a_off[-1]), self.dtype)
         self.dacts = np.zeros_like(self.acts)
@@ -245,7 +267,7 @@ class CompiledRunner:
         row[col + 2] = shape[1] if len(shape) > 1 else 0
         return col + 3
 
-    def _scalars(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def _scalars(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """The layer scalar table and the loss and optimizer scalars, rebuilt only when a
         component's ``kernel_scalars()`` changed."""
         loss, opt = self.loss, self.optimizer
@@ -253,18 +275,16 @@ class CompiledRunner:
             tuple(tuple(layer.kernel_scalars()) for layer, _ in self.steps),
             tuple(loss.kernel_scalars()) if loss else (),
             tuple(opt.kernel_scalars()) if opt else (),
+            tuple(tuple(a.kernel_scalars()) if a is not None else () for a in self.fused),
         )
         if key != self._scalar_key:
-            layers, lsc, osc = key
-            width = max([1] + [len(v) for v in layers])
-            table = np.zeros((len(layers), width))
-            for i, v in enumerate(layers):
-                table[i, : len(v)] = v
+            layers, lsc, osc, fused = key
             self._scalar_key = key
             self._scalar_arrays = (
-                table,
+                _table(layers),
                 np.array(lsc or (0.0,), np.float64),
                 np.array(osc or (0.0,), np.float64),
+                _table(fused),
             )
         assert self._scalar_arrays is not None
         return self._scalar_arrays
@@ -325,7 +345,7 @@ class CompiledRunner:
         self.bind(batch)
         raw, code = self._input(X)
         Yi, Yf = self._targets(y) if y is not None else (self._no_labels, self._no_values)
-        table, lsc, osc = self._scalars()
+        table, lsc, osc, asc = self._scalars()
         flat = self._flat
         mw = self._weights(metric_weights, Yf.shape[1])
         try:
@@ -347,6 +367,7 @@ class CompiledRunner:
                 lsc,
                 osc,
                 out,
+                asc,
             )
         except (NNPlugError, KeyboardInterrupt):
             raise
@@ -372,7 +393,7 @@ class CompiledRunner:
         return plugin_error(obj, exc, f"{action} (compiled kernel)")
 
     def _run_driver(self, mode, raw, code, order, start, stop, batch, scale, Yi, Yf, mw, lrs,
-                    table, flat, lsc, osc, out):  # fmt: skip
+                    table, flat, lsc, osc, out, asc):  # fmt: skip
         opt = self.optimizer
         self.where[:] = -2
         return self.driver(
@@ -407,6 +428,7 @@ class CompiledRunner:
             int(self.model.training_steps),
             int(opt.steps) if opt else 0,
             self.where,
+            asc,
         )
 
     @staticmethod

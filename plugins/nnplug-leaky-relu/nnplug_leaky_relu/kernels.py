@@ -4,7 +4,7 @@ a backend compiles a training loop, never when the plugin is loaded."""
 
 import numpy as np
 
-from nnplug_numba.toolkit import as_dtype, exact_kernel, flat, kernel
+from nnplug_numba.toolkit import as_dtype, elementwise, exact_kernel, flat, kernel, like
 
 
 @kernel
@@ -26,6 +26,18 @@ def leaky_relu_backward(
         xs, g, out = flat(x), flat(dy), flat(dx)
         for i in range(xs.size):
             out[i] = g[i] if xs[i] > 0 else g[i] * alpha
+
+
+@elementwise
+def leaky_relu_value(z, scalars):
+    """a = z if z > 0 else alpha z, one element: fused into a preceding linear/batchnorm."""
+    return z if z > 0 else z * like(z, scalars[0])
+
+
+@elementwise
+def leaky_relu_derivative(z, a, scalars):
+    """da/dz = 1 if z > 0 else alpha."""
+    return like(z, 1.0) if z > 0 else like(z, scalars[0])
 
 
 @exact_kernel

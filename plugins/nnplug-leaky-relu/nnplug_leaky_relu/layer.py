@@ -3,7 +3,7 @@
 import numpy as np
 
 from nnplug.base import Layer
-from nnplug.kernels import LayerKernels
+from nnplug.kernels import ActivationKernels, LayerKernels
 
 
 class LeakyReLU(Layer):
@@ -15,6 +15,10 @@ class LeakyReLU(Layer):
     # compiled training (numba backend): the kernels in kernels.py, imported only then
     kernels = LayerKernels(
         "nnplug_leaky_relu.kernels", forward="leaky_relu_forward", backward="leaky_relu_backward"
+    )
+    # after a linear or batchnorm, the compiled path applies it inside their step instead
+    elementwise = ActivationKernels(
+        "nnplug_leaky_relu.kernels", value="leaky_relu_value", derivative="leaky_relu_derivative"
     )
 
     def __init__(self, alpha: float = 0.1):

@@ -56,7 +56,9 @@ def test_pip_install_use_and_uninstall_the_example_plugin(tmp_path):
     assert "leaky_relu" in m["model"] and m["epochs_run"] == 2
     assert m["test_accuracy"] > 0.85, m["test_accuracy"]
     grad = env.nnplug("gradcheck", "--layers", "leaky_relu", "--losses", "huber").stdout
-    assert grad.count("PASS") == 2 and "nnplug-leaky-relu" in grad
+    # leaky_relu per op and its compiled kernels, huber per op (it declares no kernels)
+    assert grad.count("PASS") == 3 and "FAIL" not in grad and "nnplug-leaky-relu" in grad
+    assert "numba kernels" in grad
     demo = env.nnplug("leaky-relu-demo", "--alpha", "0.2").stdout  # the command it adds
     assert demo.startswith("leaky_relu:alpha=0.2\n") and demo.rstrip().endswith("PASS")
     assert "leaky-relu-demo" not in env.nnplug("--help").stdout  # --help loads no plugin
