@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from nnplug.base import Optimizer
-from nnplug.errors import NNPlugError, SpecError, TrainingDiverged
+from nnplug.errors import NNPlugError, PluginRuntimeError, SpecError, TrainingDiverged
 from nnplug.nn.config import TrainConfig
 from nnplug.nn.recipes import DEFAULT_L2, DEFAULT_LAYERS, DEFAULT_LR_DECAY
 from nnplug.nn.resolve import resolve
@@ -139,11 +139,12 @@ def train(
     on this :class:`~nnplug.base.Data` instead of loading ``config.dataset`` (arrays in
     memory: :func:`nnplug.data.arrays.array_data`); ``network``: train this network further
     (a warm start: new optimizer and schedule, the weights and buffers as they are). If the
-    loss diverges, the :class:`TrainingDiverged` raised carries ``.run`` (best model
-    restored).
+    loss diverges, or a plugin's component fails while training, the
+    :class:`TrainingDiverged` or :class:`PluginRuntimeError` raised carries ``.run`` (best
+    model restored).
     """
     config.validate()
-    diverged = None
+    stopped: NNPlugError | None = None
     data, model, loss, optimizer = build(config, data, network)
     # build() resolved config; asked again, resolve() only says why --backend auto chose
     backend, backend_choice = model.backend, resolve(config, data)[1]
@@ -166,12 +167,17 @@ def train(
         # TrainingDiverged, not as a page of NumPy RuntimeWarnings first
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             result = solver.fit(data)
-    except TrainingDiverged as exc:
-        diverged, result = exc, exc.result  # type: ignore[attr-defined]
+    except (TrainingDiverged, PluginRuntimeError) as exc:
+        stopped, result = exc, solver.state.result
     t0 = time.perf_counter()
-    with np.errstate(over="ignore", invalid="ignore"):  # a diverged run's best epoch
-        # the prediction path of the saved model (float64): the figure `nnplug evaluate` shows
-        test_metric = solver.evaluate(data.X_test, data.y_test, data.scale, exact=True)
+    try:
+        with np.errstate(over="ignore", invalid="ignore"):  # a diverged run's best epoch
+            # the prediction path of the saved model (float64): what `nnplug evaluate` shows
+            test_metric = solver.evaluate(data.X_test, data.y_test, data.scale, exact=True)
+    except PluginRuntimeError:
+        if stopped is None:
+            raise
+        test_metric = float("nan")  # the plugin that stopped training fails here too
     eval_seconds = time.perf_counter() - t0
     metrics: dict[str, Any] = {
         "dataset": config.dataset.split("/")[-1],
@@ -198,8 +204,10 @@ def train(
         "diverged": result.diverged,
     }
     metrics["test_accuracy" if data.task == "classification" else "test_rmse"] = test_metric
+    if isinstance(stopped, PluginRuntimeError):
+        metrics["error"] = str(stopped)
     run = TrainRun(metrics, model, loss, data, solver)
-    if diverged is not None:
-        diverged.run = run  # type: ignore[attr-defined]
-        raise diverged
+    if stopped is not None:
+        stopped.run = run  # type: ignore[attr-defined]
+        raise stopped
     return run
