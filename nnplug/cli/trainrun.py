@@ -339,6 +339,8 @@ def _train_and_keep(
             for part in (
                 [f"best model so far (epoch {best}) kept in {', '.join(kept)}"]
                 if kept and best
+                else [f"no epoch completed; kept {', '.join(kept)}"]
+                if kept
                 else []
             )
             + errors

@@ -59,7 +59,9 @@ def test_sys_exit_in_the_first_step_keeps_the_metrics_and_says_one_line(cli, mis
               "--quiet", "--log-file", "", "--save", tmp_path / "m.npz",
               "--metrics-out", tmp_path / "m.json")
     assert res.exit_code == 1, res.output
-    assert "failed in forward: SystemExit: 0" in one_error(res)
+    err = one_error(res)
+    assert (f"failed in forward: SystemExit: 0; no epoch completed; kept metrics "
+            f"{tmp_path / 'm.json'} (set NNPLUG_DEBUG=1") in err
     assert not (tmp_path / "m.npz").exists()
     assert json.loads((tmp_path / "m.json").read_text())["epochs_run"] == 0
 
