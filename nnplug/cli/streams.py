@@ -104,4 +104,4 @@ def exit_status(error: OSError | None) -> tuple[int, str | None]:
     return 1, f"cannot write the standard output: {error.strerror or error}"
 
 
-__all__ = ["CLOSED_PIPE_EXIT", "Guarded", "exit_status", "guarded_output"]
+__all__ = ["CLOSED_PIPE_EXIT", "Guarded", "closed_pipe", "exit_status", "guarded_output"]

@@ -99,4 +99,4 @@ class CommandSignals(StopRequest):
         self.defer()
 
 
-__all__ = ["CommandSignals", "Interrupted", "StopRequest"]
+__all__ = ["SIGNALS", "CommandSignals", "Interrupted", "StopRequest"]
