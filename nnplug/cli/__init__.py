@@ -124,22 +124,55 @@ class LazyGroup(click.Group):
         formatter.write_text("Plugins can add commands: 'nnplug plugins' lists them.")
 
     def invoke(self, ctx: click.Context) -> Any:
+        from nnplug.cli.streams import exit_status, guarded_output
+
+        self._result: Any = None
+        with guarded_output() as stdout:
+            code = self._invoke(ctx)
+        if code is None:  # the command ended normally: did its stdout?
+            code, problem = exit_status(stdout.error)
+            if problem:
+                click.echo(f"Error: {problem}", err=True)
+        if code:
+            ctx.exit(code)
+        return self._result
+
+    def _invoke(self, ctx: click.Context) -> int | None:
+        """Run the command; its exit code when it failed (one line said why), else None."""
         from nnplug.errors import NNPlugError, PluginRuntimeError
 
         try:
-            return super().invoke(ctx)
+            self._result = super().invoke(ctx)
+            return None
         except NNPlugError as exc:
             report(exc, str(exc), hint=isinstance(exc, PluginRuntimeError))
-            ctx.exit(exc.exit_code)
+            return exc.exit_code
         except click.UsageError as exc:  # one line, not click's usage block
             where = exc.ctx.command_path if exc.ctx is not None else ctx.command_path
             report(exc, f"{exc.format_message()} (see '{where} --help')", traceback=False)
-            ctx.exit(exc.exit_code)
-        except KeyboardInterrupt:
-            click.echo("Interrupted.", err=True)
-            ctx.exit(130)
-        except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
+            return exc.exit_code
+        except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM (nnplug.nn.signals.Interrupted)
+            import signal
+
+            term = getattr(exc, "signum", None) == signal.SIGTERM
+            click.echo(f"Interrupted{' by SIGTERM' if term else ''}.", err=True)
+            return 143 if term else 130
+        except click.exceptions.Exit as exc:
+            if exc.exit_code:
+                return exc.exit_code
+            return None
+        except (click.exceptions.Abort, click.ClickException):
             raise
+        except SystemExit as exc:  # click ends with Exit: this is sys.exit() in code it ran
+            if ctx.invoked_subcommand in self.plugin_commands:
+                raise  # a plugin's own command may end itself
+            report(
+                exc,
+                f"unexpected exit: SystemExit({exc.code!r}) raised while 'nnplug "
+                f"{ctx.invoked_subcommand}' ran (a bug in nnplug or a plugin)",
+                hint=True,
+            )
+            return 1
         except Exception as exc:  # noqa: BLE001 - a bug, ours or a plugin's: still one line
             from nnplug.safeio.text import describe_exception
 
@@ -151,7 +184,7 @@ class LazyGroup(click.Group):
             else:
                 what = "unexpected error (a bug in nnplug or a plugin)"
             report(exc, f"{what}: {describe_exception(exc)}", hint=True)
-            ctx.exit(1)
+            return 1
 
 
 def add_plugin_commands(group: click.Group, registry: Any) -> dict[str, Any]:

@@ -1,9 +1,18 @@
-"""``nnplug predict``: apply a saved model to rows of features from a CSV or .npy file."""
+"""``nnplug predict``: apply a saved model to rows of features from a CSV or .npy file.
+
+Class names come from the model file: on stdout they are printed through
+:func:`~nnplug.safeio.text.one_line` (no control character reaches the terminal); a file
+(``--output``) keeps them as they are, CSV-quoted where CSV needs it, with what UTF-8
+cannot encode (a lone surrogate) backslash-escaped. While the model runs, what plugin code
+prints goes to stderr: stdout carries the rows only.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -30,11 +39,19 @@ def read_features(path: str, feature_names: list[str] | None) -> np.ndarray:
         return table.read(features=feature_names if named else None).X
 
 
-def format_rows(model: Any, X: Any) -> tuple[list[str], list[list[str]]]:
-    """CSV header and rows: class and per-class probabilities, or the predicted values."""
+def file_text(name: str) -> str:
+    """``name`` as UTF-8 can write it (a lone surrogate becomes ``\\ud800``)."""
+    return name.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def format_rows(
+    model: Any, X: Any, label: Callable[[str], str] = file_text
+) -> tuple[list[str], list[list[str]]]:
+    """CSV header and rows: class and per-class probabilities, or the predicted values;
+    ``label`` makes a class name printable where the rows go."""
     if model.task == "classification":
         proba = model.predict_proba(X)
-        names = model.classes or [str(k) for k in range(proba.shape[1])]
+        names = [label(c) for c in model.classes or [str(k) for k in range(proba.shape[1])]]
         header = ["class", *[f"p_{name}" for name in names]]
         labels = proba.argmax(axis=1)
         return header, [
@@ -77,13 +94,18 @@ def predict(model_path, input_path, output, backend):
     from nnplug.files.model import load
     from nnplug.runtime.backends import use_backend
     from nnplug.safeio.outputs import atomic_write, check_distinct, check_output
+    from nnplug.safeio.text import one_line
 
     check_distinct([("--output", output)], [("--model", model_path), ("--input", input_path)])
     check_output(output, "predictions")
-    with use_backend(backend):
+    # plugin code (a layer's print()) must not write into the rows on stdout
+    plugin_prints: contextlib.AbstractContextManager[Any] = (
+        contextlib.redirect_stdout(sys.stderr) if not output else contextlib.nullcontext()
+    )
+    with use_backend(backend), plugin_prints:
         model = load(model_path)
         X = read_features(input_path, model.meta.get("feature_names"))
-        header, rows = format_rows(model, X)
+        header, rows = format_rows(model, X, file_text if output else one_line)
     if output:
         with atomic_write(output, "w") as fh:
             writer = csv.writer(fh, lineterminator="\n")

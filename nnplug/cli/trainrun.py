@@ -1,7 +1,10 @@
 """What ``nnplug train`` does around :func:`nnplug.nn.training.train`: the log file, the
 progress bar and epoch lines, checkpoints and ``--resume``, and keeping the results
 (``--save``, ``--metrics-out``, ``--plot``) -- also when the run is interrupted with
-Ctrl-C (exit 130) or diverges (exit 1, best model so far still saved)."""
+Ctrl-C (exit 130) or SIGTERM (143), diverges or a plugin fails while it trains (exit 1,
+best model so far still saved). SIGINT and SIGTERM are handled for the whole command
+(:class:`~nnplug.nn.signals.CommandSignals`): a signal while the results are written
+lets them be written whole first."""
 
 from __future__ import annotations
 
@@ -17,6 +20,7 @@ from typing import Any
 import click
 
 from nnplug.errors import NNPlugError, PluginRuntimeError, TrainingDiverged
+from nnplug.nn.signals import CommandSignals
 from nnplug.nn.training import TrainConfig
 
 
@@ -36,7 +40,10 @@ def default_log_file() -> Path:
 
 def make_logger(log_file: str | None) -> tuple[logging.Logger, Path | None]:
     """A logger writing to ``log_file`` (explicit: errors are fatal) or to the default
-    file under ``logs/`` (if that cannot be created, a warning and no log file)."""
+    file under ``logs/`` (if that cannot be created, a warning and no log file). A log
+    file that cannot be written later is one line (:class:`~nnplug.cli.logfile.LogFile`)."""
+    from nnplug.cli.logfile import LogFile
+
     logger = logging.getLogger("nnplug.train")
     logger.setLevel(logging.INFO)
     logger.propagate = False
@@ -49,7 +56,7 @@ def make_logger(log_file: str | None) -> tuple[logging.Logger, Path | None]:
     try:
         if not log_file:
             path.parent.mkdir(parents=True, exist_ok=True)
-        handler = logging.FileHandler(path, encoding="utf-8")
+        handler = LogFile(path, explicit=bool(log_file))
     except OSError as exc:
         if log_file:
             raise NNPlugError(f"cannot open log file {path}: {exc.strerror or exc}") from None
@@ -206,6 +213,7 @@ def run_training(
     locked for the whole run (a second run on it stops with one line)."""
     from nnplug.safeio.dirlock import DirLock
 
+    signals = CommandSignals()
     checkpoint_dir = checkpoint_dir or resume
     lock = (
         DirLock(
@@ -215,10 +223,11 @@ def run_training(
         if checkpoint_dir
         else None
     )
-    with lock or contextlib.nullcontext():
+    with signals.installed(), lock or contextlib.nullcontext():
         _run(
             config,
             options,
+            signals,
             quiet=quiet,
             log_file=log_file,
             metrics_out=metrics_out,
@@ -232,6 +241,7 @@ def run_training(
 def _run(
     config: TrainConfig,
     options: dict[str, Any],
+    signals: CommandSignals,
     *,
     quiet: bool,
     log_file: str | None,
@@ -268,7 +278,7 @@ def _run(
         else None
     )
     logger, _ = make_logger(log_file)  # last: a bad option above leaves no log file behind
-    callbacks: list[Any] = [ProgressBar()] if not quiet else []
+    callbacks: list[Any] = [signals] + ([ProgressBar()] if not quiet else [])
     callbacks.append(EpochPrinter(quiet, logger))
     if checkpointer is not None:
         callbacks.append(checkpointer)
@@ -278,6 +288,7 @@ def _run(
             checkpoint,
             callbacks,
             logger,
+            signals,
             quiet=quiet,
             checkpointer=checkpointer,
             keep={"save": save, "metrics_out": metrics_out, "plot": plot, "logger": logger},
@@ -298,6 +309,7 @@ def _train_and_keep(
     checkpoint: Any,
     callbacks: list[Any],
     logger: logging.Logger,
+    signals: CommandSignals,
     *,
     quiet: bool,
     checkpointer: Any,
@@ -315,26 +327,32 @@ def _train_and_keep(
         run = train(config, callbacks=callbacks, resume=checkpoint)
     except (TrainingDiverged, PluginRuntimeError) as exc:
         partial = getattr(exc, "run", None)
-        if partial is None:
-            logger.info("error: %s", exc)
-            raise
-        kept, errors = keep_results(partial, **keep) if partial is not None else ([], [])
+        signals.defer(partial.solver.stop_signal if partial is not None else None)
         best = partial.metrics["best_epoch"] if partial is not None else 0
+        kept, errors = (
+            keep_results(partial, **dict(keep, save=keep["save"] if best else None))
+            if partial is not None
+            else ([], [])
+        )
         note = "".join(
             f"; {part}"
             for part in (
                 [f"best model so far (epoch {best}) kept in {', '.join(kept)}"]
                 if kept and best
+                else [f"no epoch completed; kept {', '.join(kept)}"]
+                if kept
                 else []
             )
             + errors
         )
-        what = "diverged" if isinstance(exc, TrainingDiverged) else "error"
-        logger.info("%s: %s%s", what, exc, note)
-        raise type(exc)(f"{exc}{note}") from None
+        logger.info("stopped: %s%s", exc, note)
+        if isinstance(exc, PluginRuntimeError):
+            raise PluginRuntimeError(f"{exc}{note}", exc.component) from exc.__cause__
+        raise TrainingDiverged(f"{exc}{note}") from None
     except NNPlugError as exc:
         logger.info("error: %s", exc)
         raise
+    signals.defer(run.solver.stop_signal)  # a signal from now on: the results first
     failed = checkpointer.error if checkpointer is not None else None
     if failed is not None:  # a checkpoint could not be written: stopped after that epoch
         run.metrics.update(interrupted=None, error=f"checkpoint: {failed}")
@@ -344,6 +362,10 @@ def _train_and_keep(
     written, errors = keep_results(run, **keep)
     if failed is not None:
         errors.insert(0, f"checkpoint: {failed}; stopped after epoch {len(run.metrics['history'])}")
+    from nnplug.cli.logfile import log_error
+
+    if log_error(logger):
+        errors.append(f"log file: {log_error(logger)}")
     if errors:
         msg = _problems(errors, written)
         logger.info("error: %s", msg)
@@ -356,6 +378,17 @@ def _train_and_keep(
         msg = (
             f"Interrupted{' by SIGTERM' if term else ''} at {where}: kept the best model "
             f"(epoch {run.metrics['best_epoch']}) and the metrics so far"
+        )
+        logger.info(msg)
+        click.echo(msg, err=True)
+        click.get_current_context().exit(143 if term else 130)
+    if signals.signal is not None:  # after training: the results were written whole first
+        import signal
+
+        term = signals.signal == signal.SIGTERM
+        msg = (
+            f"Interrupted{' by SIGTERM' if term else ''} after training; wrote "
+            f"{', '.join(written) or 'nothing'} first"
         )
         logger.info(msg)
         click.echo(msg, err=True)

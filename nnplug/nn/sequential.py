@@ -189,6 +189,10 @@ class Sequential:
             except (TypeError, ValueError) as exc:
                 name = layer.spec_name or type(layer).__name__
                 raise SpecError(f"cannot build layer {i + 1} '{name}': {exc}") from None
+            except NNPlugError:
+                raise
+            except (Exception, SystemExit) as exc:
+                raise plugin_error(layer, exc, "build") from exc
         self.pack()
         return self
 
@@ -281,7 +285,7 @@ class Sequential:
                 y = layer.forward(x) if act is None else layer.forward_fused(x, act)
             except NNPlugError:
                 raise
-            except Exception as exc:
+            except (Exception, SystemExit) as exc:  # sys.exit() in a plugin: its failure
                 raise plugin_error(layer, exc, "forward") from exc
             check_shape(layer, "forward", y, (len(x), layer.out_features))
             x = y
@@ -299,7 +303,7 @@ class Sequential:
                 dx = layer.backward(dy) if act is None else layer.backward_fused(dy, act)
             except NNPlugError:
                 raise
-            except Exception as exc:
+            except (Exception, SystemExit) as exc:  # sys.exit() in a plugin: its failure
                 raise plugin_error(layer, exc, "backward") from exc
             check_shape(layer, "backward", dx, (len(dy), layer.in_features))
             assert dx is not None  # check_shape refused anything but an array
@@ -358,7 +362,7 @@ class Sequential:
                     copy = type(layer)(**layer.options())
                 except NNPlugError:
                     raise
-                except Exception as exc:
+                except (Exception, SystemExit) as exc:
                     raise plugin_error(layer, exc, "__init__") from exc
                 copy.spec_name = layer.spec_name
                 layers.append(copy)

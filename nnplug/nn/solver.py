@@ -270,7 +270,7 @@ class Solver:
             return fn(*args)
         except NNPlugError:
             raise
-        except Exception as exc:
+        except (Exception, SystemExit) as exc:  # sys.exit() in a plugin: its failure
             raise plugin_error(component, exc, action) from exc
 
     def _diverged(self, value: float, epoch: int, step: int, idx: np.ndarray) -> TrainingDiverged:

@@ -144,7 +144,7 @@ def train(
     ``.run`` (the best model so far restored, the metrics so far).
     """
     config.validate()
-    diverged = None
+    stopped: NNPlugError | None = None
     data, model, loss, optimizer = build(config, data, network)
     # build() resolved config; asked again, resolve() only says why --backend auto chose
     backend, backend_choice = model.backend, resolve(config, data)[1]
@@ -171,11 +171,16 @@ def train(
     except (TrainingDiverged, PluginRuntimeError) as exc:
         if getattr(exc, "result", None) is None:  # before any training: nothing to keep
             raise
-        diverged, result = exc, exc.result  # type: ignore[union-attr]
+        stopped, result = exc, solver.state.result
     t0 = time.perf_counter()
-    with np.errstate(over="ignore", invalid="ignore"):  # a diverged run's best epoch
-        # the prediction path of the saved model (float64): the figure `nnplug evaluate` shows
-        test_metric = solver.evaluate(data.X_test, data.y_test, data.scale, exact=True)
+    try:
+        with np.errstate(over="ignore", invalid="ignore"):  # a diverged run's best epoch
+            # the prediction path of the saved model (float64): what `nnplug evaluate` shows
+            test_metric = solver.evaluate(data.X_test, data.y_test, data.scale, exact=True)
+    except PluginRuntimeError:
+        if stopped is None:
+            raise
+        test_metric = float("nan")  # the plugin that stopped training fails here too
     eval_seconds = time.perf_counter() - t0
     metrics: dict[str, Any] = {
         "dataset": config.dataset.split("/")[-1],
@@ -203,8 +208,10 @@ def train(
         "error": result.error,
     }
     metrics["test_accuracy" if data.task == "classification" else "test_rmse"] = test_metric
+    if isinstance(stopped, PluginRuntimeError):
+        metrics["error"] = str(stopped)
     run = TrainRun(metrics, model, loss, data, solver)
-    if diverged is not None:
-        diverged.run = run  # type: ignore[union-attr]
-        raise diverged
+    if stopped is not None:
+        stopped.run = run  # type: ignore[attr-defined]
+        raise stopped
     return run

@@ -4,17 +4,21 @@
 :mod:`nnplug.registry.switches`), imports each plugin and calls its registration hooks through
 pluggy, one plugin at a time (``pm.subset_hook_caller``, so ``NNPLUG_TRACE_PLUGINS``
 monitoring sees every call). A plugin that fails to import or whose hook raises --
-``SystemExit`` included, ``KeyboardInterrupt`` excepted -- is recorded as a
-:class:`PluginFailure` and contributes nothing; the others still load. Two
+``SystemExit`` and a ``KeyboardInterrupt`` of its own included -- is recorded as a
+:class:`PluginFailure` and contributes nothing; the others still load. Only a real signal
+(Ctrl-C while plugin code runs) interrupts the host. Two
 distributions using one entry-point name is a failure of the second.
 :class:`nnplug.registry.Registry` keeps what the plugins registered.
 """
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import re
-from collections.abc import Callable
+import signal
+import threading
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from importlib import metadata
 from typing import Any
@@ -68,15 +72,48 @@ def _distribution(ep: metadata.EntryPoint) -> tuple[str, str]:
     return one_line(dist.metadata["Name"] or "?", 80), one_line(dist.version or "", 40)
 
 
+class _Signalled(KeyboardInterrupt):
+    """Ctrl-C (a real SIGINT) while plugin code ran, as opposed to a ``KeyboardInterrupt``
+    the plugin raised itself."""
+
+    def __init__(self, signum: int):
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _raise_signalled(signum: int, frame: Any) -> None:
+    raise _Signalled(signum)
+
+
+@contextlib.contextmanager
+def _signals_marked() -> Iterator[None]:
+    """SIGINT raises :class:`_Signalled` in the block, where it would raise a
+    ``KeyboardInterrupt`` (a Python handler is installed; main thread only)."""
+    handler = signal.getsignal(signal.SIGINT)
+    if threading.current_thread() is not threading.main_thread() or not callable(handler):
+        yield  # SIGINT ignored, default or foreign: no KeyboardInterrupt comes from it
+        return
+    signal.signal(signal.SIGINT, _raise_signalled)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, handler)
+
+
 def guarded(call: Callable[[], Any]) -> tuple[Any, str | None]:
     """``(call(), None)``, or ``(None, what it raised as one printable line)``. Catches
-    every ``BaseException`` -- ``SystemExit`` too -- except ``KeyboardInterrupt``."""
-    try:
-        return call(), None
-    except KeyboardInterrupt:
-        raise
-    except BaseException as exc:  # noqa: BLE001 - plugin code must not end the host
-        return None, describe_exception(exc)
+    every ``BaseException`` -- ``SystemExit`` and a plugin's own ``KeyboardInterrupt``
+    too -- except a signal's (a ``KeyboardInterrupt`` carrying ``signum``: Ctrl-C, or
+    nnplug's SIGTERM handler), which interrupts the host."""
+    with _signals_marked():
+        try:
+            return call(), None
+        except KeyboardInterrupt as exc:
+            if getattr(exc, "signum", None) is not None:
+                raise
+            return None, describe_exception(exc)
+        except BaseException as exc:  # noqa: BLE001 - plugin code must not end the host
+            return None, describe_exception(exc)
 
 
 class _StandIn:
@@ -126,14 +163,14 @@ class PluginLoader:
             keys = {plugin_env.normalise(ep.name), plugin_env.normalise(dist)}
             matched |= keys & (selected or set())
             if keys & skip:
-                self.disabled.append(ep.name)
+                self.disabled.append(one_line(ep.name, 80))
                 continue
             if (
                 selected is not None
                 and not keys & selected
                 and plugin_env.normalise(dist) != plugin_env.KERNEL_DIST
             ):
-                self.not_selected.append(ep.name)
+                self.not_selected.append(one_line(ep.name, 80))
                 continue
             if ep.name in seen:
                 if plugin_env.normalise(seen[ep.name]) != plugin_env.normalise(
@@ -239,7 +276,9 @@ class PluginLoader:
 
     def record_failure(self, info: PluginInfo, reason: str) -> None:
         """Report plugin ``info`` as failed (``nnplug plugins`` lists it)."""
-        self.failures.append(PluginFailure(info.name, info.dist, one_line(reason, 300)))
+        self.failures.append(
+            PluginFailure(one_line(info.name, 80), one_line(info.dist, 80), one_line(reason, 300))
+        )
 
     def _describe_plugin(self, name: str) -> str:
         info = self._info.get(name)

@@ -11,7 +11,8 @@ from __future__ import annotations
 import inspect
 from typing import Any
 
-from nnplug.errors import SpecError
+from nnplug.errors import NNPlugError, SpecError
+from nnplug.registry.blame import plugin_error
 from nnplug.registry.registry import Registry, get_registry
 from nnplug.spec import ComponentSpec
 
@@ -21,7 +22,9 @@ def make_component(
 ) -> Any:
     """Instantiate ``spec`` of ``kind``; options in the spec override ``defaults``.
 
-    Any constructor error becomes a one-line :class:`SpecError` naming the token.
+    Any constructor error becomes a one-line :class:`SpecError` naming the token; any other
+    exception from the constructor (``SystemExit`` too) is the plugin's, named by
+    :func:`~nnplug.registry.blame.plugin_error`.
     """
     registry = registry or get_registry()
     cls = registry.get(kind, spec.name).cls
@@ -47,6 +50,10 @@ def make_component(
         obj = cls(**options)
     except (TypeError, ValueError) as exc:
         raise SpecError(f"bad spec at token {spec.index + 1} '{spec.token}': {exc}") from None
+    except NNPlugError:
+        raise
+    except (Exception, SystemExit) as exc:  # RuntimeError, RecursionError, sys.exit(): its bug
+        raise plugin_error(cls, exc, "__init__", registry) from exc
     obj.spec_name = spec.name
     return obj
 

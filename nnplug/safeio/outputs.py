@@ -9,9 +9,16 @@
   (which is replaced, the link stays); a character device or a fifo (``/dev/null``,
   a pipe) is written *through*, never replaced by a regular file; only a regular file
   (or nothing) is replaced by an atomic rename.
-* :func:`part_file` -- the temporary ``.NAME.XXXX.part`` sibling a writer fills before the
-  rename. It is ``flock``-ed while its writer lives, so :func:`sweep_parts` removes only
-  leftovers of killed writers (unlocked and older than a minute).
+* :func:`part_file` -- the temporary ``.NAME.XXXXXXXX.part`` sibling a writer fills before
+  the rename. It is ``flock``-ed while its writer lives, so :func:`sweep_parts` removes only
+  leftovers of killed writers: files it can tell are its own temporary files (that exact
+  name pattern, a regular file of this user's that only its owner may read, as ``mkstemp``
+  makes it) whose lock is free and that are older than a minute -- never a user's
+  ``.NAME.my notes.part``. :func:`check_output` checks before any work that the sibling's
+  name fits the file system's ``NAME_MAX``.
+
+No output may be named ``.nnplug.lock``: that name is the directory lock's
+(:mod:`nnplug.safeio.dirlock`), which a run locking that directory truncates and removes.
 """
 
 from __future__ import annotations
@@ -22,6 +29,7 @@ import glob
 import json
 import math
 import os
+import re
 import stat
 import tempfile
 import time
@@ -30,18 +38,28 @@ from pathlib import Path
 from typing import IO, Any
 
 from nnplug.errors import NNPlugError
+from nnplug.safeio.dirlock import LOCK_NAME
 from nnplug.safeio.limits import kind_of
 
 #: a .part file younger than this may belong to a writer that has not locked it yet
 PART_MIN_AGE = 60.0
 THROUGH = "through"
 REPLACE = "replace"
+#: what ``mkstemp`` puts between the prefix and the suffix of a temporary name
+_RANDOM = r"[a-z0-9_]{8}"
+#: the bytes a temporary sibling adds to a name: ``.`` NAME ``.XXXXXXXX.part``
+PART_EXTRA = len(".") + len(".XXXXXXXX.part")
 
 
 def output_target(path: str | os.PathLike, what: str = "output") -> tuple[Path, str]:
     """``(real path, THROUGH | REPLACE)`` for writing ``path``; one line for a path that
     must not be written (a directory, a block device, a socket)."""
     real = Path(os.path.realpath(path))
+    if real.name == LOCK_NAME:
+        raise NNPlugError(
+            f"cannot write {what} {path}: {LOCK_NAME} is the name of nnplug's directory "
+            f"lock, which a run locking that directory removes; choose another name"
+        )
     try:
         mode = os.stat(real).st_mode
     except (FileNotFoundError, NotADirectoryError):  # check_output says what is missing
@@ -71,6 +89,22 @@ def check_output(path: str | os.PathLike | None, what: str) -> None:
         raise NNPlugError(f"cannot write {what} {path}: directory {parent} does not exist")
     if not os.access(parent, os.W_OK) or (real.exists() and not os.access(real, os.W_OK)):
         raise NNPlugError(f"cannot write {what} {path}: permission denied")
+    _check_part_name(real, what, path)
+
+
+def _check_part_name(real: Path, what: str, path: str | os.PathLike) -> None:
+    """The temporary sibling's name (``.NAME.XXXXXXXX.part``) must fit ``NAME_MAX``: a
+    legal name of 255 bytes cannot be written that way."""
+    try:
+        limit = os.pathconf(real.parent, "PC_NAME_MAX")
+    except (OSError, ValueError):
+        limit = 255
+    length = len(os.fsencode(real.name))
+    if length + PART_EXTRA > limit:
+        raise NNPlugError(
+            f"cannot write {what} {path}: its name is {length} bytes, too long for the "
+            f"temporary file written first (at most {limit - PART_EXTRA} bytes here)"
+        )
 
 
 def _same(a: str | os.PathLike, b: str | os.PathLike) -> bool:
@@ -111,18 +145,34 @@ def _lock(fd: int) -> bool:
         return False
 
 
+def _left_by_us(st: os.stat_result) -> bool:
+    """Could this be one of our temporary files: a regular file of this user's, with one
+    link, that only its owner may read or write (``mkstemp``'s mode, kept until the
+    rename)?"""
+    return (
+        stat.S_ISREG(st.st_mode)
+        and st.st_uid == os.geteuid()
+        and st.st_nlink == 1
+        and not st.st_mode & 0o077
+    )
+
+
 def sweep_parts(directory: Path, name: str, min_age: float = PART_MIN_AGE) -> None:
-    """Remove ``.NAME.*.part`` files of writers that are gone: unlocked and older than
-    ``min_age`` seconds (a live writer holds the lock)."""
+    """Remove the ``.NAME.XXXXXXXX.part`` files of writers that are gone: our own temporary
+    files (:func:`_left_by_us`, exactly that name pattern), unlocked and older than
+    ``min_age`` seconds (a live writer holds the lock). Anything else is the user's."""
+    own = re.compile(re.escape(f".{name}.") + _RANDOM + re.escape(".part"))
     try:
-        parts = list(directory.glob(f".{glob.escape(name)}.*.part"))
+        parts = [p for p in directory.glob(f".{glob.escape(name)}.*.part") if own.fullmatch(p.name)]
     except OSError:
         return
+    flags = os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
     for part in parts:
         with contextlib.suppress(OSError):
-            if time.time() - part.lstat().st_mtime < min_age or part.is_symlink():
+            st = part.lstat()
+            if time.time() - st.st_mtime < min_age or not _left_by_us(st):
                 continue
-            fd = os.open(part, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+            fd = os.open(part, flags)
             try:
                 if _lock(fd) and os.path.samestat(os.fstat(fd), part.lstat()):
                     part.unlink()

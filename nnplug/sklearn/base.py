@@ -34,6 +34,7 @@ from nnplug.sklearn.files import (
     model_state,
     save_estimator,
 )
+from nnplug.sklearn.interrupt import interrupted
 
 #: parameters of the estimators that are not options of nnplug train, with their defaults:
 #: ``scale`` is the datasets' ``--scale``, ``random_state`` the seed (None: a fresh one)
@@ -210,6 +211,8 @@ class NNPlugEstimator(BaseEstimator):
             )
         except NNPlugError as exc:
             raise _param_error(exc) from None
+        if run.metrics["interrupted"]:  # Ctrl-C: a warning, or stop the search
+            interrupted(run)
         # predictions on the reference backend, as `nnplug predict` (the loss's softmax too)
         run.loss.ops = run.model.to("numpy").backend
         if not warm:

@@ -98,8 +98,19 @@ def test_a_failing_hook_fails_its_plugin_whole(site, body, reason):
     assert reg.get("layer", "good_layer")
 
 
-def test_keyboard_interrupt_is_not_swallowed(site):
+def test_a_keyboard_interrupt_the_plugin_raises_is_its_failure(site):
+    """Issue 19: not Ctrl-C, the plugin's own raise: named, and the rest load."""
     site("nnplug-ctrlc", "1.0", "ctrlc", "nnplug_t3_ctrlc", source="raise KeyboardInterrupt\n")
+    site("nnplug-good", "2.0", "good", "nnplug_t3_good", layer="good_layer")
+    reg = Registry()
+    (failure,) = reg.failures
+    assert (failure.plugin, failure.reason) == ("ctrlc", "KeyboardInterrupt")
+    assert reg.get("layer", "good_layer").dist == "nnplug-good"
+
+
+def test_a_real_ctrl_c_while_a_plugin_imports_is_not_swallowed(site):
+    site("nnplug-ctrlc", "1.0", "ctrlc", "nnplug_t3_ctrlc",
+         source="import signal\nsignal.raise_signal(signal.SIGINT)\n")
     with pytest.raises(KeyboardInterrupt):
         Registry()
 

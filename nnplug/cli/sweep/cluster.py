@@ -17,6 +17,7 @@ the task itself writes nothing.
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -26,6 +27,14 @@ from nnplug.errors import NNPlugError
 from nnplug.safeio.text import describe_exception
 
 CONNECT_TIMEOUT = "10s"
+
+
+def _discard(client: Any) -> None:
+    """Mark a client whose start failed closed (its ``close`` then does nothing) and stop
+    its event-loop thread: nothing was connected, nothing needs closing."""
+    with contextlib.suppress(Exception):
+        client.status = "closed"
+        client._loop_runner.stop()
 
 
 class DaskPool:
@@ -39,9 +48,14 @@ class DaskPool:
                 "--scheduler needs the distributed package: pip install 'nnplug[dask]'"
             ) from None
         self.address = address
+        # made in two steps so that a client whose start fails is still ours to close:
+        # collected half-started, it would stall for twice the connect timeout, then
+        # print a Client.__del__ traceback (a garbage address, a TLS scheme with no TLS)
+        self.client = Client.__new__(Client)
         try:
-            self.client = Client(address, timeout=CONNECT_TIMEOUT, set_as_default=False)
+            Client.__init__(self.client, address, timeout=CONNECT_TIMEOUT, set_as_default=False)
         except Exception as exc:  # noqa: BLE001 - OSError, TimeoutError, ValueError (address)
+            _discard(self.client)
             raise NNPlugError(
                 f"cannot connect to the Dask scheduler at {address}: {describe_exception(exc)}"
             ) from None

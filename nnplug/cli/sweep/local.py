@@ -10,17 +10,25 @@ terminal reaches only the sweep, which then stops the workers itself.
 The parent hands one trial at a time to an idle worker and waits on every worker's pipe
 and process at once: a result is yielded as soon as it arrives; a worker that dies (killed,
 out of memory) yields a ``lost`` record for its trial and is replaced.
+
+A worker dies with the sweep, however the sweep ends (``kill -9`` too): it asks the kernel
+for SIGKILL when its parent dies (Linux's ``PR_SET_PDEATHSIG``), and holds nothing of the
+parent's that would outlive it -- the sweep directory's lock is closed at the fork
+(:mod:`nnplug.safeio.dirlock`), and so are the parent's ends of every worker's pipe, so a
+worker whose parent is gone reads end-of-file instead of waiting forever.
 """
 
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import ctypes.util
 import multiprocessing
 import os
 import signal
 import sys
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from multiprocessing.connection import wait
 from typing import Any
 
@@ -54,8 +62,28 @@ def warm_up(trial: dict[str, Any]) -> None:
         )
 
 
-def _worker(conn: Any, cpus: list[int]) -> None:
-    """A worker's life: receive a trial, send its record, until told to stop."""
+#: prctl's option: the signal a process gets when its parent dies (linux/prctl.h)
+PR_SET_PDEATHSIG = 1
+
+
+def die_with_parent(parent: int) -> None:
+    """Have the kernel SIGKILL this process when its parent dies (Linux; elsewhere
+    nothing), and die now if the parent ``parent`` is already gone."""
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError, AttributeError, TypeError):
+            libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+            libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if os.getppid() != parent:  # died before prctl took effect: reparented already
+        os._exit(1)
+
+
+def _worker(conn: Any, cpus: list[int], parent: int, inherited: list[Any]) -> None:
+    """A worker's life: receive a trial, send its record, until told to stop.
+    ``inherited``: the parent's ends of the workers' pipes, closed here at once."""
+    die_with_parent(parent)
+    for end in inherited:
+        with contextlib.suppress(OSError):
+            end.close()
     os.setpgrp()  # out of the terminal's foreground group: Ctrl-C is the sweep's to handle
     signal.signal(signal.SIGTERM, signal.SIG_DFL)  # not the sweep's handler, inherited
     if cpus:
@@ -72,12 +100,18 @@ def _worker(conn: Any, cpus: list[int]) -> None:
 
 
 class Worker:
-    def __init__(self, context: Any, cpus: list[int]):
+    def __init__(self, context: Any, cpus: list[int], others: Sequence[Worker] = ()):
+        """A new worker process; ``others``: the workers already running (a forked child
+        closes its copies of their pipes)."""
         self.cpus = cpus
         self.conn, child = context.Pipe()
         sys.stdout.flush()  # a forked child would print what is still buffered again
         sys.stderr.flush()
-        self.process = context.Process(target=_worker, args=(child, cpus), daemon=True)
+        forked = context.get_start_method() == "fork"
+        inherited = [self.conn, *(w.conn for w in others)] if forked else []
+        self.process = context.Process(
+            target=_worker, args=(child, cpus, os.getpid(), inherited), daemon=True
+        )
         self.process.start()
         child.close()
         self.trial: dict[str, Any] | None = None
@@ -115,13 +149,15 @@ class LocalPool:
             warm_up(trials[0])
         pending = deque(trials)
         shares = cpu_shares(self.workers)[: len(trials)]
-        self.pool = [Worker(self.context, cpus) for cpus in shares]
+        self.pool = []
+        for cpus in shares:
+            self.pool.append(Worker(self.context, cpus, self.pool))
         while True:
             for i, worker in enumerate(self.pool):
                 if worker.trial is None and pending:
                     if not worker.process.is_alive():  # died idle: nothing was lost
                         worker.stop()
-                        worker = self.pool[i] = Worker(self.context, worker.cpus)
+                        worker = self.pool[i] = Worker(self.context, worker.cpus, self.pool)
                     if not worker.give(pending.popleft()):
                         yield self._lost(worker)
             busy = [w for w in self.pool if w.trial is not None]
@@ -148,7 +184,7 @@ class LocalPool:
         worker.stop()
         code = worker.process.exitcode
         how = f"signal {-code}" if code is not None and code < 0 else f"exit code {code}"
-        self.pool[self.pool.index(worker)] = Worker(self.context, worker.cpus)
+        self.pool[self.pool.index(worker)] = Worker(self.context, worker.cpus, self.pool)
         return base_record(trial, LOST, f"its worker process died ({how})")
 
     def close(self) -> None:

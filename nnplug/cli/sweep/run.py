@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import contextlib
 import signal
-import threading
-from collections.abc import Iterator
 from typing import Any
 
 import click
@@ -23,32 +21,13 @@ from nnplug.cli.sweep.report import best, summary, trial_line
 from nnplug.cli.sweep.results import Results
 from nnplug.cli.sweep.trial import OK
 from nnplug.errors import NNPlugError
+from nnplug.nn.signals import CommandSignals, Interrupted
 
 
-class Interrupted(KeyboardInterrupt):
-    """Ctrl-C or SIGTERM during a sweep (``signum`` says which)."""
-
-    def __init__(self, signum: int):
-        super().__init__(signum)
-        self.signum = signum
-
-
-@contextlib.contextmanager
-def signals_interrupt() -> Iterator[None]:
-    """SIGINT and SIGTERM raise :class:`Interrupted` in the block (main thread only)."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def handler(signum: int, frame: Any) -> None:
-        raise Interrupted(signum)
-
-    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        yield
-    finally:
-        for sig, old in previous.items():
-            signal.signal(sig, old)
+def signals_interrupt() -> contextlib.AbstractContextManager[None]:
+    """SIGINT and SIGTERM raise :class:`~nnplug.nn.signals.Interrupted` in the block (main
+    thread only)."""
+    return CommandSignals().installed()
 
 
 def run_trials(pool: Any, trials: list[Trial], results: Results, *, quiet: bool) -> int | None:

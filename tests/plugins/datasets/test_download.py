@@ -136,10 +136,12 @@ def test_old_partial_files_of_killed_runs_are_swept(served, tmp_path):
     server, sums = served
     dest = tmp_path / "cache"
     dest.mkdir()
-    old = dest / ".t10k-labels-idx1-ubyte.gz.abc123.part"
-    fresh = dest / ".t10k-labels-idx1-ubyte.gz.def456.part"  # maybe another live download
+    # named and moded as part_file's mkstemp makes them: only those are ever swept
+    old = dest / ".t10k-labels-idx1-ubyte.gz.abc12345.part"
+    fresh = dest / ".t10k-labels-idx1-ubyte.gz.def45678.part"  # maybe another live download
     for part in (old, fresh):
         part.write_bytes(b"half a file")
+        part.chmod(0o600)
     os.utime(old, (1, 1))
     download("t10k-labels-idx1-ubyte.gz", [server.url("ok")], dest,
              sha256=sums["t10k-labels-idx1-ubyte"])
