@@ -68,7 +68,10 @@ def test_entry_points_are_scanned_once_per_process(monkeypatch, use_registry):
     first = get_registry()
     for args in (["plugins"], ["plugins", "--json"], ["gradcheck", "--layers", "relu"]):
         assert CliRunner().invoke(main, args).exit_code == 0
-    assert get_registry() is first and len(calls) == 1
+    # numba (loaded when gradcheck checks compiled kernels) scans its own extensions' entry
+    # points: only nnplug's group counts here
+    ours = [c for c in calls if c.get("group") == "nnplug"]
+    assert get_registry() is first and len(ours) == 1
 
 
 def test_a_misspelt_hook_is_reported_not_silently_ignored():
