@@ -55,6 +55,19 @@ def _json_path(ctx, param, value):
     "regression, batch 32), or all.",
 )
 @click.option(
+    "--layers",
+    default=None,
+    help="Time this hidden stack instead (workload C: a plugin's layers too, as nnplug "
+    "train takes them), on the data, batch and task of the first --workload (S0 when "
+    "all); PyTorch and scikit-learn peers are left out.",
+)
+@click.option(
+    "--optimizer",
+    default=None,
+    help="With --layers (or alone): this optimizer in workload C (a plugin's too).",
+)
+@click.option("--lr", default=None, type=float, help="With workload C: its learning rate.")
+@click.option(
     "--backend",
     "backends",
     default="all",
@@ -108,6 +121,9 @@ def _json_path(ctx, param, value):
 @quality_options
 def bench(
     workloads,
+    layers,
+    optimizer,
+    lr,
     backends,
     peers,
     rounds,
@@ -127,6 +143,12 @@ def bench(
         from nnplug_bench.quality import run_quality
 
         return run_quality(**quality_opts)
+    if layers or optimizer or lr is not None:
+        from nnplug_bench.workloads import custom_workload
+
+        base = workloads[0]
+        custom_workload(base, layers, optimizer, lr)
+        workloads, peers = ["C"], False  # the peers build the built-in stacks only
     speed(workloads, backends, peers, rounds, seconds, threads, concurrent, profile, json_path)
 
 

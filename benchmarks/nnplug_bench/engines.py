@@ -39,7 +39,7 @@ def build_solver(wl: Workload, backend: Any, threads: int | None) -> Solver:
     model.threads = threads
     loss = make_component("loss", parse_token(DEFAULT_LOSSES[wl.task]))
     config = TrainConfig(
-        optimizer=f"core/{wl.optimizer}", lr=wl.lr, momentum=0.9, weight_decay=wl.weight_decay
+        optimizer=wl.qualified_optimizer(), lr=wl.lr, momentum=0.9, weight_decay=wl.weight_decay
     )
     resolve_optimizer(config, wl.task)
     opt = make_optimizer(config)

@@ -38,17 +38,24 @@ class Workload:
     rows: int
     n_features: int
     n_outputs: int
+    #: a stack given on the command line (``nnplug bench --layers``): its layers and
+    #: optimizer are used as given (a plugin's too), on the data of workload ``base``
+    base: str = ""
 
     def qualified_layers(self) -> str:
         """``layers`` with the built-ins named by qualified name (``core/linear:256,...``),
         as ``nnplug train``'s defaults: a plugin registering its own ``linear`` neither
-        breaks nor changes a benchmark."""
+        breaks nor changes a benchmark. A given stack is used as written."""
+        if self.base:
+            return self.layers
         return ",".join(f"core/{token}" for token in self.layers.split(","))
+
+    def qualified_optimizer(self) -> str:
+        return self.optimizer if self.base else f"core/{self.optimizer}"
 
     def widths(self) -> list[int]:
         """Input width, every ``linear``'s width, then the output width."""
-        hidden = [int(t.positional) for t in parse_spec(self.layers) if t.name == "linear"]
-        return [self.n_features, *hidden, self.n_outputs]
+        return widths_of(self.layers, self.n_features, self.n_outputs)
 
     def weights(self) -> int:
         """Weights per sample (multiply-accumulates of one forward pass)."""
@@ -136,10 +143,45 @@ WORKLOADS: dict[str, Workload] = {
 }
 
 
+#: the name of the workload ``nnplug bench --layers``/``--optimizer`` makes
+CUSTOM = "C"
+
+
+def custom_workload(
+    base: str, layers: str | None, optimizer: str | None, lr: float | None
+) -> Workload:
+    """Workload ``C``: ``base``'s data, batch and task with the given hidden stack and
+    optimizer (a plugin's components too), registered in :data:`WORKLOADS`."""
+    wl = WORKLOADS[base]
+    custom = Workload(
+        CUSTOM,
+        layers or wl.layers,
+        wl.batch,
+        optimizer or wl.optimizer,
+        lr if lr is not None else wl.lr,
+        wl.weight_decay,
+        wl.task,
+        wl.shape,
+        wl.rows,
+        wl.n_features,
+        wl.n_outputs,
+        base=base,
+    )
+    WORKLOADS[CUSTOM] = custom
+    make_data.cache_clear()
+    return custom
+
+
+def widths_of(layers: str, n_features: int, n_outputs: int) -> list[int]:
+    """Input width, every ``linear:N`` width of ``layers``, output width."""
+    hidden = [int(t.positional) for t in parse_spec(layers) if t.name.endswith("linear")]
+    return [n_features, *hidden, n_outputs]
+
+
 def parse_workloads(text: str) -> list[str]:
     """``"S0,W1"`` or ``"all"`` -> workload names; ValueError naming an unknown one."""
     names = (
-        list(WORKLOADS)
+        [n for n in WORKLOADS if n != CUSTOM]
         if text.strip() == "all"
         else [t.strip().upper() for t in text.split(",") if t.strip()]
     )
@@ -161,7 +203,7 @@ def make_data(name: str, seed: int = 0) -> Data:
     rng = np.random.default_rng(seed)
     scale = 1.0
     X: np.ndarray
-    if name == "S0":
+    if (wl.base or name) == "S0":
         X = rng.integers(0, 17, (wl.rows, wl.n_features), dtype=np.uint8)
         scale = 1.0 / 16
     elif wl.task == "regression":

@@ -163,3 +163,35 @@ def test_op_timer_times_ops_exclusive_of_nested_ones(monkeypatch, clock):
     assert timer.calls == {"outer": 1, "inner": 1}
     with pytest.raises(NotCompiled, match="one by one"):
         timer.backend.compile(None)
+
+
+def test_any_stack_a_plugins_too_runs_in_the_same_harness(tmp_path, use_registry):
+    """nnplug bench --layers/--optimizer: workload C, on the given workload's data, every
+    backend in the paired, interleaved rounds (the example plugin's layer and optimizer)."""
+    import sys
+    from pathlib import Path
+
+    from nnplug.registry import Registry
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "plugins" / "nnplug-leaky-relu"))
+    try:
+        import nnplug_bench.plugin as bench
+        import nnplug_leaky_relu.plugin as example
+
+        reg = Registry()
+        reg.add_plugin(bench, "bench", dist="nnplug-bench", version="0")
+        reg.add_plugin(example, "leaky_relu", dist="nnplug-leaky-relu", version="0")
+        use_registry(reg)
+        out = tmp_path / "c.json"
+        res = run("--workload", "R1", "--layers", "linear:32,leaky_relu:0.2,linear:16,relu",
+                  "--optimizer", "rmsprop", "--lr", "0.001", "--rounds", "2", "--seconds",
+                  "0.01", "--backend", "numpy", "--json", str(out))
+    finally:
+        sys.path.remove(str(Path(__file__).resolve().parents[2] / "plugins" / "nnplug-leaky-relu"))
+    assert res.exit_code == 0, res.output
+    assert "C  California-shaped" in res.output and "leaky_relu" in res.output
+    data = json.loads(out.read_text())
+    assert [w["workload"] for w in data["workloads"]] == ["C"]
+    engines = data["workloads"][0]["engines"]
+    assert set(engines) == {"numpy"}  # no peers for a given stack
+    assert len(engines["numpy"]["samples_per_second"]) == 2
