@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 import nnplug
 from nnplug.cli import main
-from nnplug.cli.trainrun import default_log_file
+from nnplug.cli.trainlog import default_log_file
 
 REPO = Path(__file__).resolve().parents[2]
 
