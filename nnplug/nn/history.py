@@ -10,6 +10,10 @@ from typing import Any
 import numpy as np
 
 
+#: how a metric's name is shortened when a summary must fit a narrow terminal
+_SHORT_METRIC = {"accuracy": "acc"}
+
+
 @dataclass
 class EpochRecord:
     """One epoch: mean training loss, train/val metric, validation loss, the learning rate
@@ -36,7 +40,7 @@ class EpochRecord:
         epoch, loss = f"epoch {self.epoch:3d}", f"loss {self.loss:.4f}"
         lr, secs = f"lr {self.lr:.4g}", f"{self.seconds:.2f}s"
         rate = f"{self.samples_per_second:,.0f} samples/s"
-        short = SHORT_METRIC.get(metric, metric)
+        short = _SHORT_METRIC.get(metric, metric)
         train = {m: f"train {m} {self.train_metric:.4f}" for m in (metric, short)}
         val = {m: f"val {m} {self.val_metric:.4f}" for m in (metric, short)}
         layouts = [
@@ -52,10 +56,6 @@ class EpochRecord:
         if width is None:
             return lines[0]
         return next((line for line in lines if len(line) <= width), lines[-1][: max(width, 0)])
-
-
-#: how a metric's name is shortened when a summary must fit a narrow terminal
-SHORT_METRIC = {"accuracy": "acc"}
 
 
 @dataclass
