@@ -9,7 +9,6 @@ from typing import Any
 
 import numpy as np
 
-
 #: how a metric's name is shortened when a summary must fit a narrow terminal
 _SHORT_METRIC = {"accuracy": "acc"}
 
