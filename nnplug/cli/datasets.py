@@ -14,9 +14,12 @@ DATA_DIR_HELP = "Data folder [default: $NNPLUG_DATA, else the per-user cache]."
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @click.pass_context
 def datasets(ctx, data_dir, as_json):
-    """List dataset plugins: name, task, shape, where the files are, cached or not."""
+    """List dataset plugins: name, task, shape, where the files are, cached or not
+    (or your own file)."""
     if ctx.invoked_subcommand is not None:
         return
+    from nnplug.base import Dataset
+    from nnplug.cli.doctext import first_sentence
     from nnplug.registry.registry import get_registry
 
     rows = []
@@ -30,14 +33,19 @@ def datasets(ctx, data_dir, as_json):
         }
         try:
             ds = comp.cls()
+            user_file = reads_your_file(comp.cls)
             row.update(
                 location=ds.location(data_dir),
-                cached=bool(ds.is_cached(data_dir)),
-                downloadable=callable(getattr(ds, "fetch", None)),
+                cached=bool(ds.is_cached(data_dir)) and not user_file,
+                downloadable=type(ds).fetch is not Dataset.fetch,
+                user_file=user_file,
             )
         except Exception as exc:  # noqa: BLE001 - one broken plugin must not hide the rest
             row.update(
-                location=f"error: {type(exc).__name__}: {exc}", cached=False, downloadable=False
+                location=f"error: {type(exc).__name__}: {exc}",
+                cached=False,
+                downloadable=False,
+                user_file=False,
             )
         rows.append(row)
     if as_json:
@@ -46,9 +54,16 @@ def datasets(ctx, data_dir, as_json):
     width = max([len(r["name"]) for r in rows] + [4])
     for r in rows:
         state = "cached" if r["cached"] else ("missing" if r["downloadable"] else "-")
-        click.echo(f"{r['name']:<{width}}  {r['task']:<14}  {state:<7}  {r['shape']}")
-        click.echo(f"{'':<{width}}  {r['summary']}")
+        state = "your file" if r["user_file"] else state
+        click.echo(f"{r['name']:<{width}}  {r['task']:<14}  {state:<9}  {r['shape']}")
+        click.echo(f"{'':<{width}}  {first_sentence(r['summary'])}")
         click.echo(f"{'':<{width}}  files: {r['location']}")
+
+
+def reads_your_file(cls: type) -> bool:
+    """A dataset of the user's own file (it declares a ``"file"`` option, e.g. ``--data``),
+    rather than of files it downloads or ships."""
+    return any(getattr(o, "type", None) == "file" for o in getattr(cls, "cli_options", ()) or ())
 
 
 class _Bars:
@@ -88,7 +103,10 @@ def fetch(name, data_dir):
     ds = make_component("dataset", parse_token(name))
     where = ds.location(data_dir)
     if type(ds).fetch is Dataset.fetch:  # the base class's: no files to fetch
-        click.echo(f"{name}: nothing to download ({where})")
+        if reads_your_file(type(ds)):
+            click.echo(f"{name}: nothing to download: it reads your own file (--data FILE)")
+        else:
+            click.echo(f"{name}: nothing to download ({where})")
         return
     if ds.is_cached(data_dir):
         click.echo(f"{name}: already complete in {where}")

@@ -9,6 +9,7 @@ from typing import Any
 
 import click
 
+from nnplug.cli.doctext import first_sentence
 from nnplug.safeio.text import one_line
 
 
@@ -113,22 +114,26 @@ def plugins(ctx: click.Context, as_json: bool) -> None:
             )
         )
         return
+    rows: list[tuple[str, str, str, str]] = []  # (heading or "", name, provider, text)
     kind = None
     for c in comps:
         if c.kind != kind:
             kind = c.kind
-            click.echo(f"{kind}{'es' if kind.endswith('s') else 's'}:")
+            rows.append((f"{kind}{'es' if kind.endswith('s') else 's'}:", "", "", ""))
         flag = "  [CONFLICT: use " + c.qualified_name + "]" if (c.kind, c.name) in conflicts else ""
         if c.kind == "backend" and c.name in unavailable:
             flag += f"  [unavailable: {unavailable[c.name]}]"
         if c.kind == "optimizer" and _defaults(c.cls.default_lr):
             lrs = _defaults(c.cls.default_lr)
             flag += "  [default lr: " + ", ".join(f"{k} {v:g}" for k, v in lrs.items()) + "]"
-        click.echo(f"  {c.name:<14} {c.dist} {c.version}  {c.summary}{flag}")
+        rows.append(("", c.name, f"{c.dist} {c.version}", first_sentence(c.summary) + flag))
     if commands:
-        click.echo("commands:")
+        rows.append(("commands:", "", "", ""))
         for name, (info, summary) in commands.items():
-            click.echo(f"  {name:<14} {info.dist} {info.version}  {one_line(summary)}")
+            rows.append(
+                ("", name, f"{info.dist} {info.version}", first_sentence(one_line(summary)))
+            )
+    _print_aligned(rows)
     loaded = ", ".join(p.describe() for p in reg.plugins())
     click.echo(f"plugins: {loaded or '(none)'}")
     for f in reg.failures:
@@ -137,3 +142,15 @@ def plugins(ctx: click.Context, as_json: bool) -> None:
         click.echo(f"disabled: plugin '{name}' (NNPLUG_DISABLE_PLUGINS)")
     for name in reg.not_selected:
         click.echo(f"not loaded: plugin '{name}' (not listed in NNPLUG_LOAD_PLUGINS)")
+
+
+def _print_aligned(rows: list[tuple[str, str, str, str]]) -> None:
+    """Headings, and under them ``name  provider  text`` in aligned columns."""
+    items = [r for r in rows if not r[0]]
+    name_w = max([len(r[1]) for r in items] + [13])
+    provider_w = max([len(r[2]) for r in items] + [0])
+    for heading, name, provider, text in rows:
+        if heading:
+            click.echo(heading)
+        else:
+            click.echo(f"  {name:<{name_w}}  {provider:<{provider_w}}  {text}".rstrip())

@@ -11,8 +11,9 @@ from nnplug.cli.dataset_options import TrainCommand, given_dataset_options
 from nnplug.nn.config import TrainConfig, flag, setting, settings, value_type
 
 
-def _click_option(f: Any) -> Any:
-    """The click option of one :class:`TrainConfig` field, from its :class:`Setting`."""
+def _click_option(f: Any, resolves: str | None = None) -> Any:
+    """The click option of one :class:`TrainConfig` field, from its :class:`Setting`
+    (``resolves``: another ``[default: ...]`` text, for a command that resolves it so)."""
     s = setting(f)
     assert s is not None  # settings() yields fields with one
     kind: dict[str, Any] = {}
@@ -29,7 +30,8 @@ def _click_option(f: Any) -> Any:
             kind["type"] = click.Path(file_okay=False)
         else:
             kind["type"] = value_type(f)
-    text = s.help + (f" [default: {s.resolves}]" if s.resolves else "")
+    resolves = resolves or s.resolves
+    text = s.help + (f" [default: {resolves}]" if resolves else "")
     return click.option(
         *decls, f.name, default=f.default, show_default=f.default is not None, help=text, **kind
     )
@@ -40,9 +42,17 @@ def _click_option(f: Any) -> Any:
 CONFIG_OPTIONS = tuple(_click_option(f) for f in settings(cli=True))
 
 
-def config_options(command: Any) -> Any:
-    """Decorate a click command with :data:`CONFIG_OPTIONS` (in that order)."""
-    for option in reversed(CONFIG_OPTIONS):
+def config_options(command: Any = None, *, resolves: dict[str, str] | None = None) -> Any:
+    """Decorate a click command with :data:`CONFIG_OPTIONS` (in that order); ``resolves``
+    (field name -> text) replaces the ``[default: ...]`` of those fields, for a command
+    that resolves them otherwise (``nnplug sweep``'s ``--threads``)."""
+    if command is None:
+        return lambda command: config_options(command, resolves=resolves)
+    options = [
+        _click_option(f, resolves[f.name]) if resolves and f.name in resolves else option
+        for f, option in zip(settings(cli=True), CONFIG_OPTIONS, strict=True)
+    ]
+    for option in reversed(options):
         command = option(command)
     return command
 

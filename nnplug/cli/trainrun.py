@@ -1,10 +1,11 @@
-"""What ``nnplug train`` does around :func:`nnplug.nn.training.train`: the log file, the
-progress bar and epoch lines, checkpoints and ``--resume``, and keeping the results
-(``--save``, ``--metrics-out``, ``--plot``) -- also when the run is interrupted with
-Ctrl-C (exit 130) or SIGTERM (143), diverges or a plugin fails while it trains (exit 1,
-best model so far still saved). SIGINT and SIGTERM are handled for the whole command
-(:class:`~nnplug.nn.signals.CommandSignals`): a signal while the results are written
-lets them be written whole first."""
+"""What ``nnplug train`` does around :func:`nnplug.nn.training.train`: the log file
+(:mod:`~nnplug.cli.trainlog`), the progress bar and epoch lines (:mod:`~nnplug.cli.progress`),
+checkpoints and ``--resume`` (:mod:`~nnplug.cli.resuming`), keeping the results (``--save``,
+``--metrics-out``, ``--plot``) and the lines that end the run (:mod:`~nnplug.cli.trainreport`)
+-- also when the run is interrupted with Ctrl-C (exit 130) or SIGTERM (143), diverges or a
+plugin fails while it trains (exit 1, best model so far still saved). SIGINT and SIGTERM are
+handled for the whole command (:class:`~nnplug.nn.signals.CommandSignals`): a signal while
+the results are written lets them be written whole first."""
 
 from __future__ import annotations
 
@@ -12,100 +13,17 @@ import contextlib
 import dataclasses
 import logging
 import os
-import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import click
 
+from nnplug.cli.resuming import resumed_config
+from nnplug.cli.trainlog import make_logger
+from nnplug.cli.trainreport import interrupted_line, report_end
 from nnplug.errors import NNPlugError, PluginRuntimeError, TrainingDiverged
 from nnplug.nn.signals import CommandSignals
 from nnplug.nn.training import TrainConfig
-
-
-def default_log_dir() -> Path:
-    """Where the log goes when ``--log-file`` is not given: ``$NNPLUG_LOG_DIR``, else the
-    platform's user log directory (``~/.local/state/nnplug/log`` on Linux), never the
-    directory the user happens to stand in."""
-    from platformdirs import user_log_dir
-
-    return Path(os.environ.get("NNPLUG_LOG_DIR") or user_log_dir("nnplug", appauthor=False))
-
-
-def default_log_file() -> Path:
-    stamp = time.strftime("%Y%m%d-%H%M%S")
-    return default_log_dir() / f"train-{stamp}.log"
-
-
-def make_logger(log_file: str | None) -> tuple[logging.Logger, Path | None]:
-    """A logger writing to ``log_file`` (explicit: errors are fatal) or to the default
-    file under ``logs/`` (if that cannot be created, a warning and no log file). A log
-    file that cannot be written later is one line (:class:`~nnplug.cli.logfile.LogFile`)."""
-    from nnplug.cli.logfile import LogFile
-
-    logger = logging.getLogger("nnplug.train")
-    logger.setLevel(logging.INFO)
-    logger.propagate = False
-    for h in list(logger.handlers):
-        logger.removeHandler(h)
-        h.close()
-    if log_file == "":
-        return logger, None
-    path = Path(log_file) if log_file else default_log_file()
-    try:
-        if not log_file:
-            path.parent.mkdir(parents=True, exist_ok=True)
-        handler = LogFile(path, explicit=bool(log_file))
-    except OSError as exc:
-        if log_file:
-            raise NNPlugError(f"cannot open log file {path}: {exc.strerror or exc}") from None
-        click.echo(f"Warning: no log file ({path}: {exc.strerror or exc})", err=True)
-        return logger, None
-    handler.setFormatter(logging.Formatter("%(asctime)s %(message)s"))
-    logger.addHandler(handler)
-    return logger, path
-
-
-def resumed_config(checkpoint: Any, options: dict[str, Any]) -> TrainConfig:
-    """The checkpoint's configuration; options given on the command line must agree with
-    it, except ``--epochs`` (train longer) and ``--patience``."""
-    ctx = click.get_current_context()
-    saved = checkpoint.config
-    fields = {f.name for f in dataclasses.fields(TrainConfig)}
-    for name, value in options.items():
-        source = ctx.get_parameter_source(name)
-        if name not in fields or source is None or source.name != "COMMANDLINE":
-            continue
-        if name in ("epochs", "patience"):
-            saved[name] = value
-        elif saved.get(name) != value:
-            flag = "--" + name.replace("_", "-")
-            raise NNPlugError(
-                f"{flag} {value} differs from the checkpoint's "
-                f"{saved.get(name)!r}; drop it when resuming"
-            )
-    try:
-        config = TrainConfig(**{k: v for k, v in saved.items() if k in fields})
-        config.validate()
-    except (TypeError, NNPlugError) as exc:
-        raise NNPlugError(f"{checkpoint.path} holds an unusable configuration: {exc}") from None
-    if config.epochs <= checkpoint.epoch:
-        raise NNPlugError(
-            f"--epochs {config.epochs} is not above the {checkpoint.epoch} "
-            f"epochs already run in {checkpoint.directory}: nothing to resume; "
-            f"pass --epochs {checkpoint.epoch + 1} or more"
-        )
-    return config
-
-
-def summary_line(m: dict[str, Any]) -> str:
-    key = "test_accuracy" if m["task"] == "classification" else "test_rmse"
-    return (
-        f"{m['dataset']}: {key} {m[key]:.4f}  best epoch {m['best_epoch']}/"
-        f"{m['epochs_run']}  {m['train_seconds']:.2f}s  "
-        f"{m['samples_per_second']:.0f} samples/s  backend {m['backend']}"
-    )
 
 
 def training_info(config: dict[str, Any]) -> dict[str, Any]:
@@ -146,13 +64,18 @@ def keep_results(
     if metrics_out:
         attempt("metrics", metrics_out, lambda: write_json(metrics_out, m))
     if plot and m["history"]:
-        from nnplug.cli.plot import plot_history
+        from nnplug.cli.plot import architecture, plot_history, run_title
 
         attempt(
             "plot",
             plot,
             lambda: plot_history(
-                m["history"], plot, metric=m["metric"], title=m["model"], best_epoch=m["best_epoch"]
+                m["history"],
+                plot,
+                metric=m["metric"],
+                title=run_title(m),
+                subtitle=architecture(m["model"]),
+                best_epoch=m["best_epoch"],
             ),
         )
     for item in written:
@@ -213,7 +136,6 @@ def run_training(
     locked for the whole run (a second run on it stops with one line)."""
     from nnplug.safeio.dirlock import DirLock
 
-    signals = CommandSignals()
     checkpoint_dir = checkpoint_dir or resume
     lock = (
         DirLock(
@@ -223,6 +145,7 @@ def run_training(
         if checkpoint_dir
         else None
     )
+    signals = CommandSignals()
     with signals.installed(), lock or contextlib.nullcontext():
         _run(
             config,
@@ -277,7 +200,7 @@ def _run(
         if checkpoint_dir
         else None
     )
-    logger, _ = make_logger(log_file)  # last: a bad option above leaves no log file behind
+    logger, log_path = make_logger(log_file)  # last: a bad option above leaves no log behind
     callbacks: list[Any] = [signals] + ([ProgressBar()] if not quiet else [])
     callbacks.append(EpochPrinter(quiet, logger))
     if checkpointer is not None:
@@ -291,6 +214,7 @@ def _run(
             signals,
             quiet=quiet,
             checkpointer=checkpointer,
+            log=(log_path, log_file),
             keep={"save": save, "metrics_out": metrics_out, "plot": plot, "logger": logger},
         )
     finally:
@@ -313,8 +237,10 @@ def _train_and_keep(
     *,
     quiet: bool,
     checkpointer: Any,
+    log: tuple[Any, str | None],
     keep: dict[str, Any],
 ) -> None:
+    """Train, report, keep the results. ``log``: (the log's path or None, --log-file)."""
     from nnplug.nn.training import train
 
     logger.info("config %s", config)
@@ -356,16 +282,14 @@ def _train_and_keep(
     failed = checkpointer.error if checkpointer is not None else None
     if failed is not None:  # a checkpoint could not be written: stopped after that epoch
         run.metrics.update(interrupted=None, error=f"checkpoint: {failed}")
-    summary = summary_line(run.metrics)
-    logger.info(summary)
-    click.echo(summary)
+    report_end(run.metrics, config.patience, quiet=quiet, logger=logger, log=log[0], told=log[1])
     written, errors = keep_results(run, **keep)
-    if failed is not None:
-        errors.insert(0, f"checkpoint: {failed}; stopped after epoch {len(run.metrics['history'])}")
     from nnplug.cli.logfile import log_error
 
     if log_error(logger):
         errors.append(f"log file: {log_error(logger)}")
+    if failed is not None:
+        errors.insert(0, f"checkpoint: {failed}; stopped after epoch {len(run.metrics['history'])}")
     if errors:
         msg = _problems(errors, written)
         logger.info("error: %s", msg)
@@ -373,11 +297,14 @@ def _train_and_keep(
     if run.metrics["interrupted"]:
         import signal
 
-        where = run.metrics["interrupted"]
         term = getattr(run.solver, "stop_signal", None) == signal.SIGTERM
-        msg = (
-            f"Interrupted{' by SIGTERM' if term else ''} at {where}: kept the best model "
-            f"(epoch {run.metrics['best_epoch']}) and the metrics so far"
+        msg = interrupted_line(
+            run.metrics,
+            signal_name="SIGTERM" if term else None,
+            written=written,
+            checkpoint_dir=checkpointer and str(checkpointer.directory),
+            checkpoint_failed=failed is not None,
+            log=log[0],
         )
         logger.info(msg)
         click.echo(msg, err=True)

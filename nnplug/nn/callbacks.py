@@ -1,7 +1,7 @@
 """Calling the Solver's callbacks: objects with any of ``on_fit_start``,
 ``on_epoch_start``, ``on_batch_end``, ``on_epoch_end``, ``on_interrupt``, each called as
 ``fn(solver, **info)`` with the keywords it accepts (a callback written before an event
-gained a keyword -- ``on_batch_end``'s ``n_steps`` -- keeps working)."""
+gained a keyword -- ``on_batch_end``'s ``n_steps`` and ``samples`` -- keeps working)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from typing import Any
 EVENTS = {
     "on_fit_start": ("path", "not_compiled"),
     "on_epoch_start": ("epoch", "epochs", "steps"),
-    "on_batch_end": ("step", "steps", "loss", "n_steps"),
+    "on_batch_end": ("step", "steps", "loss", "n_steps", "samples"),
     "on_epoch_end": ("record",),
     "on_interrupt": (),
 }

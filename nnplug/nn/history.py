@@ -9,6 +9,9 @@ from typing import Any
 
 import numpy as np
 
+#: how a metric's name is shortened when a summary must fit a narrow terminal
+_SHORT_METRIC = {"accuracy": "acc"}
+
 
 @dataclass
 class EpochRecord:
@@ -27,14 +30,31 @@ class EpochRecord:
     def as_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
 
-    def summary(self, metric: str) -> str:
-        """The epoch's one-line summary (``nnplug train``, the estimators' ``verbose``)."""
-        return (
-            f"epoch {self.epoch:3d}  loss {self.loss:.4f}  train {metric} "
-            f"{self.train_metric:.4f}  val {metric} {self.val_metric:.4f}  "
-            f"lr {self.lr:.4g}  {self.seconds:.2f}s  "
-            f"{self.samples_per_second:,.0f} samples/s"
-        )
+    def summary(self, metric: str, width: int | None = None) -> str:
+        """The epoch's one-line summary (``nnplug train``, the estimators' ``verbose``):
+        ``epoch   3  loss 0.7213  train accuracy 0.8000  val accuracy 0.8000  lr 0.1
+        0.05s  25,000 samples/s``. Within ``width`` characters (a terminal's), fields go
+        from the end -- samples/s, then ``accuracy`` becomes ``acc``, then lr, seconds, the
+        train metric and the loss -- so what is shown keeps the ``name value`` form."""
+        epoch, loss = f"epoch {self.epoch:3d}", f"loss {self.loss:.4f}"
+        lr, secs = f"lr {self.lr:.4g}", f"{self.seconds:.2f}s"
+        rate = f"{self.samples_per_second:,.0f} samples/s"
+        short = _SHORT_METRIC.get(metric, metric)
+        train = {m: f"train {m} {self.train_metric:.4f}" for m in (metric, short)}
+        val = {m: f"val {m} {self.val_metric:.4f}" for m in (metric, short)}
+        layouts = [
+            [epoch, loss, train[metric], val[metric], lr, secs, rate],
+            [epoch, loss, train[metric], val[metric], lr, secs],
+            [epoch, loss, train[short], val[short], lr, secs],
+            [epoch, loss, train[short], val[short], secs],
+            [epoch, loss, train[short], val[short]],
+            [epoch, loss, val[short]],
+            [epoch, val[short]],
+        ]
+        lines = ["  ".join(parts) for parts in layouts]
+        if width is None:
+            return lines[0]
+        return next((line for line in lines if len(line) <= width), lines[-1][: max(width, 0)])
 
 
 @dataclass

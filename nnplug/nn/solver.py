@@ -90,6 +90,8 @@ class Solver:
         self.compiled = True
         #: True: training per op is an error (``--require-compiled``)
         self.require_compiled = require_compiled
+        #: (when this fit started, the training seconds of the fits it continues)
+        self._clock = (0.0, 0.0)
 
     @property
     def callbacks(self) -> list[Any]:
@@ -181,8 +183,7 @@ class Solver:
         st.result.path = "compiled" if trainer is not None else "per-op"
         st.result.blas_threads = self.model.blas_threads(self.batch_size)
         self._emit("on_fit_start", path=st.result.path, not_compiled=self.not_compiled)
-        t_start = time.perf_counter()
-        seconds_before = st.result.train_seconds
+        self._clock = (time.perf_counter(), st.result.train_seconds)
         try:
             with (
                 self._stop.handling_signals(self.handle_sigint),
@@ -198,11 +199,16 @@ class Solver:
             exc.result = st.result  # type: ignore[attr-defined]
             raise
         finally:
-            st.result.train_seconds = seconds_before + time.perf_counter() - t_start
+            self._tick(st.result)
             if st.best_state is not None:
                 self.model.load_state_arrays(st.best_state)
             self.model.eval()
         return st.result
+
+    def _tick(self, result: FitResult) -> None:
+        """``result.train_seconds``: the seconds of this fit so far plus those before it."""
+        start, before = self._clock
+        result.train_seconds = before + time.perf_counter() - start
 
     def _loop(self, data: Data, st: FitState, trainer: Any) -> None:
         model, loss, opt, result = self.model, self.loss, self.optimizer, st.result
@@ -260,6 +266,7 @@ class Solver:
                 opt.lr *= self.lr_decay
             if self.patience is not None and st.bad_epochs >= self.patience:
                 result.stopped_early = True
+            self._tick(result)  # a checkpoint keeps the seconds with the samples seen
             # the state is complete here: a checkpoint taken now resumes bitwise
             self._emit("on_epoch_end", record=rec)
 
@@ -322,7 +329,9 @@ class Solver:
                 self.metric(out, yb) if self.classification else self.metric(out, yb) ** 2
             ) * len(idx)
             seen += len(idx)
-            self._emit("on_batch_end", step=b + 1, steps=n_batches, loss=batch_loss)
+            self._emit(
+                "on_batch_end", step=b + 1, steps=n_batches, loss=batch_loss, samples=len(idx)
+            )
             if self._interrupt(epoch, b + 1):
                 return total_loss, total_metric, seen, True
         return total_loss, total_metric, seen, False
@@ -378,6 +387,7 @@ class Solver:
                     steps=n_batches,
                     loss=loss_sum / count,
                     n_steps=stop - b,
+                    samples=count,
                 )
             b = stop
             if self._interrupt(epoch, b):

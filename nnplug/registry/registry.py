@@ -11,6 +11,7 @@ registering the same name is not a silent override: asking for the bare name rai
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, NoReturn
@@ -53,9 +54,9 @@ class Component:
 
     @property
     def summary(self) -> str:
-        """The first line of the class docstring, printable."""
+        """The first paragraph of the class docstring, on one printable line."""
         doc = (getattr(self.cls, "__doc__", None) or "").strip()
-        return one_line(doc.splitlines()[0]) if doc else ""
+        return one_line(re.split(r"\n\s*\n", doc)[0], 1000) if doc else ""
 
 
 class Registry(PluginLoader):

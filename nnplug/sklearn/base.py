@@ -15,18 +15,15 @@ import logging
 import re
 import warnings
 from dataclasses import fields
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.validation import check_is_fitted, check_random_state, validate_data
 
-from nnplug.data.arrays import array_data, rescaled_data
 from nnplug.errors import NNPlugError, TrainingDiverged
-from nnplug.files.model import Model
 from nnplug.nn.config import TrainConfig, settings
-from nnplug.nn.training import train
 from nnplug.sklearn.files import (
     ARCHITECTURE,
     load_estimator,
@@ -35,6 +32,9 @@ from nnplug.sklearn.files import (
     save_estimator,
 )
 from nnplug.sklearn.interrupt import interrupted
+
+if TYPE_CHECKING:  # imported by fit: a worker that unpickles an estimator needs none of it
+    from nnplug.files.model import Model
 
 #: parameters of the estimators that are not options of nnplug train, with their defaults:
 #: ``scale`` is the datasets' ``--scale``, ``random_state`` the seed (None: a fresh one)
@@ -159,6 +159,9 @@ class NNPlugEstimator(BaseEstimator):
     def fit(self, X: Any, y: Any) -> NNPlugEstimator:
         """Train on ``X``, ``y``; with ``warm_start`` and a fitted model, train that model
         ``epochs`` more epochs (new optimizer and schedule, scaling kept)."""
+        from nnplug.data.arrays import array_data, rescaled_data
+        from nnplug.files.model import Model
+        from nnplug.nn.training import train
 
         warm = bool(self.warm_start) and hasattr(self, "model_")
         if warm:

@@ -18,7 +18,6 @@ from typing import Any
 import numpy as np
 
 from nnplug.files.container import ModelFileError
-from nnplug.files.model import Model, load, model_from
 
 RECORD = "estimator"
 #: parameters that fix the network and how data maps onto it: a warm start keeps them
@@ -53,6 +52,8 @@ def record(est: Any) -> dict[str, Any]:
 
 
 def save_estimator(est: Any, path: Any) -> None:
+    from nnplug.files.model import Model
+
     model = est.model_
     Model(model.network, model.loss, dict(model.meta, **{RECORD: record(est)}), model.arrays).save(
         path
@@ -159,6 +160,8 @@ def from_model(cls: Any, model: Any, source: Any) -> Any:
 
 
 def load_estimator(cls: Any, path: Any) -> Any:
+    from nnplug.files.model import load
+
     model = load(path)
     model.network.to("numpy")
     return from_model(cls, model, path)
@@ -170,6 +173,8 @@ def model_state(model: Any) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
 
 
 def model_from_state(state: tuple[dict[str, Any], dict[str, np.ndarray]]) -> Any:
+    from nnplug.files.model import model_from
+
     meta, arrays = state
     model = model_from(copy.deepcopy(meta), dict(arrays), "a pickled estimator")
     model.network.to("numpy")

@@ -22,7 +22,7 @@ def test_progress_bar_shows_loss_and_throughput_on_a_terminal():
     train(TrainConfig(epochs=2, hidden=16), [ProgressBar(term, interval=0)])
     text = term.getvalue()
     for epoch in (1, 2):
-        assert f"epoch {epoch}/2" in text
+        assert f"epoch   {epoch}/2 [" in text
     assert re.search(r"loss \d+\.\d{4}  [\d,]+ samples/s", text)
     assert re.search(r"41/41", text)  # 1293 training rows / batch 32: the bar completes
 
@@ -34,18 +34,19 @@ def test_progress_bar_is_silent_when_not_a_terminal():
     assert not bar.enabled and stream.getvalue() == ""
 
 
-def test_cli_output_is_one_line_per_epoch_plus_summary(cli, log_dir):
+def test_cli_output_is_one_line_per_epoch_plus_summary_and_the_log(cli, log_dir):
     res = cli("train", "--hidden", "16", "--epochs", "4")
     assert res.exit_code == 0, res.output
     lines = res.stdout.splitlines()
-    assert len(lines) == 5 and res.stderr == ""
+    assert len(lines) == 6 and res.stderr == ""
     for i, line in enumerate(lines[:4], start=1):
         assert re.match(rf"epoch +{i}  loss [\d.]+  train accuracy [\d.]+  val accuracy "
                         rf"[\d.]+  lr [\d.e-]+  [\d.]+s  [\d,]+ samples/s$", line), line
     assert lines[4].startswith("digits: test_accuracy")
-    # the default log file went under $NNPLUG_LOG_DIR (./logs without it)
+    # the default log file went under $NNPLUG_LOG_DIR, and the last line says where
     logs = list(log_dir.glob("train-*.log"))
     assert len(logs) == 1
+    assert lines[5] == f"log: {logs[0]}"
     log = logs[0].read_text()
     assert "config TrainConfig(" in log and len(re.findall(r" epoch +\d+  loss", log)) == 4
     assert "digits: test_accuracy" in log

@@ -7,11 +7,12 @@ import sys
 from importlib import metadata
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 import nnplug
 from nnplug.cli import main
-from nnplug.cli.trainrun import default_log_file
+from nnplug.cli.trainlog import default_log_file
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -50,3 +51,21 @@ def test_the_default_log_goes_to_the_user_log_directory(monkeypatch, tmp_path):
     assert re.fullmatch(r"train-\d{8}-\d{6}\.log", path.name)
     monkeypatch.setenv("NNPLUG_LOG_DIR", str(tmp_path / "here"))
     assert default_log_file().parent == tmp_path / "here"
+
+
+def test_the_tools_the_development_page_runs_come_with_the_dev_extra():
+    """Issue 20: tox was used in the docs, but no extra installed it."""
+    tomllib = pytest.importorskip("tomllib")
+    extras = tomllib.loads((REPO / "pyproject.toml").read_text())["project"][
+        "optional-dependencies"]
+    page = (REPO / "docs" / "development.md").read_text()
+    assert '.venv/bin/pip install -e ".[dev]"' in page
+    dev = {re.split(r"[<>=\[ ]", r)[0]: r for r in extras["dev"]}
+    assert "tox" in dev and dev["nnplug"] == "nnplug[test,lint]"  # the same project's extras
+    provided = {re.split(r"[<>=\[ ]", r)[0] for name in ("dev", "test", "lint")
+                for r in extras[name]}
+    tools = {"tox": "tox", "ruff": "ruff", "mypy": "mypy", "lint-imports": "import-linter",
+             "pytest": "pytest"}
+    for tool, package in tools.items():
+        if re.search(rf"(^|[ /`]){re.escape(tool)}\b", page, re.M):
+            assert package in provided, tool

@@ -92,15 +92,21 @@ def test_resume_refuses_conflicting_options(cli, trained):
 
 
 def test_resume_of_finished_run_is_refused_in_one_line(cli, trained, tmp_path):
-    """Nothing left to train (issue 10: it used to 'finish' in 0.00s): one line, no output."""
-    for extra in ([], ["--epochs", "2"], ["--epochs", "3"]):
+    """Nothing left to train (issue 10: it used to 'finish' in 0.00s): one line, no output,
+    in terms of what the user typed (issue 20: no '--epochs 3' they never gave)."""
+    res = cli("train", "--resume", trained / "ck", "--metrics-out", tmp_path / "m.json")
+    assert res.exit_code == 1, res.output
+    assert res.stderr.count("\n") == 1 and "--epochs 3" not in res.stderr
+    assert res.stderr.startswith(f"Error: the run in {trained / 'ck'} already ran all its 3 "
+                                 "epochs: nothing to resume")
+    assert f"nnplug train --resume {trained / 'ck'} --epochs N, with N above 3" in res.stderr
+    for given in ("2", "3"):
         res = cli("train", "--resume", trained / "ck", "--metrics-out", tmp_path / "m.json",
-                  *extra)
+                  "--epochs", given)
         assert res.exit_code == 1, res.output
-        assert res.stderr.startswith("Error: --epochs ") and res.stderr.count("\n") == 1
-        assert "is not above the 3 epochs already run" in res.stderr
-        assert "--epochs 4 or more" in res.stderr
-        assert not (tmp_path / "m.json").exists()
+        assert res.stderr.startswith(f"Error: --epochs {given} is not above the 3 epochs ")
+        assert res.stderr.count("\n") == 1 and "pass --epochs N with N above 3" in res.stderr
+    assert not (tmp_path / "m.json").exists()
 
 
 def test_resume_with_more_patience_continues_an_early_stopped_run(cli, tmp_path):
@@ -117,3 +123,37 @@ def test_resume_with_more_patience_continues_an_early_stopped_run(cli, tmp_path)
     second = json.loads((tmp_path / "m.json").read_text())
     assert second["epochs_run"] == ran + 2 and not second["stopped_early"]
     assert history(second["history"][:ran]) == history(first["history"])
+
+
+def test_resume_of_an_early_stopped_run_says_to_raise_the_patience(cli, tmp_path):
+    """Resuming a run --patience stopped, with that patience, would train nothing."""
+    res = cli("train", "--hidden", "16", "--quiet", "--epochs", "60", "--patience", "1",
+              "--checkpoint-dir", tmp_path / "ck", "--metrics-out", tmp_path / "m.json")
+    assert res.exit_code == 0, res.output
+    ran = json.loads((tmp_path / "m.json").read_text())["epochs_run"]
+    res = cli("train", "--resume", tmp_path / "ck", "--metrics-out", tmp_path / "again.json")
+    assert res.exit_code == 1 and res.stderr.count("\n") == 1
+    assert res.stderr.startswith(f"Error: the run in {tmp_path / 'ck'} stopped early after "
+                                 f"epoch {ran} (no better validation metric for 1 epoch, "
+                                 "--patience 1): nothing to resume")
+    assert "pass --patience N with N above 1" in res.stderr
+    assert not (tmp_path / "again.json").exists()
+
+
+def test_samples_per_second_of_a_resumed_run_counts_the_time_of_every_epoch(cli, tmp_path):
+    """Issue 20: after --resume it divided all epochs' samples by the resumed part's
+    seconds (281,393/s shown, ~20k real). Each epoch's own seconds lie within the run's
+    training seconds, whatever the machine's speed, in the checkpoint and at the end."""
+    common = ["--hidden", "16", "--quiet", "--metrics-out", tmp_path / "m.json"]
+    res = cli("train", *common, "--epochs", "3", "--checkpoint-dir", tmp_path / "ck")
+    assert res.exit_code == 0, res.output
+    saved = Checkpoint(tmp_path / "ck").meta
+    assert saved["result"]["train_seconds"] >= sum(h["seconds"] for h in saved["history"])
+    res = cli("train", "--resume", tmp_path / "ck", *common, "--epochs", "5")
+    assert res.exit_code == 0, res.output
+    m = json.loads((tmp_path / "m.json").read_text())
+    assert len(m["history"]) == 5
+    # train_seconds is rounded to 1e-4 s in the metrics
+    assert m["train_seconds"] >= sum(h["seconds"] for h in m["history"]) - 1e-4
+    samples = sum(h["seconds"] * h["samples_per_second"] for h in m["history"])
+    assert m["samples_per_second"] <= samples / sum(h["seconds"] for h in m["history"]) * 1.001

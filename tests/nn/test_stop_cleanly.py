@@ -34,7 +34,8 @@ def test_sigint_stops_after_the_step_and_exits_130(tmp_path):
     out, err = proc.communicate(timeout=120)
     assert proc.returncode == 130, err
     assert "Traceback" not in err
-    assert "Interrupted at epoch" in err and "kept the best model" in err
+    (said,) = err.splitlines()
+    assert said.startswith("Interrupted at epoch ")
     m = json.loads((tmp_path / "m.json").read_text())
     assert m["interrupted"].startswith("epoch ")
     ran = m["epochs_run"]
@@ -42,7 +43,11 @@ def test_sigint_stops_after_the_step_and_exits_130(tmp_path):
     model = nnplug.load(tmp_path / "m.npz")
     assert model.meta["training"]["best_epoch"] == m["best_epoch"] <= ran
     assert Checkpoint(tmp_path / "ck").epoch == ran
-    assert "Interrupted at epoch" in (tmp_path / "t.log").read_text()
+    assert said.endswith(
+        f": kept model {tmp_path / 'm.npz'} (best epoch {m['best_epoch']}), metrics "
+        f"{tmp_path / 'm.json'}, the checkpoint of epoch {ran} in {tmp_path / 'ck'}, the log "
+        f"{tmp_path / 't.log'}; continue with: nnplug train --resume {tmp_path / 'ck'}")
+    assert said in (tmp_path / "t.log").read_text()
 
 
 def test_divergence_keeps_best_model(cli, nanplug, tmp_path):

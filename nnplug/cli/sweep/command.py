@@ -77,13 +77,14 @@ CONFIG_NAMES = {f.name for f in fields(TrainConfig)} - {"dataset_options"}
     is_flag=True,
     help="List the trials (id, values, nnplug train command line) and exit.",
 )
-@config_options
+@config_options(resolves={"threads": "$NNPLUG_THREADS, else 1 (one BLAS thread per trial)"})
 def sweep(
     grid, sample, random_seed, workers, scheduler, out, resume, save_best, quiet, dry_run, **options
 ):
     """Train one model per point of a hyperparameter grid, in parallel; rank them by
     validation metric. Every nnplug train option below is the base of every trial
-    (--threads defaults to 1 here: one BLAS thread per trial)."""
+    (--threads defaults to 1 here, not to nnplug train's policy: one BLAS thread per
+    trial)."""
     from nnplug.cli.sweep.grid import GridError, make_trials, parse_grid, points, train_command
     from nnplug.cli.sweep.report import params_text
     from nnplug.cli.sweep.results import Results

@@ -130,3 +130,14 @@ def test_the_printed_command_is_the_trial_exactly(cli, tmp_path, monkeypatch):
             options.pop(k, None)
         assert Trial({}, options, dataset).id == trial_id, line
         assert options["data_dir"] == str(tmp_path / "data") and options["threads"] == 2
+
+
+def test_the_help_states_one_default_for_threads(cli):
+    """Issue 20: the sweep's --help said '--threads defaults to 1 here' above an option
+    whose help gave nnplug train's default (all cores for large products)."""
+    sweep_help = " ".join(cli("sweep", "--help").output.split())
+    assert ("--threads INTEGER BLAS threads. [default: $NNPLUG_THREADS, else 1 (one BLAS "
+            "thread per trial)]") in sweep_help
+    assert "all cores" not in sweep_help
+    train_help = " ".join(cli("train", "--help").output.split())  # train keeps its policy
+    assert "all cores otherwise" in train_help and "per trial" not in train_help
