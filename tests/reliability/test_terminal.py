@@ -93,7 +93,8 @@ def test_stdout_closed_early_ends_quietly(model_dir, tmp_path, rows, args):
     args = [a.format(model=model_dir / "model.npz", rows=rows) for a in args]
     res = closed_pipe_run(*args, cwd=tmp_path)
     assert res.returncode == 141, res.stderr
-    assert res.stderr == ""
+    # nothing but nnplug's own progress notes (gradcheck may compile numba kernels first)
+    assert all(line.startswith("nnplug: ") for line in res.stderr.splitlines()), res.stderr
     if args[0] == "train":  # what the run was for is kept: only its printing stopped
         assert (tmp_path / "m.npz").is_file()
 
