@@ -1,66 +1,52 @@
 """Fast element-wise maths for kernels: ``fast_exp``, ``fast_tanh``, ``fast_sigmoid``,
-``fast_erf`` and ``fast_gelu``, scalar functions that LLVM vectorises inside a kernel's loop.
+``fast_erf``, ``fast_gelu`` -- scalar functions that LLVM vectorises in a kernel's loop.
 
-Why: numba here has no SVML, so ``np.tanh``/``math.exp``/``math.erf`` inside a kernel are
-one scalar libm call per element, a call that also keeps LLVM from vectorising the loop
-(about 15 ns per float32 ``tanh`` against 0.2-0.5 ns for NumPy's vectorised ufunc). These
-use only arithmetic, comparisons that become selects, and integer/bit conversions: a loop
-``out[i] = fast_tanh(x[i])`` compiles to SIMD code, 20x faster than ``math.tanh``
-(``benchmarks/fastmath_speed.py``; figures in docs/kernels.md).
+Why: numba has no SVML here, so ``np.tanh``/``math.exp``/``math.erf`` in a kernel are one
+scalar libm call per element, and the call keeps LLVM from vectorising the loop (~15 ns
+per float32 ``tanh`` against 0.2-0.5 ns for NumPy's ufunc). These use only arithmetic,
+selects and integer/bit conversions (no libm, no branch): ``out[i] = fast_tanh(x[i])``
+compiles to SIMD code, ~20x faster than ``math.tanh`` (``benchmarks/fastmath_speed.py``,
+figures in docs/kernels.md). The dtype is kept: float32 in, float32 arithmetic (the
+constants are float32); float64 in, libm's float64 functions (accurate, not fast: that
+path is for gradient checks). With ``NUMBA_DISABLE_JIT=1`` the same code runs as Python
+on NumPy scalars.
 
-Each keeps its argument's dtype: float32 in, float32 arithmetic out (module constants are
-float32, so nothing promotes); float64 in, libm's float64 functions (accurate, not fast:
-that path is for gradient checks). Called from Python, or with ``NUMBA_DISABLE_JIT=1``,
-the same code runs as plain Python on NumPy scalars.
+How (float32), with the largest errors measured against float64 references (NumPy, SciPy's
+erf) on every multiple of 2^-15 in [-20, 20] (2^-13 in [-104, 89] for exp, [-110, 30] for
+sigmoid), 40000 magnitudes from 1e-38 to 20 and the special values, in an ``@njit`` loop
+and (in brackets) in the toolkit's ``kernel``; in float32 ulps of the true value
+(tests/plugins/numba/test_fastmath.py asserts them with a margin):
 
-How (float32), and the errors measured against float64 references (NumPy; SciPy's erf)
-over every multiple of 2^-15 in [-20, 20] (exp: [-104, 89]), 2 x 20000 magnitudes from
-1e-38 to 20 and the special values, in a plain ``@njit`` loop and in the toolkit's
-``kernel``; ulp = float32 units in the last place of the true value, asserted with a
-margin by tests/plugins/numba/test_fastmath.py:
+* ``fast_exp``: Cody-Waite -- k = round(x / ln 2) by truncating a positive shift, r = x -
+  k ln 2 with ln 2 in two parts, exp(r) = 1 + r + r^2 P(r), P of degree 5 fitted by
+  Lawson's minimax on |r| <= 0.35, times 2^(k/2) 2^(k - k/2) built from exponent bits
+  (so exp(88.7) and the subnormal results are right). 0.96 ulp (1.21), relative 7.9e-8;
+  NumPy's float32 ``np.exp``: 2.5 ulp. inf from 88.7228, 0 below -103.97.
+* ``fast_tanh``: Cephes' ``tanhf`` scheme -- x for |x| < 2^-12, x + x z P(z) (z = x^2,
+  degree 4, Cephes' coefficients, which the fit reproduces) up to 0.625, above it
+  1 - 2 / (exp(2|x|) + 1), where tanh >= 0.55 (no cancellation). 1.22 ulp (1.25);
+  NumPy's float32 ``np.tanh``: 1.36 ulp.
+* ``fast_sigmoid``: e = exp(-|x|), then 1 / (1 + e) or e / (1 + e) by the sign (no
+  overflow, no cancellation). 2.18 ulp (2.57), relative 2.0e-7.
+* ``fast_erf``: x + x Q(x^2) for |x| < 1 (degree 6 fitted, Cephes' ``erff`` form; the
+  float32 rounding of 2/sqrt(pi) in x P(x^2) alone costs 0.5 ulp), 1 - exp(-x^2)
+  G(|x| - 2.5) above, G of degree 8 fitted on [1, 4] for the absolute error of erfc
+  (erf(4) is 1 in float32). 1.10 ulp (0.84). Abramowitz-Stegun 7.1.26 was not enough:
+  absolute 1.5e-7 (2.5 ulp at 1) and relative 1e-4 near 0.
+* ``fast_gelu``: x (1 + erf(x / sqrt 2)) / 2 from ``fast_erf``'s pieces, with erfc taken
+  directly where x / sqrt 2 <= -1. 1.52 ulp for x >= 0 (1.52); for x < 0 an absolute
+  5.3e-8 (4.5e-8): there the relative error grows as gelu -> 0, as it must for any
+  float32 evaluation (rounding x / sqrt 2 alone costs x^2 / 2 ulps).
 
-* ``fast_exp`` -- Cody-Waite: k = round(x / ln 2) (truncation of a positive shift, no
-  ``floor`` call), r = x - k ln 2 with ln 2 in two parts (exact products), exp(r) =
-  1 + r + r^2 P(r), P of degree 5 fitted (Lawson's minimax) on |r| <= 0.35, times 2^k built
-  from exponent bits as 2^(k/2) 2^(k - k/2) so that exp(88.7) and the subnormal results
-  come out right. Max 0.95 ulp (relative 8e-8; libm ``expf``: about 1 ulp); inf above
-  88.7228, 0 below -103.97, subnormal results within 1 unit of 2^-149.
-* ``fast_tanh`` -- x for |x| < 2^-12; x + x z P(z), z = x^2, P of degree 4 up to 0.625
-  (the fit reproduces Cephes' ``tanhf`` coefficients); 1 - 2 / (exp(2|x|) + 1) above, with
-  ``fast_exp`` (no cancellation: tanh >= 0.55 there), +-1 from 9.01. Max 1.3 ulp
-  (relative 1.4e-7); -0.0 stays -0.0.
-* ``fast_sigmoid`` -- e = exp(-|x|), then 1 / (1 + e) or e / (1 + e) by the sign (no
-  overflow, no cancellation). Max 2.6 ulp (relative 2.1e-7) where the result is a normal
-  float32, and within 1 unit of 2^-149 below (x < -87.3); 0 below -103.97.
-* ``fast_erf`` -- x + x P(x^2) for |x| < 1 (degree 6, fitted; Cephes' ``erff`` has the same
-  form); 1 - exp(-x^2) G(|x| - 2.5) above, G of degree 8 fitted on [1, 4] for the absolute
-  error of erfc (G(4) beyond: erf is 1 in float32 there). Max 1.2 ulp (relative 8.4e-8);
-  the Abramowitz-Stegun 7.1.26 formula (absolute 1.5e-7 = 2.5 ulp at 1, and a relative
-  error near 0 as large as 1e-4) was not enough.
-* ``fast_gelu`` -- x Phi(x), Phi(x) = (1 + erf(x / sqrt 2)) / 2 from the pieces of
-  ``fast_erf``, the tail erfc(|u|) / 2 for u = x / sqrt 2 <= -1 taken directly (no
-  cancellation). Max 1.4 ulp (relative 1.5e-7) for x >= -5.6; below, |gelu| < 1e-7 and
-  the absolute error stays under 1e-9 (G's range ends at 4); -0.0 where x Phi(x)
-  underflows.
+Edges: NaN in, NaN out; +-inf give the limits (gelu(-inf) = -0.0); no finite input gives
+NaN, nor inf unless the true value overflows float32 (exp from 88.7228); -0.0 stays -0.0
+(tanh, erf, gelu); subnormal results within 0.77 x 2^-149. In a ``kernel`` (fast-math
+``nsz``, ``reassoc``, ...) the bounds hold, but not the sign of a zero; ``fast_exp``'s
+reduction and scaling carry their own flags so fast-math cannot regroup them. With
+``fastmath=True`` (``nnan``, ``ninf``) NaN and inf are not promised either.
 
-Edges: NaN in, NaN out; +-inf give the limits (exp: inf/0, tanh and erf: +-1, sigmoid:
-1/0, gelu: inf/-0.0); no finite input gives NaN or inf unless the true value overflows
-float32 (only exp above 88.7228). Inside a ``kernel`` (fast-math ``nsz``, ``reassoc``...)
-the bounds hold (measured there too), but the sign of a zero is not promised; the range
-reduction and the scaling of ``fast_exp`` are emitted with their own flags so fast-math
-cannot regroup them. Under ``fastmath=True`` (which adds ``nnan``/``ninf``) NaN and inf
-are not promised either.
-
-Use in a kernel (the function is inlined into the loop)::
-
-    from nnplug_numba.fastmath import fast_tanh
-    from nnplug_numba.toolkit import kernel
-
-    @kernel
-    def forward(x, y, params, state, work, scalars, act, training, step):
-        xv, yv = x.ravel(), y.ravel()
-        for i in range(xv.size):
-            yv[i] = fast_tanh(xv[i])
+Use: ``from nnplug_numba.fastmath import fast_tanh``, then ``y[i] = fast_tanh(x[i])`` in a
+kernel's loop (the function is inlined there); docs/kernels.md has an example.
 """
 
 from __future__ import annotations
@@ -109,17 +95,15 @@ _KEEP = ("contract",)
 
 
 def _float_type(*args):
-    """The widest of float argument types (the dead float32 path of a float64 call mixes
-    them), or None."""
+    """The widest float type of ``args`` (a float64 call's dead float32 path mixes them)."""
     if all(isinstance(a, types.Float) for a in args):
         return max(args, key=lambda a: a.bitwidth)
     return None
 
 
 def _cast_all(context, builder, sig, args):
-    return [
-        context.cast(builder, v, t, sig.return_type) for v, t in zip(args, sig.args, strict=True)
-    ]
+    out = sig.return_type
+    return [context.cast(builder, v, t, out) for v, t in zip(args, sig.args, strict=True)]
 
 
 @intrinsic
@@ -200,8 +184,7 @@ def _scale(typingctx, e, k):
 
 @intrinsic
 def _div(typingctx, a, b):
-    """``a / b`` without numba's zero check (the default error model's branch, raising
-    ZeroDivisionError, keeps LLVM from vectorising the caller's loop)."""
+    """``a / b`` without the zero check of numba's default error model (a branch: no SIMD)."""
     out = _float_type(a, b)
     if out is None:
         return None
@@ -250,7 +233,7 @@ def _erfc_big(a):
 
 @njit(inline="always")
 def fast_exp(x):
-    """exp(x) (float32: vectorisable, 0.95 ulp; float64: libm)."""
+    """exp(x) (float32: vectorisable, <= 1.21 ulp; float64: libm)."""
     if _is_single(x):
         return _exp32(x)
     return np.exp(x)
@@ -258,7 +241,7 @@ def fast_exp(x):
 
 @njit(inline="always")
 def fast_tanh(x):
-    """tanh(x) (float32: vectorisable, 1.3 ulp; float64: libm)."""
+    """tanh(x) (float32: vectorisable, <= 1.25 ulp; float64: libm)."""
     if _is_single(x):
         return _tanh32(x)
     return np.tanh(x)
@@ -266,14 +249,14 @@ def fast_tanh(x):
 
 @njit(inline="always")
 def fast_sigmoid(x):
-    """1 / (1 + exp(-x)) without overflow (float32: vectorisable, 2.6 ulp; float64: libm)."""
+    """1 / (1 + exp(-x)), no overflow (float32: vectorisable, <= 2.57 ulp; float64: libm)."""
     e = fast_exp(-abs(x))
     return _div(_ONE if x >= _ZERO else e, _ONE + e)
 
 
 @njit(inline="always")
 def fast_erf(x):
-    """erf(x) (float32: vectorisable, 1.2 ulp; float64: libm)."""
+    """erf(x) (float32: vectorisable, <= 1.10 ulp; float64: libm)."""
     if _is_single(x):
         big = _ONE - _erfc_big(abs(x))
         small = x + x * _erf_q(x * x)
@@ -283,7 +266,8 @@ def fast_erf(x):
 
 @njit(inline="always")
 def fast_gelu(x):
-    """x Phi(x), Phi the standard normal CDF (float32: vectorisable; float64: libm)."""
+    """x Phi(x), Phi the normal CDF (float32: vectorisable, <= 1.52 ulp for x >= 0,
+    absolute 5.3e-8 below; float64: libm)."""
     if _is_single(x):
         u = x * _RSQRT2
         tail = _HALF * _erfc_big(abs(u))
@@ -294,9 +278,8 @@ def fast_gelu(x):
     return x * phi if phi != _ZERO else _NEG_ZERO  # x = -inf: -0.0, not -inf * 0
 
 
-if config.DISABLE_JIT:  # type: ignore[attr-defined]
-    # NUMBA_DISABLE_JIT=1: the functions above run as Python; so do these (numba.config's
-    # settings are module attributes set at import, unknown to mypy)
+if config.DISABLE_JIT:  # type: ignore[attr-defined]  # set at import: unknown to mypy
+    # NUMBA_DISABLE_JIT=1: the functions above run as Python, and these with them
 
     def _is_single(x):
         return isinstance(x, np.float32)
