@@ -97,11 +97,11 @@ def loop(name: str, context: str):
     """``out[i] = fast_<name>(x[i])`` compiled with plain ``njit`` or as a ``kernel``."""
     key = (name, context)
     if key not in _loops:
+        f = getattr(fastmath(), f"fast_{name}")  # first: skips where numba cannot import
         from numba import njit
 
         from nnplug_numba.toolkit import kernel
 
-        f = getattr(fastmath(), f"fast_{name}")
 
         def run(x, out):
             for i in range(x.size):
