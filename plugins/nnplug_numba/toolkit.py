@@ -28,6 +28,7 @@ from numba import config, njit, types
 from numba.extending import intrinsic as _intrinsic
 
 from nnplug_numba.blas import gemm
+from nnplug_numba.fastmath import fast_erf, fast_exp, fast_gelu, fast_sigmoid, fast_tanh
 from nnplug_numba.jit import CACHE
 from nnplug_numba.views import flat
 
@@ -69,6 +70,11 @@ __all__ = [
     "dropout_threshold",
     "elementwise",
     "exact_kernel",
+    "fast_erf",
+    "fast_exp",
+    "fast_gelu",
+    "fast_sigmoid",
+    "fast_tanh",
     "flat",
     "gemm",
     "hash32",

@@ -151,7 +151,8 @@ def test_the_plugin_built_from_the_guide_works_once_installed(built, tmp_path):
         for c in data["components"]
         if c["distribution"] == meta["name"] and c["version"] == meta["version"]
     }
-    assert ours == {("layer", "leaky_relu"), ("loss", "huber"), ("optimizer", "rmsprop")}
+    assert ours == {("layer", "leaky_relu"), ("layer", "gelu"), ("loss", "huber"),
+                    ("optimizer", "rmsprop")}
     assert [c["name"] for c in data["commands"]] == ["leaky-relu-demo"]
     out = nnplug(
         "train",

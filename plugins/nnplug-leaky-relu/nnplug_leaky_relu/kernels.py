@@ -1,10 +1,10 @@
-"""Compiled kernels of ``leaky_relu`` and ``rmsprop`` for nnplug's numba backend, in the
+"""Compiled kernels of ``leaky_relu``, ``gelu`` and ``rmsprop`` for nnplug's numba backend, in the
 signatures of ``nnplug.kernels``. This module imports numba: nnplug imports it only when
 a backend compiles a training loop, never when the plugin is loaded."""
 
 import numpy as np
 
-from nnplug_numba.toolkit import as_dtype, elementwise, exact_kernel, flat, kernel, like
+from nnplug_numba.toolkit import as_dtype, elementwise, exact_kernel, fast_tanh, flat, kernel, like
 
 
 @kernel
@@ -38,6 +38,39 @@ def leaky_relu_value(z, scalars):
 def leaky_relu_derivative(z, a, scalars):
     """da/dz = 1 if z > 0 else alpha."""
     return like(z, 1.0) if z > 0 else like(z, scalars[0])
+
+
+@elementwise
+def gelu_value(z, scalars):
+    """x/2 (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))) with the toolkit's fast_tanh."""
+    t = fast_tanh(like(z, 0.7978845608028654) * (z + like(z, 0.044715) * z * z * z))
+    return like(z, 0.5) * z * (like(z, 1.0) + t)
+
+
+@elementwise
+def gelu_derivative(z, a, scalars):
+    """d gelu / dz = (1 + t)/2 + z (1 - t^2) sqrt(2/pi) (1 + 3 0.044715 z^2) / 2."""
+    c = like(z, 0.7978845608028654)
+    t = fast_tanh(c * (z + like(z, 0.044715) * z * z * z))
+    inner = c * (like(z, 1.0) + like(z, 3 * 0.044715) * z * z)
+    return like(z, 0.5) * ((like(z, 1.0) + t) + z * (like(z, 1.0) - t * t) * inner)
+
+
+@kernel
+def gelu_forward(x, y, params, state, work, scalars, act, training, step):
+    """y = gelu(x), element by element (when no linear/batchnorm absorbs it)."""
+    xs, ys = flat(x), flat(y)
+    for i in range(xs.size):
+        ys[i] = gelu_value(xs[i], scalars)
+
+
+@kernel
+def gelu_backward(x, y, dy, dx, params, grads, state, work, scalars, act, training, need_dx, step):
+    """dx = dy gelu'(x)."""
+    if need_dx:
+        xs, ys, g, out = flat(x), flat(y), flat(dy), flat(dx)
+        for i in range(xs.size):
+            out[i] = g[i] * gelu_derivative(xs[i], ys[i], scalars)
 
 
 @exact_kernel

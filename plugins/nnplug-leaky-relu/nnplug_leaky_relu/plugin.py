@@ -2,6 +2,7 @@
 
 from nnplug import hookimpl
 
+from .gelu import GELU
 from .huber import Huber
 from .layer import LeakyReLU
 from .rmsprop import RMSprop
@@ -10,6 +11,7 @@ from .rmsprop import RMSprop
 @hookimpl
 def nnplug_register_layers(register):
     register(LeakyReLU)
+    register(GELU)
 
 
 @hookimpl
@@ -31,6 +33,7 @@ def nnplug_register_commands(cli):
 
 @hookimpl
 def nnplug_register_onnx_converters(register):
-    from .onnx import leaky_relu  # imported only when nnplug exports a model to ONNX
+    from .onnx import gelu, leaky_relu  # imported only when nnplug exports a model to ONNX
 
     register(LeakyReLU, leaky_relu)
+    register(GELU, gelu)

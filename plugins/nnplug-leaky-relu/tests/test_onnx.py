@@ -2,8 +2,8 @@
 
 import pytest
 
-from nnplug_leaky_relu import LeakyReLU
-from nnplug_leaky_relu.onnx import leaky_relu
+from nnplug_leaky_relu import GELU, LeakyReLU
+from nnplug_leaky_relu.onnx import gelu, leaky_relu
 
 
 @pytest.mark.parametrize("alpha", [0.0, 0.1, 0.5])
@@ -12,3 +12,10 @@ def test_leaky_relu_onnx_converter(alpha):
     from nnplug.testing.onnx import assert_onnx_converter
 
     assert_onnx_converter(LeakyReLU, leaky_relu, {"alpha": alpha})
+
+
+def test_gelu_onnx_converter():
+    pytest.importorskip("onnxruntime")
+    from nnplug.testing.onnx import assert_onnx_converter
+
+    assert_onnx_converter(GELU, gelu, {})

@@ -53,8 +53,11 @@ def test_example_passes_the_conformance_checks(example):
 def test_plugins_command_lists_the_example(example_registry, use_registry):
     use_registry(example_registry)
     out = CliRunner().invoke(main, ["plugins"]).output
-    assert re.search(r"^  leaky_relu +nnplug-leaky-relu 0\.2\.0 +Leaky ReLU", out, re.M)
-    assert re.search(r"^  huber +nnplug-leaky-relu 0\.2\.0 +Huber loss", out, re.M)
+    # name, distribution, compiled kernels, ONNX converter, the description's first sentence
+    assert re.search(r"^  leaky_relu +nnplug-leaky-relu 0\.2\.0 +kernels +onnx +Leaky ReLU", out,
+                     re.M)
+    # no kernels; no converter needed (it maps outputs to values unchanged)
+    assert re.search(r"^  huber +nnplug-leaky-relu 0\.2\.0 +- +onnx +Huber loss", out, re.M)
 
 
 def test_trains_digits_with_the_example_layer(example_registry, use_registry):

@@ -45,7 +45,8 @@ def test_pip_install_use_and_uninstall_the_example_plugin(tmp_path):
         assert (comp["distribution"], comp["version"]) == ("nnplug-leaky-relu", version)
         assert comp["qualified_name"] == f"leaky_relu/{key[1]}"
     text = env.nnplug("plugins").stdout
-    assert re.search(rf"leaky_relu\s+nnplug-leaky-relu {re.escape(version)}\s+Leaky ReLU", text)
+    assert re.search(rf"leaky_relu\s+nnplug-leaky-relu {re.escape(version)}\s+kernels\s+onnx\s+"
+                     r"Leaky ReLU", text)
     assert f"leaky_relu (nnplug-leaky-relu {version})" in text
 
     metrics = tmp_path / "m.json"
