@@ -88,6 +88,14 @@ def encode_target(values: Any, task: str | None, what: str) -> tuple[str, np.nda
                 f"{what}: --task regression needs a numeric target; row {bad} "
                 f"is {one_line(repr(str(raw.ravel()[bad])), 60)}"
             )
+        rows = numeric.reshape(len(numeric), -1)
+        big = np.abs(rows).max(axis=1, initial=0) > float(np.finfo(np.float32).max)
+        if big.any():
+            bad = int(np.flatnonzero(big)[0])
+            raise DataError(
+                f"{what}: target of row {bad} is {np.abs(rows[bad]).max():.3g} in size, "
+                f"beyond the float32 range nnplug trains in (3.4e38); rescale the target"
+            )
         return task, numeric.astype(np.float32), None
     if raw.ndim != 1:
         raise DataError(f"{what}: classification needs a 1-d target, got shape {raw.shape}")
@@ -148,7 +156,12 @@ def make_data(
             f"{what}: too few rows to split ({len(X['train'])} train, {len(X['test'])} test)"
         )
     (X["train"], X["val"], X["test"]), scale, scaling = scale_splits(
-        X["train"], X["val"], X["test"], kind=meta.pop("scale", "auto"), dataset=what
+        X["train"],
+        X["val"],
+        X["test"],
+        kind=meta.pop("scale", "auto"),
+        dataset=what,
+        columns=meta.get("feature_names"),
     )
     return Data(
         X["train"],
