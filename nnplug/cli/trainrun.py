@@ -60,38 +60,6 @@ def make_logger(log_file: str | None) -> tuple[logging.Logger, Path | None]:
     return logger, path
 
 
-def resumed_config(checkpoint: Any, options: dict[str, Any]) -> TrainConfig:
-    """The checkpoint's configuration; options given on the command line must agree with
-    it, except ``--epochs`` (train longer) and ``--patience``."""
-    ctx = click.get_current_context()
-    saved = checkpoint.config
-    fields = {f.name for f in dataclasses.fields(TrainConfig)}
-    for name, value in options.items():
-        source = ctx.get_parameter_source(name)
-        if name not in fields or source is None or source.name != "COMMANDLINE":
-            continue
-        if name in ("epochs", "patience"):
-            saved[name] = value
-        elif saved.get(name) != value:
-            flag = "--" + name.replace("_", "-")
-            raise NNPlugError(
-                f"{flag} {value} differs from the checkpoint's "
-                f"{saved.get(name)!r}; drop it when resuming"
-            )
-    try:
-        config = TrainConfig(**{k: v for k, v in saved.items() if k in fields})
-        config.validate()
-    except (TypeError, NNPlugError) as exc:
-        raise NNPlugError(f"{checkpoint.path} holds an unusable configuration: {exc}") from None
-    if config.epochs <= checkpoint.epoch:
-        raise NNPlugError(
-            f"--epochs {config.epochs} is not above the {checkpoint.epoch} "
-            f"epochs already run in {checkpoint.directory}: nothing to resume; "
-            f"pass --epochs {checkpoint.epoch + 1} or more"
-        )
-    return config
-
-
 def summary_line(m: dict[str, Any]) -> str:
     key = "test_accuracy" if m["task"] == "classification" else "test_rmse"
     return (
@@ -246,7 +214,9 @@ def _run(
 
     checkpoint = Checkpoint(resume) if resume else None
     if checkpoint is not None:
-        config = resumed_config(checkpoint, options)
+        from nnplug.cli.resume import resumed_config
+
+        config = resumed_config(checkpoint, options, config)
     config.validate()
     check_paths(
         config,
