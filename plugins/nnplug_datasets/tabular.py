@@ -27,6 +27,8 @@ if TYPE_CHECKING:
     from nnplug.safeio.tables import Table
 
 MAX_CLASSES = 20
+#: a classification target needs at least this many rows per class on average
+MIN_ROWS_PER_CLASS = 2
 TASKS = ("classification", "regression")
 log = logging.getLogger("nnplug.datasets")
 #: an npz dataset's parts and their arrays; what it holds: all, or train + test (+ val)
@@ -109,7 +111,26 @@ def encode_target(values: Any, task: str | None, what: str) -> tuple[str, np.nda
         names = [str(k) for k in uniq]
     if len(uniq) < 2:
         raise DataError(f"{what}: the target has a single class; nothing to classify")
+    check_class_count(len(uniq), len(keys), numeric is not None, what)
     return task, np.searchsorted(uniq, keys).astype(np.int64), names
+
+
+def check_class_count(k: int, n: int, numeric: bool, what: str) -> None:
+    """Refuse a classification target of more than :data:`MAX_CLASSES` classes with
+    fewer than :data:`MIN_ROWS_PER_CLASS` rows per class on average (an identifier or a
+    measured value, not a label: 100k distinct texts in 100k rows made a 100k-output
+    network) -- before anything is built for its ``k`` outputs."""
+    if k <= MAX_CLASSES or k * MIN_ROWS_PER_CLASS <= n:
+        return
+    hint = (
+        "; the target is numeric: pass --task regression to predict its value"
+        if numeric
+        else "; is it an identifier or free text rather than a label?"
+    )
+    raise DataError(
+        f"{what}: the target has {k} distinct values in {n} rows, too many classes to "
+        f"learn (at most one per {MIN_ROWS_PER_CLASS} rows){hint}"
+    )
 
 
 def make_data(
