@@ -38,6 +38,21 @@ from nnplug.runtime import threads
 __all__ = ["EpochRecord", "FitResult", "FitState", "Solver"]
 
 
+def _best_copy(
+    best: dict[str, np.ndarray] | None, state: dict[str, np.ndarray]
+) -> dict[str, np.ndarray]:
+    """A copy of ``state``, written into the previous best copy where it fits (so a new
+    best epoch never holds two copies of the network at once)."""
+    if best is None or best.keys() != state.keys():
+        return {k: v.copy() for k, v in state.items()}
+    for key, value in state.items():
+        if best[key].shape == value.shape and best[key].dtype == value.dtype:
+            best[key][...] = value
+        else:
+            best[key] = value.copy()
+    return best
+
+
 class Solver:
     """Trains ``model`` on ``data`` with ``loss`` and ``optimizer``."""
 
@@ -241,7 +256,7 @@ class Solver:
             if self.better((val_metric, val_loss), st.best):
                 st.best = (val_metric, val_loss)
                 result.best_val_metric, result.best_epoch = val_metric, epoch
-                st.best_state = {k: v.copy() for k, v in model.state_arrays().items()}
+                st.best_state = _best_copy(st.best_state, model.state_arrays())
                 st.bad_epochs = 0
             else:
                 st.bad_epochs += 1
