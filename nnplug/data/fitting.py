@@ -27,7 +27,6 @@ from nnplug.base import Scaling
 from nnplug.data.scaling import affine, quantile_normal
 from nnplug.errors import DataError
 from nnplug.options import Option
-from nnplug.safeio.text import one_line
 
 SCALINGS = ("auto", "standard", "quantile", "minmax", "none")
 #: ``nnplug train --scale``, declared by every dataset that scales its inputs
@@ -71,9 +70,10 @@ def resolve(kind: str, X_train: np.ndarray) -> str:
 
 
 def column_name(columns: list[str] | None, j: int) -> str:
-    """``column 'price'`` (printable) or ``column 3`` (1-based) for messages."""
+    """``column 'price'`` or ``column 3`` (1-based) for messages; names from a file come
+    printable from the caller (``nnplug.safeio.text.one_line``)."""
     if columns is not None and j < len(columns):
-        return f"column {one_line(repr(str(columns[j])), 60)}"
+        return f"column {str(columns[j])!r}"
     return f"column {j + 1}"
 
 
@@ -169,7 +169,8 @@ def scale_splits(
     (the image kind's global factor, else 1); ``scaling`` is ``Data.scaling``. ``image``
     and ``none`` keep each array's shape (and uint8); the others give float32 rows.
     Statistics that are not finite numbers, or unscaled values beyond float32, are a
-    one-line :class:`DataError` naming the column (``columns``: the feature names).
+    one-line :class:`DataError` naming the column (``columns``: the feature names, made
+    printable by the caller).
     """
     kind = resolve(check_kind(kind, dataset), X_train)
     if kind in ("image", "none"):

@@ -182,7 +182,7 @@ def make_data(
         X["test"],
         kind=meta.pop("scale", "auto"),
         dataset=what,
-        columns=meta.get("feature_names"),
+        columns=[one_line(str(c), 60) for c in meta.get("feature_names") or []] or None,
     )
     return Data(
         X["train"],
