@@ -90,6 +90,22 @@ def test_a_planted_pickle_alone_is_never_loaded(cli, tmp_path, monkeypatch):
     assert "UserWarning" not in res.output
 
 
+def test_offline_download_is_one_line(run, tmp_path):
+    """Offline, scikit-learn's fetcher printed its UserWarning lines (retries) before the
+    error. The real command, its downloads sent through a proxy that refuses connections
+    (127.0.0.1): one line, nothing else."""
+    from httpserver import dead_url
+
+    dead = dead_url().rstrip("/")
+    env = {"http_proxy": dead, "https_proxy": dead, "HTTP_PROXY": dead, "HTTPS_PROXY": dead,
+           "no_proxy": "", "NO_PROXY": ""}
+    done = run("train", "--dataset", "california", "--data-dir", tmp_path / "empty", *FAST,
+               cwd=tmp_path, env=env, timeout=120)
+    line = done.one_error()
+    assert "cannot download cal_housing.tgz" in line and "missing cal_housing.tgz" in line
+    assert "Warning" not in done.stderr
+
+
 @pytest.fixture
 def california_checkpoint(cli, tmp_path):
     """A checkpoint of a california run on the user's own folder ``mine``."""
