@@ -225,7 +225,12 @@ def optimizer_slots(cls: Any) -> int:
 
 
 __all__ = [
+    "COMPILED_ROWS",
+    "LAYER_OVERHEAD",
     "MAX_LAYERS",
+    "PREDICT_ROWS",
+    "TRAINING_HINT",
+    "UNKNOWN_SLOTS",
     "Estimate",
     "LayerShape",
     "check",

@@ -31,6 +31,7 @@ __all__ = [
     "TrainConfig",
     "TrainRun",
     "build",
+    "check_run_memory",
     "make_optimizer",
     "make_schedule",
     "standardise_targets",
