@@ -27,7 +27,7 @@ from nnplug.errors import NNPlugError, TrainingDiverged
 from nnplug.kernels import NotCompiled
 from nnplug.nn.callbacks import Callbacks
 from nnplug.nn.divergence import diverged, divergence_cause
-from nnplug.nn.history import EpochRecord, FitResult, FitState
+from nnplug.nn.history import EpochRecord, FitResult, FitState, best_copy
 from nnplug.nn.metrics import accuracy, rmse
 from nnplug.nn.sequential import Sequential
 from nnplug.nn.signals import StopRequest
@@ -36,21 +36,6 @@ from nnplug.registry.blame import plugin_error
 from nnplug.runtime import threads
 
 __all__ = ["EpochRecord", "FitResult", "FitState", "Solver"]
-
-
-def _best_copy(
-    best: dict[str, np.ndarray] | None, state: dict[str, np.ndarray]
-) -> dict[str, np.ndarray]:
-    """A copy of ``state``, written into the previous best copy where it fits (so a new
-    best epoch never holds two copies of the network at once)."""
-    if best is None or best.keys() != state.keys():
-        return {k: v.copy() for k, v in state.items()}
-    for key, value in state.items():
-        if best[key].shape == value.shape and best[key].dtype == value.dtype:
-            best[key][...] = value
-        else:
-            best[key] = value.copy()
-    return best
 
 
 class Solver:
@@ -256,7 +241,7 @@ class Solver:
             if self.better((val_metric, val_loss), st.best):
                 st.best = (val_metric, val_loss)
                 result.best_val_metric, result.best_epoch = val_metric, epoch
-                st.best_state = _best_copy(st.best_state, model.state_arrays())
+                st.best_state = best_copy(st.best_state, model.state_arrays())
                 st.bad_epochs = 0
             else:
                 st.bad_epochs += 1
