@@ -2,7 +2,8 @@
 (files under ``--data-dir``, laid out like the project's ``shared/data``):
 
 * ``digits`` -- embedded;
-* ``california`` -- ``california/cal_housing_py3.pkz`` or ``cal_housing.tgz``;
+* ``california`` -- ``california/cal_housing.tgz`` (the original archive; nnplug never
+  reads scikit-learn's pickled ``cal_housing_py3.pkz``);
 * ``mnist`` -- ``mnist-t10k/``: the 10 000 original test images, the first 8 000 as the
   training files and the last 2 000 as the test files of an ``mnist`` folder;
 * ``mnist-npz`` -- the same images and split as a float ``.npz`` (pixels / 255);
@@ -87,8 +88,8 @@ def _digits(root: Path, work: Path) -> dict[str, Any]:
 
 def _california(root: Path, work: Path) -> dict[str, Any]:
     d = root / "california"
-    if not any((d / f).is_file() for f in ("cal_housing_py3.pkz", "cal_housing.tgz")):
-        raise Skip(f"missing {d}/cal_housing_py3.pkz (or cal_housing.tgz)")
+    if not (d / "cal_housing.tgz").is_file():
+        raise Skip(f"missing {d}/cal_housing.tgz")
     return {"dataset": "california", "data_dir": str(d)}
 
 

@@ -179,7 +179,7 @@ def _run(
 
     checkpoint = Checkpoint(resume) if resume else None
     if checkpoint is not None:
-        config = resumed_config(checkpoint, options)
+        config = resumed_config(checkpoint, options, config)
     config.validate()
     check_paths(
         config,

@@ -23,9 +23,10 @@ BOUNDS = 1e-7
 
 def affine(X: np.ndarray, stats: dict[str, Any]) -> np.ndarray:
     """``(X - mean) / std``, clipped to ``[min, max]`` when the record has them (float64)."""
-    z: np.ndarray = (np.asarray(X, np.float64) - np.asarray(stats["mean"])) / np.asarray(
-        stats["std"]
-    )
+    with np.errstate(over="ignore"):  # a far-out value becomes +-inf, then the clip's end
+        z: np.ndarray = (np.asarray(X, np.float64) - np.asarray(stats["mean"])) / np.asarray(
+            stats["std"]
+        )
     if stats.get("min") is not None:
         z = np.clip(z, np.asarray(stats["min"]), np.asarray(stats["max"]))
     return z

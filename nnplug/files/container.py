@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from nnplug.errors import NNPlugError
-from nnplug.safeio.limits import max_bytes, open_regular
+from nnplug.safeio.limits import human, max_bytes, open_regular
 from nnplug.safeio.npy import NpyError, read_members
 from nnplug.safeio.outputs import atomic_write
 from nnplug.safeio.text import is_printable, one_line
@@ -25,6 +25,8 @@ META_KEY = "__nnplug__"
 MODEL_FORMAT = "nnplug-model"
 CHECKPOINT_FORMAT = "nnplug-checkpoint"
 FORMAT_VERSION = 1
+#: how deeply lists and records may nest in a header (nnplug writes at most 5 levels)
+MAX_DEPTH = 32
 
 
 #: a distribution name as PyPI allows it (PEP 508); anything else gets no pip hint
@@ -65,13 +67,52 @@ def header_cap() -> int:
     return max(1 << 20, max_bytes() // 32)
 
 
+def parse_cost(text: bytes) -> int:
+    """An upper bound of the memory ``json.loads`` takes for ``text``, counted in its raw
+    bytes before parsing (in C: a 57 MiB header of 20 million ``[]`` would take 1.5 GB
+    once parsed): the bytes and the decoded text, 72 bytes per list or record (brackets,
+    also those inside strings: an overestimate) and 64 per item or key."""
+    containers = text.count(b"[") + text.count(b"{")
+    return 2 * len(text) + 72 * containers + 64 * (text.count(b",") + text.count(b":"))
+
+
+def nesting(obj: Any, deepest: int = MAX_DEPTH) -> int:
+    """How deeply lists and records nest in a parsed header (walked without recursion;
+    stops counting past ``deepest``)."""
+    stack, depth = [(obj, 1)], 0
+    while stack:
+        node, level = stack.pop()
+        if isinstance(node, dict):
+            children: Any = node.values()
+        elif isinstance(node, list):
+            children = node
+        else:
+            continue
+        depth = max(depth, level)
+        if depth > deepest:
+            break
+        stack.extend((child, level + 1) for child in children)
+    return depth
+
+
 def _parse_header(raw: np.ndarray) -> Any:
+    text = raw.tobytes()
+    budget = max_bytes() // 16
+    if parse_cost(text) > budget:
+        raise ValueError(
+            f"its JSON header of {human(len(text))} holds so many lists, records and items "
+            f"that reading it would take about {human(parse_cost(text))}, more than "
+            f"{human(budget)} (a sixteenth of the NNPLUG_MAX_BYTES limit)"
+        )
     try:
-        return json.loads(raw.tobytes().decode("utf-8"))
+        meta = json.loads(text.decode("utf-8"))
     except RecursionError:
         raise ValueError("the header is nested too deeply") from None
     except UnicodeDecodeError:
         raise ValueError("the header is not UTF-8 text") from None
+    if nesting(meta) > MAX_DEPTH:
+        raise ValueError(f"the header is nested too deeply (more than {MAX_DEPTH} levels)")
+    return meta
 
 
 def read_arrays(path: str | os.PathLike, fmt: str) -> tuple[dict[str, Any], dict[str, Any]]:

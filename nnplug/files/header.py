@@ -1,9 +1,12 @@
 """Checks of a model file's JSON header, before anything is built from it.
 
 A header is data from a file: every field is checked for type and range, the layer
-widths it declares are judged against the weights the file holds and against
-``NNPLUG_MAX_BYTES`` (an 84 KB file must not make us allocate a 30000 x 30000 layer),
-and the ``training`` record (which ``nnplug evaluate`` reads) must be well-formed.
+widths it declares are judged against the weights the file holds, the layers are at most
+:data:`~nnplug.nn.memory.MAX_LAYERS`, and the memory of loading the network and predicting
+(:mod:`nnplug.nn.memory`: weights, the float64 copy, activations, depth included) is judged
+against ``NNPLUG_MAX_BYTES`` (an 84 KB file must not make us allocate a 30000 x 30000
+layer, nor a million layers); the ``training`` record (which ``nnplug evaluate`` reads)
+must be well-formed.
 """
 
 from __future__ import annotations
@@ -11,8 +14,12 @@ from __future__ import annotations
 import math
 from typing import Any, TypeGuard
 
+import numpy as np
+
 from nnplug.files.container import ModelFileError
-from nnplug.safeio.limits import check_bytes, network_bytes
+from nnplug.files.numbers import state_problem
+from nnplug.nn import memory
+from nnplug.nn.memory import MAX_LAYERS, LayerShape
 from nnplug.safeio.text import is_printable, one_line
 
 #: core layers that keep the width of their input (the chain of widths runs through them)
@@ -20,8 +27,6 @@ SAME_WIDTH = {"relu", "sigmoid", "tanh", "batchnorm", "dropout"}
 #: longest text accepted for a name (dataset, metric: printed, so printable too) and for a
 #: dataset option value (a column name may hold any character; readers print it sanitised)
 NAME_CAP, TEXT_CAP = 100, 1 << 20
-#: the rows ``Sequential.predict_raw`` pushes through the network at once
-PREDICT_BATCH = 1024
 
 
 def _int(value: Any) -> TypeGuard[int]:
@@ -103,6 +108,8 @@ def check_model_header(meta: dict[str, Any], arrays: dict[str, Any], source: Any
     in_features, records = meta.get("in_features"), meta.get("layers")
     if not _int(in_features) or in_features < 1:
         raise bad("in_features must be a positive integer")
+    if isinstance(records, list) and len(records) > MAX_LAYERS:
+        raise bad(f"{len(records)} layer records; a network has at most {MAX_LAYERS} layers")
     if (
         not isinstance(records, list)
         or not records
@@ -119,6 +126,8 @@ def check_model_header(meta: dict[str, Any], arrays: dict[str, Any], source: Any
     scale = meta.get("scale", 1.0)
     if not _number(scale) or scale <= 0:
         raise bad("scale must be a finite number > 0")
+    if meta.get("dtype") != "float64" and scale > float(np.finfo(np.float32).max):
+        raise bad(f"scale {scale:.3g} is beyond the model's float32 range")
     classes, names = meta.get("classes"), meta.get("feature_names")
     if classes is not None and not (
         isinstance(classes, list) and all(isinstance(c, str) for c in classes)
@@ -133,14 +142,39 @@ def check_model_header(meta: dict[str, Any], arrays: dict[str, Any], source: Any
     problem = training_problem(meta.get("training"))
     if problem:
         raise bad(problem)
-    weights, widths = declared_weights(in_features, records)
+    problem = state_problem(records, arrays)
+    if problem:
+        raise bad(problem)
+    weights, _ = declared_weights(in_features, records)
     held = sum(int(a.size) for k, a in arrays.items() if k.startswith("state/"))
     if weights > held:
         raise bad(f"its layers need at least {weights} weights, the file holds {held}")
     itemsize = 8 if meta.get("dtype") == "float64" else 4
-    check_bytes(
-        network_bytes(in_features, widths, itemsize, PREDICT_BATCH), f"{source}: the network"
+    shapes = record_shapes(in_features, records)
+    memory.check(
+        memory.estimate(shapes, itemsize=itemsize, training=False),
+        f"{source}: loading this network and predicting",
+        hint="",
     )
+
+
+def record_shapes(in_features: int, records: list[dict[str, Any]]) -> list[LayerShape]:
+    """The layer shapes the records declare, for the memory a model needs before it is
+    built: a layer declaring ``units`` holds ``in x units`` weights and its bias, the core
+    batchnorm its four vectors; any other layer keeps the width."""
+    shapes, prev = [], in_features
+    for rec in records:
+        options = rec.get("options") or {}
+        width = _width(options)
+        if width is not None:
+            bias = width if options.get("bias", True) is not False else 0
+            shapes.append(LayerShape(prev, width, prev * width + bias, 0, prev * width))
+            prev = width
+        elif rec.get("name") == "batchnorm" and rec.get("plugin") in (None, "core"):
+            shapes.append(LayerShape(prev, prev, 2 * prev, 2 * prev, prev))
+        else:
+            shapes.append(LayerShape(prev, prev))
+    return shapes
 
 
 def check_classes(meta: dict[str, Any], out_features: int | None, source: Any) -> None:

@@ -21,6 +21,7 @@ from nnplug import __version__
 from nnplug.base import Data, Loss
 from nnplug.data.scaling import affine, check_quantiles, quantile_normal
 from nnplug.errors import NNPlugError, SpecError
+from nnplug.files import numbers
 from nnplug.files.container import (
     FORMAT_VERSION,
     MODEL_FORMAT,
@@ -31,6 +32,7 @@ from nnplug.files.container import (
     save_arrays,
 )
 from nnplug.files.header import check_classes, check_model_header
+from nnplug.nn.memory import check_prediction
 from nnplug.nn.metrics import accuracy, rmse
 from nnplug.nn.sequential import Sequential
 from nnplug.registry.registry import Registry, get_registry
@@ -252,16 +254,21 @@ class Model:
         values = np.asarray(values, dtype=np.float64)
         stats = self.meta.get("target_scaling")
         if stats:
-            values = values * np.asarray(stats["std"]) + np.asarray(stats["mean"])
+            with numbers.quiet():
+                values = numbers.finite(
+                    values * np.asarray(stats["std"]) + np.asarray(stats["mean"])
+                )
         return values
 
     def outputs(self, X: Any) -> np.ndarray:
         """Raw network outputs (logits or scaled targets) for raw inputs ``X``, in float64:
         a row's outputs do not depend on the other rows (``Sequential.predict_raw(...,
         exact=True)``)."""
-        return self.network.predict_raw(
-            self.prepare(X), scale=self.meta.get("scale", 1.0), exact=True
-        )
+        X = self.prepare(X)
+        check_prediction(self.network, len(X))
+        with numbers.quiet():
+            out = self.network.predict_raw(X, scale=self.meta.get("scale", 1.0), exact=True)
+        return numbers.finite(out)
 
     def predict_proba(self, X: Any) -> np.ndarray:
         """Class probabilities, ``p[i, k] = P(class k | x_i)`` (classifiers only)."""
@@ -295,7 +302,9 @@ class Model:
             )
         if data.task != self.task:
             raise NNPlugError(f"the model is for {self.task}, the dataset is {data.task}")
-        out = self.network.predict_raw(X, scale=data.scale, exact=True)
+        check_prediction(self.network, len(X))
+        with numbers.quiet():
+            out = numbers.finite(self.network.predict_raw(X, scale=data.scale, exact=True))
         if self.task == "classification":
             if len(y) and int(np.max(y)) >= out.shape[1]:
                 raise NNPlugError(

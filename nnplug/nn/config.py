@@ -16,6 +16,7 @@ from dataclasses import Field, dataclass, field, fields
 from typing import Any
 
 from nnplug.errors import NNPlugError
+from nnplug.nn.memory import check_depth
 from nnplug.nn.recipes import (
     DEFAULT_DATASET,
     DEFAULT_HIDDEN,
@@ -234,6 +235,7 @@ class TrainConfig:
                 "--lr-decay sets the exp schedule's decay; it does not apply to "
                 f"--schedule {self.schedule}"
             )
+        check_depth(self.layers)
         self._check_network_size()
 
     def _check_network_size(self) -> None:

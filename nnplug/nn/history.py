@@ -101,4 +101,19 @@ class FitState:
         return len(self.result.history)
 
 
-__all__ = ["EpochRecord", "FitResult", "FitState"]
+def best_copy(
+    best: dict[str, np.ndarray] | None, state: dict[str, np.ndarray]
+) -> dict[str, np.ndarray]:
+    """A copy of ``state`` (a network's arrays) for :attr:`FitState.best_state`, written into
+    the previous copy where it fits: a new best epoch never holds two copies at once."""
+    if best is None or best.keys() != state.keys():
+        return {k: v.copy() for k, v in state.items()}
+    for key, value in state.items():
+        if best[key].shape == value.shape and best[key].dtype == value.dtype:
+            best[key][...] = value
+        else:
+            best[key] = value.copy()
+    return best
+
+
+__all__ = ["EpochRecord", "FitResult", "FitState", "best_copy"]

@@ -177,9 +177,12 @@ class Sequential:
         *,
         rng: np.random.Generator | int | None = 0,
         dtype: Any = np.float32,
+        grads: bool = True,
     ) -> Sequential:
         """Infer every layer's shape from ``in_features``; choose each init from the
-        first non-transparent layer after it (He before ReLU, Xavier otherwise)."""
+        first non-transparent layer after it (He before ReLU, Xavier otherwise).
+        ``grads=False``: a network that only predicts -- each layer's gradients are
+        dropped as soon as it is built (a third of the memory of a float64 copy)."""
         rng = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
         self.in_features, self.dtype = int(in_features), np.dtype(dtype)
         width = self.in_features
@@ -193,6 +196,8 @@ class Sequential:
                 raise
             except (Exception, SystemExit) as exc:
                 raise plugin_error(layer, exc, "build") from exc
+            if not grads:
+                layer.grads = {}
         self.pack()
         return self
 
@@ -352,8 +357,9 @@ class Sequential:
     def float64_twin(self) -> Sequential:
         """This network in float64 on the NumPy reference backend, in eval mode, holding
         this network's current parameters and buffers: the layers are made again from
-        their ``options()`` and built for float64 once per network; the values are copied
-        on every call (the original may have trained on since)."""
+        their ``options()`` and built for float64 (without gradients: it only predicts)
+        once per network; the values are copied on every call (the original may have
+        trained on since)."""
         key = (*map(id, self.layers), self.in_features)
         if self._twin is None or self._twin[0] != key:
             layers = []
@@ -367,7 +373,7 @@ class Sequential:
                 copy.spec_name = layer.spec_name
                 layers.append(copy)
             twin = Sequential(layers, fuse=self.fuse, backend=DEFAULT_BACKEND)
-            twin.build(cast(int, self.in_features), rng=0, dtype=np.float64)
+            twin.build(cast(int, self.in_features), rng=0, dtype=np.float64, grads=False)
             self._twin = (key, twin)
         twin = self._twin[1]
         twin.load_state_arrays(self.state_arrays())  # cast to float64

@@ -27,7 +27,7 @@ from nnplug.errors import NNPlugError, PluginRuntimeError, TrainingDiverged
 from nnplug.kernels import NotCompiled
 from nnplug.nn.callbacks import Callbacks
 from nnplug.nn.divergence import diverged, divergence_cause
-from nnplug.nn.history import EpochRecord, FitResult, FitState
+from nnplug.nn.history import EpochRecord, FitResult, FitState, best_copy
 from nnplug.nn.metrics import accuracy, rmse
 from nnplug.nn.sequential import Sequential
 from nnplug.nn.signals import StopRequest
@@ -258,7 +258,7 @@ class Solver:
             if self.better((val_metric, val_loss), st.best):
                 st.best = (val_metric, val_loss)
                 result.best_val_metric, result.best_epoch = val_metric, epoch
-                st.best_state = {k: v.copy() for k, v in model.state_arrays().items()}
+                st.best_state = best_copy(st.best_state, model.state_arrays())
                 st.bad_epochs = 0
             else:
                 st.bad_epochs += 1

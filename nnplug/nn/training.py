@@ -11,7 +11,9 @@ import numpy as np
 
 from nnplug.base import Optimizer
 from nnplug.errors import NNPlugError, PluginRuntimeError, SpecError, TrainingDiverged
+from nnplug.nn import memory
 from nnplug.nn.config import TrainConfig
+from nnplug.nn.memory import LayerShape
 from nnplug.nn.recipes import DEFAULT_L2, DEFAULT_LAYERS, DEFAULT_LR_DECAY
 from nnplug.nn.resolve import resolve
 from nnplug.nn.schedules import Schedule
@@ -29,6 +31,7 @@ __all__ = [
     "TrainConfig",
     "TrainRun",
     "build",
+    "check_run_memory",
     "make_optimizer",
     "make_schedule",
     "standardise_targets",
@@ -57,14 +60,46 @@ def make_schedule(config: TrainConfig) -> Schedule:
     return Schedule(config.schedule, warmup=config.warmup, decay=decay)
 
 
+def check_run_memory(
+    config: TrainConfig,
+    data: Any,
+    shapes: list[LayerShape],
+    backend: str,
+    registry: Registry,
+    resume: bool = False,
+) -> None:
+    """The whole run's memory (:mod:`nnplug.nn.memory`) against ``NNPLUG_MAX_BYTES``."""
+    from nnplug.runtime.backends import compiles
+
+    assert config.optimizer is not None  # resolved
+    optimizer = registry.get("optimizer", parse_token(config.optimizer).name).cls
+    est = memory.estimate(
+        shapes,
+        itemsize=np.dtype(config.dtype).itemsize,
+        batch=config.batch_size,
+        slots=memory.optimizer_slots(optimizer),
+        compiled=compiles(registry.get("backend", backend).cls),
+        eval_rows=max(len(data.X_val), len(data.X_test)),
+        train_rows=len(data.X_train),
+        resume=resume,
+    )
+    memory.check(est, f"training this network on {data.n_features} features")
+
+
 def build(
-    config: TrainConfig, data: Any = None, network: Sequential | None = None
+    config: TrainConfig,
+    data: Any = None,
+    network: Sequential | None = None,
+    *,
+    resume: bool = False,
 ) -> tuple[Any, Sequential, Any, Any]:
     """Build ``(data, model, loss, optimizer)`` for ``config``: the dataset plugin's data,
     or ``data`` given in its place (e.g. :func:`nnplug.data.arrays.array_data`); a new network,
     or ``network`` to train further (its input and output widths must fit the data).
     Options left unset are resolved by task and size and recorded in ``config``
-    (:func:`~nnplug.nn.recipes.resolve`, the one place that happens)."""
+    (:func:`~nnplug.nn.recipes.resolve`, the one place that happens). The run's memory is
+    judged before the network is built and again once it is (``resume``: a checkpoint's
+    state will be restored into it)."""
     config.validate()
     registry = get_registry()
     if data is None:
@@ -89,6 +124,12 @@ def build(
         raise SpecError(
             f"loss '{config.loss}' is for {loss.task} but dataset '{config.dataset}' is {data.task}"
         )
+    shapes = (
+        memory.spec_shapes(config.layers, data.n_features, data.n_outputs, config.hidden, registry)
+        if network is None
+        else memory.model_shapes(network)
+    )
+    check_run_memory(config, data, shapes, backend, registry, resume)
     if network is None:
         model = Sequential.from_spec(
             config.layers,
@@ -108,6 +149,8 @@ def build(
         )
     else:
         model = network.to(backend)
+    if network is None:  # its plugin layers' own arrays are known now
+        check_run_memory(config, data, memory.model_shapes(model), backend, registry, resume)
     model.input_grad = False  # training never reads d loss / d input: skip that GEMM
     model.threads = config.threads
     optimizer = make_optimizer(config, registry)
@@ -145,7 +188,7 @@ def train(
     """
     config.validate()
     stopped: NNPlugError | None = None
-    data, model, loss, optimizer = build(config, data, network)
+    data, model, loss, optimizer = build(config, data, network, resume=resume is not None)
     # build() resolved config; asked again, resolve() only says why --backend auto chose
     backend, backend_choice = model.backend, resolve(config, data)[1]
     schedule = make_schedule(config)

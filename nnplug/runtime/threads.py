@@ -5,11 +5,12 @@ two threads each spend their time spinning against each other (measured here: an
 8-128-128-1 net fell from 327k samples/s alone to 5k each). Small GEMMs (batch 32-128,
 widths up to a few hundred) gain little from a second thread even on an idle machine, so
 a run whose largest GEMM is below :data:`SINGLE_THREAD_BELOW` FLOPs uses one thread;
-larger ones use every core. ``--threads N`` / ``NNPLUG_THREADS=N`` override the choice;
-otherwise a BLAS thread limit in the environment (``OMP_NUM_THREADS``,
-``OPENBLAS_NUM_THREADS``, ``MKL_NUM_THREADS``) caps it -- what joblib's worker processes
-get (cores // n_jobs: one each for ``GridSearchCV(n_jobs=2)`` on two cores), so parallel
-scikit-learn searches over nnplug estimators do not oversubscribe the cores.
+larger ones use every core. ``--threads N`` / ``NNPLUG_THREADS=N`` override the choice
+(at most the cores available, with a warning); otherwise a BLAS thread limit in the
+environment (``OMP_NUM_THREADS``, ``OPENBLAS_NUM_THREADS``, ``MKL_NUM_THREADS``) caps it --
+what joblib's worker processes get (cores // n_jobs: one each for ``GridSearchCV(n_jobs=2)``
+on two cores), so parallel scikit-learn searches over nnplug estimators do not
+oversubscribe the cores.
 
 The count is a function of the model and the batch only, never of the machine's load:
 OpenBLAS sums some products in a thread-dependent order, and a given seed must give the
@@ -19,6 +20,7 @@ same weights every time on the same machine.
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 from collections.abc import Iterator
 from typing import Any
@@ -38,6 +40,8 @@ LIMIT_ENVS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 
 _controller: Any = None
 _modules_seen = 0
+#: (where, count) of the thread requests already capped and reported
+_capped: set[tuple[str, int]] = set()
 
 
 def quiet_spinning() -> None:
@@ -47,8 +51,19 @@ def quiet_spinning() -> None:
     os.environ.setdefault(SPIN_ENV, SPIN)
 
 
+def available() -> int:
+    """The cores this process may run on: its affinity mask, else ``os.cpu_count()``."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return max(1, os.cpu_count() or 1)
+
+
 def requested(threads: int | None = None) -> int | None:
-    """``threads`` if given, else ``$NNPLUG_THREADS`` (a positive integer), else None."""
+    """``threads`` if given, else ``$NNPLUG_THREADS`` (a positive integer), else None;
+    at most the cores :func:`available` (more threads only spin against each other: 99999999
+    of them made a 0.05 s epoch take 12 s), saying so once per process."""
+    source = "--threads"
     if threads is None:
         raw = os.environ.get(THREADS_ENV, "").strip()
         if not raw:
@@ -57,8 +72,21 @@ def requested(threads: int | None = None) -> int | None:
             threads = int(raw)
         except ValueError:
             raise NNPlugError(f"{THREADS_ENV} must be a positive integer, got {raw!r}") from None
+        source = THREADS_ENV
     if threads < 1:
         raise NNPlugError(f"BLAS threads must be >= 1, got {threads}")
+    cores = available()
+    if threads > cores:
+        if (source, threads) not in _capped:
+            _capped.add((source, threads))
+            logging.getLogger("nnplug.runtime").warning(
+                "Warning: %s %d asks for more BLAS threads than the %d core(s) available; using %d",
+                source,
+                threads,
+                cores,
+                cores,
+            )
+        return cores
     return threads
 
 
@@ -91,10 +119,7 @@ def choose(shapes: list[tuple[int, int]], batch: int, threads: int | None = None
         return asked
     if largest_gemm_flops(shapes, batch) < SINGLE_THREAD_BELOW:
         return 1
-    try:
-        cores = max(1, len(os.sched_getaffinity(0)))
-    except (AttributeError, OSError):
-        cores = max(1, os.cpu_count() or 1)
+    cores = available()
     return min(cores, environment_cap() or cores)
 
 

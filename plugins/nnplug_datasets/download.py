@@ -22,6 +22,17 @@ Progress = Callable[[str, int, "int | None"], None]
 CHUNK = 1 << 16
 
 
+def file_sha256(path: str | os.PathLike) -> str:
+    """SHA-256 of a file's bytes, streamed (for downloads checked as they are stored)."""
+    import hashlib
+
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(CHUNK), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
 class MirrorFailed(Exception):
     """One mirror could not deliver a verified file (the next one is tried)."""
 
@@ -36,7 +47,8 @@ def download(
     progress: Progress | None = None,
     timeout: float = 30.0,
 ) -> Path:
-    """Fetch ``filename`` from the first of ``mirrors`` (base URLs) whose copy verifies.
+    """Fetch ``filename`` from the first of ``mirrors`` whose copy verifies: a mirror
+    ending in ``/`` is a folder (``filename`` is appended), any other the file's own URL.
 
     ``verify(path)`` computes the digest compared with ``sha256`` (by default the SHA-256
     of the gunzipped payload, so mirrors whose gzip headers differ still verify).
@@ -47,7 +59,7 @@ def download(
         raise DataError(f"cannot create {directory}: {exc.strerror or exc}") from None
     errors = []
     for base in mirrors:
-        url = base.rstrip("/") + "/" + filename
+        url = base + filename if base.endswith("/") else base
         try:
             return _fetch(url, directory / filename, sha256, verify, progress, timeout)
         except MirrorFailed as exc:

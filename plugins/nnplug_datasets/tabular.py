@@ -27,6 +27,8 @@ if TYPE_CHECKING:
     from nnplug.safeio.tables import Table
 
 MAX_CLASSES = 20
+#: a classification target needs at least this many rows per class on average
+MIN_ROWS_PER_CLASS = 2
 TASKS = ("classification", "regression")
 log = logging.getLogger("nnplug.datasets")
 #: an npz dataset's parts and their arrays; what it holds: all, or train + test (+ val)
@@ -88,6 +90,14 @@ def encode_target(values: Any, task: str | None, what: str) -> tuple[str, np.nda
                 f"{what}: --task regression needs a numeric target; row {bad} "
                 f"is {one_line(repr(str(raw.ravel()[bad])), 60)}"
             )
+        rows = numeric.reshape(len(numeric), -1)
+        big = np.abs(rows).max(axis=1, initial=0) > float(np.finfo(np.float32).max)
+        if big.any():
+            bad = int(np.flatnonzero(big)[0])
+            raise DataError(
+                f"{what}: target of row {bad} is {np.abs(rows[bad]).max():.3g} in size, "
+                f"beyond the float32 range nnplug trains in (3.4e38); rescale the target"
+            )
         return task, numeric.astype(np.float32), None
     if raw.ndim != 1:
         raise DataError(f"{what}: classification needs a 1-d target, got shape {raw.shape}")
@@ -101,7 +111,26 @@ def encode_target(values: Any, task: str | None, what: str) -> tuple[str, np.nda
         names = [str(k) for k in uniq]
     if len(uniq) < 2:
         raise DataError(f"{what}: the target has a single class; nothing to classify")
+    check_class_count(len(uniq), len(keys), numeric is not None, what)
     return task, np.searchsorted(uniq, keys).astype(np.int64), names
+
+
+def check_class_count(k: int, n: int, numeric: bool, what: str) -> None:
+    """Refuse a classification target of more than :data:`MAX_CLASSES` classes with
+    fewer than :data:`MIN_ROWS_PER_CLASS` rows per class on average (an identifier or a
+    measured value, not a label: 100k distinct texts in 100k rows made a 100k-output
+    network) -- before anything is built for its ``k`` outputs."""
+    if k <= MAX_CLASSES or k * MIN_ROWS_PER_CLASS <= n:
+        return
+    hint = (
+        "; the target is numeric: pass --task regression to predict its value"
+        if numeric
+        else "; is it an identifier or free text rather than a label?"
+    )
+    raise DataError(
+        f"{what}: the target has {k} distinct values in {n} rows, too many classes to "
+        f"learn (at most one per {MIN_ROWS_PER_CLASS} rows){hint}"
+    )
 
 
 def make_data(
@@ -148,7 +177,12 @@ def make_data(
             f"{what}: too few rows to split ({len(X['train'])} train, {len(X['test'])} test)"
         )
     (X["train"], X["val"], X["test"]), scale, scaling = scale_splits(
-        X["train"], X["val"], X["test"], kind=meta.pop("scale", "auto"), dataset=what
+        X["train"],
+        X["val"],
+        X["test"],
+        kind=meta.pop("scale", "auto"),
+        dataset=what,
+        columns=[one_line(str(c), 60) for c in meta.get("feature_names") or []] or None,
     )
     return Data(
         X["train"],

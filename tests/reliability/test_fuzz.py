@@ -1,7 +1,10 @@
 """Property-based fuzzing of every reader (issue 11): for any generated or mutated model
 file, checkpoint, IDX, CSV or npz file, the ``nnplug`` command that reads it exits 0, 1
 (or 2 for usage) with at most one ``Error:`` line on stderr, never a traceback, and
-stays under a memory ceiling.
+stays under a memory ceiling. Issue 19 adds California archives next to a planted pickle
+(which must never run), finite extremes in features and targets (no RuntimeWarning, and a
+model that is saved loads), impossible numbers in model files, header structures (deep,
+wide) and checkpoints recording paths (never read).
 
 Each example runs in its own child process under ``RLIMIT_AS`` (the fork server of
 ``forkserver.py``: the real CLI entry point, forked after the imports so that an example
@@ -94,6 +97,10 @@ def seeds(tmp_path_factory):
     res = CliRunner().invoke(main, ["train", "--hidden", "8", "--epochs", "2", "--quiet",
                                     "--log-file", "", "--checkpoint-dir", str(d / "ck"),
                                     "--save", str(d / "model.npz")])
+    assert res.exit_code == 0, res.output
+    res = CliRunner().invoke(main, ["train", "--layers", "linear:8,batchnorm,relu", "--epochs",
+                                    "1", "--quiet", "--log-file", "", "--save",
+                                    str(d / "bn.npz")])
     assert res.exit_code == 0, res.output
     np.save(d / "x.npy", np.random.default_rng(0).integers(0, 16, (4, 64)).astype(float))
     return d
@@ -263,3 +270,197 @@ def test_the_ceiling_is_real(server, tmp_path):
                       "--quiet", "--log-file", "", cwd=tmp_path, env={"NNPLUG_MAX_BYTES": "64G"})
     assert done.code == 1 and "MemoryError" in done.stderr, done.stderr
     assert done.max_rss_kb < (BUDGET >> 10) + 400_000
+
+
+# -- issue 19: what a file must never do: run code, steer the reading, overflow -------------------
+def quiet(done: Done) -> None:
+    """:func:`holds`, and no raw NumPy warning on the way."""
+    holds(done)
+    assert "RuntimeWarning" not in done.stderr, done.stderr
+
+
+def cal_archive(rows: np.ndarray, *, name: str = "CaliforniaHousing/cal_housing.data",
+                declared: int | None = None, extra: int = 0) -> bytes:
+    """A ``cal_housing.tgz`` holding ``rows`` as text (the member may declare another size
+    than it holds, and other entries may come first)."""
+    import io
+    import tarfile
+
+    text = "\n".join(",".join(repr(float(v)) for v in r) for r in rows).encode()
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w:gz") as tar:
+        for i in range(extra):
+            tar.addfile(tarfile.TarInfo(f"junk{i}"), io.BytesIO(b""))
+        info = tarfile.TarInfo(name)
+        info.size = len(text)
+        tar.addfile(info, io.BytesIO(text))
+    blob = buf.getvalue()
+    if declared is not None:  # rewrite the size field of the member's tar header in place
+        import gzip
+
+        raw = bytearray(gzip.decompress(blob))
+        at = raw.find(name.encode())
+        raw[at + 124:at + 136] = f"{declared:011o}\0".encode()
+        raw[at + 148:at + 156] = b" " * 8
+        raw[at + 148:at + 155] = f"{sum(raw[at:at + 512]):06o}\0".encode()
+        blob = gzip.compress(bytes(raw), mtime=0)
+    return blob
+
+
+class Plant:
+    def __init__(self, path):
+        self.path = str(path)
+
+    def __reduce__(self):
+        return (open, (self.path, "w"))
+
+
+@FUZZ
+@given(data=st.data())
+def test_california_archives(server, data):
+    """Any archive, next to a planted pickle: no code runs, one line or a run."""
+    import joblib
+
+    with fresh() as work:
+        (work / "d").mkdir()
+        joblib.dump(Plant(work / "marker"), work / "d" / "cal_housing_py3.pkz")
+        n = data.draw(st.integers(0, 20))
+        rows = np.asarray(data.draw(st.lists(
+            st.lists(st.floats(allow_nan=True, allow_infinity=True) | st.integers(-5, 500),
+                     min_size=9, max_size=9), min_size=n, max_size=n)), np.float64).reshape(n, 9)
+        blob = cal_archive(
+            rows, name=data.draw(st.sampled_from(["CaliforniaHousing/cal_housing.data",
+                                                  "other.data"])),
+            declared=data.draw(st.none() | st.sampled_from([0, 7, 1 << 33, 8 ** 11 - 1])),
+            extra=data.draw(st.sampled_from([0, 0, 3, 40])))
+        if data.draw(st.booleans()):
+            blob = data.draw(mutated_bytes(blob))
+        (work / "d" / "cal_housing.tgz").write_bytes(blob)
+        done = server.run("train", "--dataset", "california", "--data-dir", work / "d", *TRAIN,
+                          cwd=work)
+        holds(done)
+        assert not (work / "marker").exists()
+
+
+extreme = st.sampled_from([1e308, -1e308, 3.4e38, 3.5e38, -1e39, 1e154, 1e200, 5e-324,
+                           -0.0, 1e-300, 2.0 ** 64, 1.0])
+
+
+@FUZZ
+@given(data=st.data())
+def test_extreme_numbers(server, data):
+    """Features and targets with finite extremes: one line naming the column, or a model
+    that loads and predicts finite numbers -- never a RuntimeWarning, never a saved model
+    that is then refused."""
+    with fresh() as work:
+        n = data.draw(st.integers(20, 60))
+        rng = np.random.default_rng(n)
+        X = rng.normal(size=(n, 3))
+        for _ in range(data.draw(st.integers(1, 4))):
+            X[data.draw(st.integers(0, n - 1)), data.draw(st.integers(0, 2))] = data.draw(extreme)
+        task = data.draw(st.sampled_from(["classification", "regression"]))
+        y = np.arange(n) % 2 if task == "classification" else rng.normal(size=n)
+        if task == "regression" and data.draw(st.booleans()):
+            y[data.draw(st.integers(0, n - 1))] = data.draw(extreme)
+        np.savez(work / "d.npz", X=X, y=y)
+        np.save(work / "x.npy", X[:5])
+        scale = data.draw(st.sampled_from(["auto", "standard", "minmax", "quantile", "none"]))
+        done = server.run("train", "--dataset", "npz", "--data", work / "d.npz", "--task", task,
+                          "--scale", scale, *TRAIN, "--save", work / "m.npz", cwd=work)
+        quiet(done)
+        if done.code == 0:
+            for command in (["predict", "--input", work / "x.npy"], ["evaluate"]):
+                done = server.run(command[0], "--model", work / "m.npz", *command[1:],
+                                  *(["--data", work / "d.npz"] if command[0] == "evaluate"
+                                    else []), cwd=work)
+                quiet(done)
+                assert done.code == 0, done.stderr  # a model that is saved always loads
+                assert "nan" not in done.stdout and "inf" not in done.stdout
+
+
+@FUZZ
+@given(data=st.data())
+def test_model_numbers(server, seeds, data):
+    """Model state and scales no training leaves: one line or finite predictions, quietly."""
+    with fresh() as work:
+        meta, arrays = model_parts(seeds / "bn.npz")
+        for _ in range(data.draw(st.integers(1, 3))):
+            key = data.draw(st.sampled_from(sorted(arrays)))
+            arrays[key] = arrays[key].copy()
+            with np.errstate(over="ignore"):  # a float32 array turns 1e308 into inf
+                arrays[key].flat[data.draw(st.integers(0, arrays[key].size - 1))] = \
+                    data.draw(extreme)
+        if data.draw(st.booleans()):
+            meta["scale"] = data.draw(extreme)
+        if data.draw(st.booleans()):
+            meta["dtype"] = "float64"
+            arrays = {k: v.astype(np.float64) for k, v in arrays.items()}
+        write_model(work / "m.npz", meta, arrays)
+        done = server.run("predict", "--model", work / "m.npz", "--input", seeds / "x.npy",
+                          cwd=work)
+        quiet(done)
+        assert "nan" not in done.stdout and "inf" not in done.stdout
+
+
+nests = st.recursive(st.none() | st.integers(0, 3) | st.text(max_size=3),
+                     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(
+                         st.text(max_size=3), inner, max_size=3), max_leaves=12)
+
+
+@FUZZ
+@given(data=st.data())
+def test_header_structure(server, seeds, data):
+    """Headers nested deep or holding many lists and records, anywhere: one line or a
+    model, under the memory ceiling (the JSON is judged from its bytes first)."""
+    with fresh() as work:
+        meta, arrays = model_parts(seeds / "model.npz")
+        depth, width = data.draw(st.integers(0, 200)), data.draw(st.sampled_from(
+            [0, 1, 100, 10_000, 60_000]))
+        blob: object = data.draw(nests)
+        for _ in range(depth):
+            blob = [blob]
+        where = data.draw(st.sampled_from(["junk", "layers", "classes", "training"]))
+        meta[where] = [blob] * width if width else blob
+        if where == "layers" and data.draw(st.booleans()):
+            meta["layers"] = [{"name": "relu"}] * width
+        write_model(work / "m.npz", meta, arrays)
+        done = server.run("predict", "--model", work / "m.npz", "--input", seeds / "x.npy",
+                          cwd=work)
+        holds(done)
+
+
+@FUZZ
+@given(data=st.data())
+def test_checkpoint_paths(server, seeds, data):
+    """Whatever paths a checkpoint records, resuming reads none of them: no planted code
+    runs, no secret is printed."""
+    import joblib
+
+    with fresh() as work:
+        shutil.copytree(seeds / "ck", work / "ck")
+        (work / "planted").mkdir()
+        joblib.dump(Plant(work / "marker"), work / "planted" / "cal_housing_py3.pkz")
+        (work / "secret").write_text("root:$6$SECRETHASH:19000\n")
+        meta, arrays = model_parts(seeds / "ck" / "last.npz")
+        config = meta["config"]
+        dataset = data.draw(st.sampled_from(["california", "csv", "california", "csv", "npz",
+                                             "digits", "mnist"]))
+        target = work / ("planted" if dataset == "california" else "secret")
+        if data.draw(st.booleans()):
+            target = data.draw(st.sampled_from([work / "planted", work / "secret",
+                                                work / "none"]))
+        config["dataset"] = dataset
+        if dataset == "california" or data.draw(st.booleans()):
+            config["data_dir"] = str(target)
+        key = data.draw(st.sampled_from(["data", "data", "path", "other_file"]))
+        if dataset != "california" or data.draw(st.booleans()):
+            config["dataset_options"] = {key: str(target)}
+            if dataset == "csv":
+                config["dataset_options"]["target"] = "y"
+        write_model(work / "ck" / "last.npz", meta, arrays)
+        extra = data.draw(st.sampled_from([[], ["--dataset", config["dataset"]]]))
+        done = server.run("train", "--resume", work / "ck", "--epochs", "3", "--quiet",
+                          "--log-file", "", *extra, cwd=work)
+        holds(done)
+        assert not (work / "marker").exists()
+        assert "SECRETHASH" not in done.stdout + done.stderr

@@ -44,6 +44,7 @@ def test_a_blas_limit_in_the_environment_caps_the_choice(monkeypatch):
 
 
 def test_explicit_request_and_environment(monkeypatch):
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(8)))
     monkeypatch.setenv(threads.THREADS_ENV, "3")
     assert threads.choose([(64, 256)], 32) == 3
     assert threads.choose([(64, 256)], 32, threads=2) == 2  # the option beats the env
@@ -67,8 +68,9 @@ def test_the_run_holds_the_thread_count_and_restores_it(backend, monkeypatch, as
     before = threads.current()
     observe = Observe()
     run = train(TrainConfig(backend=backend.name, epochs=2, threads=asked), [observe])
-    assert run.metrics["blas_threads"] == asked
-    assert observe.seen and all(counts and set(counts) == {asked} for counts in observe.seen)
+    used = min(asked, threads.available())  # a one-core machine runs one
+    assert run.metrics["blas_threads"] == used
+    assert observe.seen and all(counts and set(counts) == {used} for counts in observe.seen)
     assert threads.current() == before
 
 
@@ -92,3 +94,42 @@ def test_predictions_run_under_the_policy_too(backend):
     run = train(TrainConfig(backend=backend.name, epochs=1, threads=1))
     X = run.data.X_test
     assert np.array_equal(run.model.predict_raw(X), run.model.predict_raw(X))
+
+
+def test_requests_are_capped_at_the_cores_available_saying_so_once(monkeypatch, caplog):
+    """--threads 99999999 / NNPLUG_THREADS=99999999 were accepted: a 0.05 s digits epoch
+    took 10-12 s with the threads spinning against each other."""
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1})
+    monkeypatch.setattr(threads, "_capped", set())
+    monkeypatch.delenv(threads.THREADS_ENV, raising=False)
+    assert threads.choose([(64, 256)], 32, threads=99999999) == 2
+    assert threads.choose([(64, 256)], 32, threads=99999999) == 2
+    monkeypatch.setenv(threads.THREADS_ENV, "99999999")
+    assert threads.choose([(64, 256)], 32) == 2
+    assert threads.requested() == 2 and threads.choose([(64, 256)], 32, threads=2) == 2
+    said = [r.getMessage() for r in caplog.records if r.name == "nnplug.runtime"]
+    assert said == [
+        "Warning: --threads 99999999 asks for more BLAS threads than the 2 core(s) "
+        "available; using 2",
+        "Warning: NNPLUG_THREADS 99999999 asks for more BLAS threads than the 2 core(s) "
+        "available; using 2",
+    ]
+
+
+def test_a_capped_run_says_so_once(tmp_path):
+    """The real command: one warning line on stderr, the run's threads at most the cores."""
+    import json
+    import subprocess
+    import sys
+
+    env = {**os.environ, "NNPLUG_LOG_DIR": str(tmp_path)}
+    env.pop(threads.THREADS_ENV, None)
+    done = subprocess.run(
+        [sys.executable, "-c", "from nnplug.cli import main; main(prog_name='nnplug')", "train", "--threads", "99999999", "--epochs", "2",
+         "--hidden", "8", "--quiet", "--log-file", "", "--metrics-out", "m.json"],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    lines = done.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Warning: --threads 99999999 asks for"), lines
+    metrics = json.loads((tmp_path / "m.json").read_text())
+    assert 1 <= metrics["blas_threads"] <= threads.available()

@@ -1,5 +1,5 @@
-"""Dataset tests never touch the internet: mirrors and scikit-learn's fetch are replaced,
-and the data root / user cache point into the test's tmp directory."""
+"""Dataset tests never touch the internet: every dataset's mirrors are replaced by a dead
+local URL, and the data root / user cache point into the test's tmp directory."""
 from __future__ import annotations
 
 import sys
@@ -15,18 +15,12 @@ SHARED = Path(__file__).resolve().parents[3].parent / "shared" / "data"
 
 @pytest.fixture(autouse=True)
 def offline(monkeypatch, tmp_path):
-    from nnplug_datasets import california
+    from nnplug_datasets.california import California
     from nnplug_datasets.mnist import FashionMNIST, MNIST
 
     dead = dead_url()
-    monkeypatch.setattr(MNIST, "mirrors", (dead,))
-    monkeypatch.setattr(FashionMNIST, "mirrors", (dead,))
-
-    def no_network(data_home, download):
-        raise OSError("network disabled in tests" if download else
-                      "Data not found and `download_if_missing` is False")
-
-    monkeypatch.setattr(california, "sklearn_fetch", no_network)
+    for dataset in (MNIST, FashionMNIST, California):
+        monkeypatch.setattr(dataset, "mirrors", (dead,))
     monkeypatch.delenv("NNPLUG_DATA", raising=False)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "user-cache"))
     monkeypatch.setenv("HOME", str(tmp_path / "home"))

@@ -1,5 +1,7 @@
-"""California housing: our archive reader, scikit-learn's cache via the seam, offline
-errors, and the split/scaling tested for leakage (test statistics never used)."""
+"""California housing: nnplug's own archive reader (no pickle, no scikit-learn fetcher),
+its download (checksummed, from a local server), offline errors, and the split/scaling
+tested for leakage (test statistics never used)."""
+import hashlib
 import io
 import shutil
 import tarfile
@@ -7,12 +9,11 @@ import tarfile
 import numpy as np
 import pytest
 
-from nnplug.errors import DataError
+from httpserver import FileServer
+from nnplug.errors import DataError, NNPlugError
 from nnplug_datasets import california
-from nnplug_datasets.california import PKZ, California, read_archive
+from nnplug_datasets.california import ARCHIVE, PKZ, California, read_archive
 from nnplug.data.split import standardize
-
-SKLEARN_FETCH = california.sklearn_fetch  # captured before the autouse fixture replaces it
 
 
 def districts(n, seed=0):
@@ -73,27 +74,97 @@ def test_scaling_never_sees_test_statistics(rng):
     np.testing.assert_allclose(a_te, (X_te - X_tr.mean(0)) / X_tr.std(0), rtol=1e-5)
 
 
-def test_sklearn_seam_gets_our_data_home(tmp_path, monkeypatch):
-    calls = []
-
-    def fake(data_home, download):
-        calls.append((data_home, download))
-        rng = np.random.default_rng(0)
-        return rng.normal(size=(60, 8)), rng.uniform(0.5, 5, 60)
-
-    monkeypatch.setattr(california, "sklearn_fetch", fake)
-    data = California().load(data_dir=str(tmp_path / "d"))
-    assert calls == [(tmp_path / "d" / "california", True)]
-    assert len(data.X_train) + len(data.X_val) + len(data.X_test) == 60
-
-
 def test_offline_error_names_what_is_missing(tmp_path):
     with pytest.raises(DataError) as info:
         California().load(data_dir=str(tmp_path))
     message = str(info.value)
-    assert "\n" not in message and "network disabled in tests" in message
-    assert f"missing {PKZ}" in message and "cal_housing.tgz" in message
-    assert str(tmp_path / "california") in message
+    assert "\n" not in message and "cannot download cal_housing.tgz" in message
+    assert "127.0.0.1" in message and "Connection refused" in message
+    assert f"missing {ARCHIVE} in {tmp_path / 'california'}" in message
+
+
+def test_download_is_checksummed_and_kept(tmp_path, monkeypatch):
+    """The archive comes from the mirror only when its SHA-256 is the one recorded; a copy
+    that differs is refused and nothing is kept."""
+    write_archive(tmp_path / "served.tgz", districts(120))
+    body = (tmp_path / "served.tgz").read_bytes()
+    monkeypatch.setattr(california, "SHA256", hashlib.sha256(body).hexdigest())
+    with FileServer({ARCHIVE: body}) as server:
+        monkeypatch.setattr(California, "mirrors", (server.url("bad"),))
+        with pytest.raises(DataError, match="checksum mismatch"):
+            California().load(data_dir=str(tmp_path / "d"))
+        assert not (tmp_path / "d" / "california" / ARCHIVE).exists()
+        monkeypatch.setattr(California, "mirrors", (server.url("bad"), server.url("ok")))
+        data = California().load(data_dir=str(tmp_path / "d"))
+    assert (tmp_path / "d" / "california" / ARCHIVE).read_bytes() == body
+    assert len(data.X_train) + len(data.X_val) + len(data.X_test) == 120
+
+
+def test_a_full_url_mirror_is_used_as_it_is(tmp_path, monkeypatch):
+    """scikit-learn's source is a URL without the file name (figshare's file id)."""
+    write_archive(tmp_path / "served.tgz", districts(30))
+    body = (tmp_path / "served.tgz").read_bytes()
+    monkeypatch.setattr(california, "SHA256", hashlib.sha256(body).hexdigest())
+    with FileServer({"5976036": body}) as server:
+        monkeypatch.setattr(California, "mirrors", (server.url("ok") + "5976036",))
+        assert California().fetch(str(tmp_path)) == tmp_path / "california"
+        assert server.requests == ["/ok/5976036"]
+
+
+def test_scikit_learns_pickled_cache_is_never_read(tmp_path, monkeypatch):
+    """A cal_housing_py3.pkz (scikit-learn's joblib cache) is not data nnplug reads:
+    with it alone the dataset asks for the archive, saying the pickle is ignored."""
+    import joblib
+
+    joblib.dump(np.zeros((3, 9)), tmp_path / PKZ)
+    loads = []
+    monkeypatch.setattr(joblib, "load", lambda *a, **k: loads.append(a))
+    with pytest.raises(DataError) as info:
+        California().load(data_dir=str(tmp_path))
+    assert f"({PKZ}, scikit-learn's pickled cache, is never read)" in str(info.value)
+    assert loads == []
+
+
+def test_non_canonical_archive_warns_once(tmp_path, caplog):
+    write_archive(tmp_path / ARCHIVE, districts(40))
+    California().load(data_dir=str(tmp_path))
+    warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert len(warnings) == 1 and "is not the canonical archive" in warnings[0]
+
+
+def test_tar_member_size_is_judged_before_reading(tmp_path, monkeypatch):
+    """A gzip bomb: 2 MiB of text in a few KB of archive, refused under a 1 MiB limit
+    from the size its tar header declares."""
+    text = b"0," * (1 << 20)
+    with tarfile.open(tmp_path / ARCHIVE, "w:gz") as tar:
+        info = tarfile.TarInfo("CaliforniaHousing/cal_housing.data")
+        info.size = len(text)
+        tar.addfile(info, io.BytesIO(text))
+    assert (tmp_path / ARCHIVE).stat().st_size < 20_000
+    monkeypatch.setenv("NNPLUG_MAX_BYTES", "1M")
+    reads = []
+    real_extract = tarfile.TarFile.extractfile
+    monkeypatch.setattr(tarfile.TarFile, "extractfile",
+                        lambda self, m: reads.append(m) or real_extract(self, m))
+    with pytest.raises(NNPlugError, match=r"needs 2\.0 MiB, more than the NNPLUG_MAX_BYTES"):
+        read_archive(tmp_path / ARCHIVE)
+    assert reads == []
+
+
+def test_an_archive_of_many_entries_is_not_the_archive(tmp_path):
+    with tarfile.open(tmp_path / ARCHIVE, "w:gz") as tar:
+        for i in range(100):
+            tar.addfile(tarfile.TarInfo(f"x{i}"), io.BytesIO(b""))
+    with pytest.raises(DataError, match="no CaliforniaHousing/cal_housing.data inside"):
+        read_archive(tmp_path / ARCHIVE)
+
+
+def test_non_finite_numbers_are_refused(tmp_path):
+    rows = districts(20)
+    rows[4, 7] = np.inf
+    write_archive(tmp_path / ARCHIVE, rows)
+    with pytest.raises(DataError, match="line 5 of cal_housing.data holds a non-finite"):
+        read_archive(tmp_path / ARCHIVE)
 
 
 def test_corrupt_archive(tmp_path):
@@ -102,17 +173,23 @@ def test_corrupt_archive(tmp_path):
         California().load(data_dir=str(tmp_path))
 
 
-def test_real_sklearn_cache_loads_offline(shared_data, tmp_path, monkeypatch):
-    """scikit-learn reads its own cache file (no download: it is present)."""
-    monkeypatch.setattr(california, "sklearn_fetch", SKLEARN_FETCH)
-    shutil.copy(shared_data / "california" / PKZ, tmp_path)
-    data = California().load(data_dir=str(tmp_path), seed=0)
-    n = len(data.X_train) + len(data.X_val) + len(data.X_test)
-    assert n in (20433, 20640) and data.X_train.shape[1] == 8
-    assert 0.1 < float(np.median(data.y_train)) < 5.1  # $100k units
+def test_features_are_scikit_learns(shared_data, tmp_path):
+    """The same rows, columns, order and target scaling as scikit-learn's
+    fetch_california_housing builds from the archive (its parsing, done here by hand)."""
+    path = shared_data / "california" / ARCHIVE
+    X, y = read_archive(path)
+    with tarfile.open(path) as tar:
+        raw = np.loadtxt(tar.extractfile("CaliforniaHousing/cal_housing.data"), delimiter=",")
+    raw = raw[:, [8, 7, 2, 3, 4, 5, 6, 1, 0]]  # scikit-learn's columns_index
+    target, data = raw[:, 0], raw[:, 1:]
+    data[:, 2] /= data[:, 5]
+    data[:, 3] /= data[:, 5]
+    data[:, 5] = data[:, 4] / data[:, 5]
+    np.testing.assert_array_equal(X, data)
+    np.testing.assert_array_equal(y, target / 100000.0)
 
 
 def test_real_archive_loads_offline(shared_data, tmp_path):
-    shutil.copy(shared_data / "california" / "cal_housing.tgz", tmp_path)
+    shutil.copy(shared_data / "california" / ARCHIVE, tmp_path)
     data = California().load(data_dir=str(tmp_path), seed=0)
     assert len(data.X_train) + len(data.X_val) + len(data.X_test) == 20433
