@@ -329,8 +329,9 @@ class Encoding:
     def categorical(self) -> list[str]:
         return [c.name for c in self.columns if c.categories is not None]
 
-    def record(self) -> dict[str, Any]:
-        """The JSON record a model file and the metrics keep."""
+    def record(self, counts: bool = False) -> dict[str, Any]:
+        """The JSON record a model file keeps; ``counts``: with each column's ``missing``
+        (what the metrics of a run record)."""
         out: list[dict[str, Any]] = []
         for c in self.columns:
             rec: dict[str, Any] = {"name": c.name}
@@ -338,6 +339,8 @@ class Encoding:
                 rec["categories"] = list(c.categories)
             if c.median is not None:
                 rec["median"] = float(c.median)
+            if counts:
+                rec["missing"] = int(c.missing)
             out.append(rec)
         return {"columns": out}
 

@@ -148,3 +148,15 @@ def raw_rows(X: Any, names: Sequence[str] | None, width: int, text_at: Collectio
 def _check_width(got: int, width: int) -> None:
     if got != width:
         raise InputError(f"the model expects {width} features per row, the input has {got}")
+
+
+def target_numbers(y: np.ndarray) -> np.ndarray:
+    """Regression targets given as text (a CSV's cells) or objects, as float64 -- each an
+    ASCII decimal number, else an :class:`~nnplug.errors.InputError` naming its row."""
+    values = np.asarray(y, dtype=object)
+    flat = values.reshape(len(values), -1)
+    out = np.empty(flat.shape, np.float64)
+    for j in range(flat.shape[1]):
+        column, _ = _column(flat[:, j], False, "'target'")
+        out[:, j] = column
+    return out.reshape(values.shape)

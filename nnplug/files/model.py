@@ -27,7 +27,7 @@ from nnplug.data.encoding import encode, encoding_from_record, number_text
 from nnplug.data.scaling import affine, check_quantiles, quantile_normal
 from nnplug.errors import InputError, NNPlugError
 from nnplug.files.container import MODEL_FORMAT, ModelFileError, read_arrays, save_arrays
-from nnplug.files.inputs import raw_rows
+from nnplug.files.inputs import raw_rows, target_numbers
 from nnplug.files.rebuild import rebuild
 from nnplug.files.writing import model_header, scaling_arrays, scaling_stats
 from nnplug.nn.metrics import accuracy, rmse
@@ -227,12 +227,10 @@ class Model:
             raise InputError(f"{len(prepared)} inputs but {len(y)} targets")
         if self.task == "classification":
             return accuracy(self._outputs(prepared), self.class_indices(y))
-        try:
-            targets = np.asarray(y, np.float64)
-        except (TypeError, ValueError):
-            raise InputError("regression targets must be numbers") from None
+        targets = y.astype(np.float64) if y.dtype.kind in "biuf" else target_numbers(y)
         if not np.isfinite(targets).all():
-            raise InputError("regression targets must be finite numbers")
+            row = int(np.flatnonzero(~np.isfinite(targets.reshape(len(targets), -1)))[0]) + 1
+            raise InputError(f"target of row {row} is not a finite number")
         values = self._target_units(self.loss.predict(self._outputs(prepared)))
         return rmse(values.reshape(len(targets), -1), targets)
 

@@ -198,6 +198,8 @@ def train(
         "diverged": result.diverged,
     }
     metrics["test_accuracy" if data.task == "classification" else "test_rmse"] = test_metric
+    if getattr(data, "encoding", None) is not None:  # gaps filled, categories one-hot encoded
+        metrics["encoding"] = data.encoding.record(counts=True)
     run = TrainRun(metrics, model, loss, data, solver)
     if diverged is not None:
         diverged.run = run  # type: ignore[attr-defined]
