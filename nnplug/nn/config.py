@@ -26,6 +26,7 @@ from nnplug.nn.recipes import (
     DEFAULT_OPTIMIZER,
     DEFAULT_SCHEDULE,
     RECIPE_LR_WD,
+    SMALL_TABLE_ROWS,
     WIDE_FROM_ROWS,
     WIDE_HIDDEN,
     bare,
@@ -69,14 +70,16 @@ def _at_least(n: float) -> Callable[[Any], bool]:
 
 _LAYERS = (
     f"classification of images '{bare(DEFAULT_LAYERS['classification'])}'; regression and "
-    f"classification of tabular inputs '{bare(DEFAULT_LAYERS['regression'])}'"
+    f"classification of tabular inputs '{bare(DEFAULT_LAYERS['regression'])}', with fewer "
+    f"than {SMALL_TABLE_ROWS} training rows "
+    f"'{bare(DEFAULT_LAYERS['small tabular classification'])}'"
 )
 _OPTIMIZER = (
     f"{bare(DEFAULT_OPTIMIZER['classification'])} for classification of images; "
     f"{bare(DEFAULT_OPTIMIZER['regression'])} for regression and for classification of "
     "tabular inputs"
-    + "".join(
-        f" ({recipe}: lr {lr:g}, weight decay {wd:g})" for recipe, (lr, wd) in RECIPE_LR_WD.items()
+    + "".join(  # the tabular recipes share theirs
+        f" (there lr {lr:g}, weight decay {wd:g})" for lr, wd in sorted(set(RECIPE_LR_WD.values()))
     )
 )
 
