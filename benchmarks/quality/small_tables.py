@@ -49,6 +49,7 @@ CONFIGS = {
     "reg-wd0.3": ({"weight_decay": 0.3}, {}),
     "reg-lr1e-2-wd0.3": ({"lr": 1e-2, "weight_decay": 0.3}, {}),
     "reg-2x256": ({"layers": "linear,relu,linear,relu"}, {}),
+    "sklearn-mlp": ({}, {}),  # scikit-learn's MLP behind a StandardScaler (as in cv)
 }
 SETS = ("iris", "wine", "cancer", "diabetes")
 
@@ -74,6 +75,16 @@ def switched(switches: dict) -> None:
     solver.TINY_VALIDATION = switches.get("tiny_val", 100)
 
 
+def mlp(name: str, seed: int):
+    from sklearn.neural_network import MLPClassifier, MLPRegressor
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    model = (MLPRegressor(random_state=seed, max_iter=1000) if name == "diabetes"
+             else MLPClassifier(random_state=seed))
+    return make_pipeline(StandardScaler(), model)
+
+
 def nnplug_estimator(name: str, params: dict, seed: int):
     from nnplug.sklearn import NNPlugClassifier, NNPlugRegressor
 
@@ -94,7 +105,9 @@ def validation(config: str, sets: list[str], seeds: int) -> str:
             stratify = None if name == "diabetes" else y
             Xa, Xb, ya, yb = train_test_split(X, y, test_size=0.2, random_state=seed,
                                               stratify=stratify)
-            scores.append(nnplug_estimator(name, params, seed).fit(Xa, ya).score(Xb, yb))
+            est = (mlp(name, seed) if config == "sklearn-mlp"
+                   else nnplug_estimator(name, params, seed))
+            scores.append(est.fit(Xa, ya).score(Xb, yb))
         out.append(f"{name} {statistics.fmean(scores):.4f} +- {statistics.stdev(scores):.4f}")
     switched({})
     return f"{config:<18} " + "  ".join(out)
@@ -102,24 +115,18 @@ def validation(config: str, sets: list[str], seeds: int) -> str:
 
 def cross_validation(configs: list[str], sets: list[str]) -> list[str]:
     from sklearn.model_selection import KFold, StratifiedKFold, cross_val_score
-    from sklearn.neural_network import MLPClassifier, MLPRegressor
-    from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import StandardScaler
 
     rows = {c: [] for c in [*configs, "sklearn MLP"]}
     for name in sets:
         X, y = load(name)
-        regression = name == "diabetes"
-        cv = (KFold if regression else StratifiedKFold)(5, shuffle=True, random_state=0)
+        cv = (KFold if name == "diabetes" else StratifiedKFold)(5, shuffle=True, random_state=0)
         for config in configs:
             params, switches = CONFIGS[config]
             switched(switches)
             score = cross_val_score(nnplug_estimator(name, params, 0), X, y, cv=cv).mean()
             rows[config].append(f"{name} {score:.3f}")
             switched({})
-        mlp = (MLPRegressor(random_state=0, max_iter=1000) if regression
-               else MLPClassifier(random_state=0))
-        score = cross_val_score(make_pipeline(StandardScaler(), mlp), X, y, cv=cv).mean()
+        score = cross_val_score(mlp(name, 0), X, y, cv=cv).mean()
         rows["sklearn MLP"].append(f"{name} {score:.3f}")
     return [f"{c:<18} " + "  ".join(r) for c, r in rows.items()]
 

@@ -87,10 +87,10 @@ def _checked(rec: Any, model: Any) -> str | None:
     names = rec.get("feature_names_in")
     if names is not None and not (
         isinstance(names, list)
-        and len(names) == model.in_features
+        and len(names) == model.n_columns
         and all(isinstance(n, str) for n in names)
     ):
-        return f"feature_names_in must be {model.in_features} names"
+        return f"feature_names_in must be {model.n_columns} names"
     if "classes" in rec:
         classes, dtype = rec["classes"], rec.get("classes_dtype")
         if not (

@@ -198,12 +198,18 @@ class CSV(_UserData):
     def rows(self, *, features: list[str] | None = None, data_dir: str | None = None) -> Any:
         """Every row of the file: the columns ``features`` raw (text columns as texts) and
         the target's texts; rows without a target are skipped (and counted)."""
-        from nnplug.safeio.csvtables import CsvFile
+        from nnplug.safeio.csvtables import CsvFile, quoted
 
         path = self._path()
         if not self.target:
             raise DataError("--dataset csv needs --target COLUMN (the column to predict)")
         with CsvFile(path, "--data file") as f:
+            missing = [n for n in features or () if n not in (f.header or [])]
+            if missing:
+                raise DataError(
+                    f"{path}: the header has no column {quoted(missing)}, which the model "
+                    f"needs (the header: {one_line(', '.join(f.header or []), 200)})"
+                )
             table = f.read(
                 self.target,
                 features,

@@ -205,3 +205,23 @@ def test_onnx_computes_what_nnplug_predict_does(cli, model_dir, tmp_path):
     assert json.loads(meta["inputs"]) == [
         {"name": "X", "columns": ["age", "weight"], "type": "number"},
         {"name": "region", "columns": ["region"], "type": "string"}]
+
+
+def test_other_data_without_a_model_column_is_one_line(cli, model_dir, tmp_path):
+    rows = [[r[0], r[2], r[3]] for r in table(10, 9)]
+    new = write(tmp_path / "new.csv", rows, ["age", "region", "label"])
+    res = cli("evaluate", "--model", model_dir / "m.npz", "--data", new)
+    assert res.exit_code == 1
+    assert res.stderr == (f"Error: {new}: the header has no column 'weight', which the model "
+                          f"needs (the header: age, region, label)\n")
+
+
+def test_an_estimator_of_a_table_model_saves_and_loads(model_dir, tmp_path):
+    from nnplug.sklearn import NNPlugClassifier
+
+    est = NNPlugClassifier.load(model_dir / "m.npz")
+    est.save(tmp_path / "e.npz")
+    again = NNPlugClassifier.load(tmp_path / "e.npz")
+    df = frame(table(10, 10)).drop(columns="label")
+    assert again.feature_names_in_.tolist() == ["age", "weight", "region"]
+    np.testing.assert_array_equal(again.predict_proba(df), est.predict_proba(df))
