@@ -17,8 +17,9 @@ R^2. The issue-20 figures (iris 0.913 vs 0.947 ...) are this protocol's.
 
 A configuration is estimator parameters plus ``switches`` that restore the behaviour from
 before the small-table defaults: ``small_rows`` (``nnplug.nn.recipes.SMALL_TABLE_ROWS``;
-0: no small-table recipe) and ``tiny_val`` (the validation size below which ties go to the
-later epoch; 0: never).
+0: no small-table recipe, so 30 epochs and three hidden layers) and ``tiny_val`` (the
+validation size below which ties go to the later epoch; 0: never). docs/defaults.md holds
+the figures of both modes and which configuration was measured on which seeds.
 """
 from __future__ import annotations
 
@@ -30,25 +31,35 @@ import numpy as np
 
 BEFORE = {"small_rows": 0, "tiny_val": 0}
 ONE = "linear,relu"
+E30 = {"layers": ONE, "epochs": 30}  # one hidden layer, 30 epochs (the first candidates)
 #: name -> (estimator parameters, switches)
 CONFIGS = {
-    "before": ({}, BEFORE),  # the defaults before: 3 x 256, ties to the lower loss
+    "before": ({}, BEFORE),  # the defaults before: 3 x 256, 30 epochs, ties to the lower loss
     "later-ties": ({}, {"small_rows": 0}),  # + ties to the later epoch on tiny validation
-    "1x256": ({"layers": ONE}, {"tiny_val": 0}),  # one hidden layer, ties as before
-    "now": ({}, {}),  # the small-table recipe (1 x 256) + later ties: today's defaults
-    "1x128": ({"layers": ONE, "hidden": 128}, {}),
-    "1x512": ({"layers": ONE, "hidden": 512}, {}),
-    "2x256": ({"layers": "linear,relu,linear,relu"}, {}),
-    "1x256-wd0.01": ({"layers": ONE, "weight_decay": 0.01}, {}),
-    "1x256-lr2e-3": ({"layers": ONE, "lr": 2e-3}, {}),
-    "1x256-lr1e-2": ({"layers": ONE, "lr": 1e-2}, {}),
-    "1x256-drop0.2": ({"layers": "linear,relu,dropout:p=0.2"}, {}),
-    "1x256-b16": ({"layers": ONE, "batch_size": 16}, {}),
-    # regression (diabetes): around its recipe (3 x 256, AdamW lr 5e-3, wd 0.1)
+    "1x256": (E30, {"tiny_val": 0}),  # one hidden layer, ties as before
+    "1x256-later": (E30, {}),  # one hidden layer, later ties
+    "1x256-later-e60": ({**E30, "epochs": 60}, {}),
+    "1x256-later-e100": ({**E30, "epochs": 100}, {}),
+    "1x256-later-e200": ({**E30, "epochs": 200}, {}),  # what "now" resolves to
+    "now": ({}, {}),  # today's defaults: the small-table recipe (1 x 256, 200 epochs) + later ties
+    "1x128": ({**E30, "hidden": 128}, {}),
+    "1x512": ({**E30, "hidden": 512}, {}),
+    "2x256": ({**E30, "layers": "linear,relu,linear,relu"}, {}),
+    "1x256-wd0.01": ({**E30, "weight_decay": 0.01}, {}),
+    "1x256-lr1e-2": ({**E30, "lr": 1e-2}, {}),
+    "1x256-drop0.2": ({**E30, "layers": "linear,relu,dropout:p=0.2"}, {}),
+    "1x256-b16": ({**E30, "batch_size": 16}, {}),
+    "1x256-val0": ({**E30, "val_fraction": 0.0}, {}),  # no validation split: the last epoch
+    "1x256-later-constant": ({**E30, "schedule": "constant"}, {}),
+    "mlp-like": ({**E30, "hidden": 100, "optimizer": "adam", "lr": 1e-3, "weight_decay": 1e-4,
+                  "schedule": "constant"}, {}),
+    # regression (diabetes): around its recipe (3 x 256, AdamW lr 5e-3, wd 0.1, 30 epochs)
     "reg-lr1e-2": ({"lr": 1e-2}, {}),
     "reg-wd0.3": ({"weight_decay": 0.3}, {}),
     "reg-lr1e-2-wd0.3": ({"lr": 1e-2, "weight_decay": 0.3}, {}),
     "reg-2x256": ({"layers": "linear,relu,linear,relu"}, {}),
+    "reg-e100": ({"epochs": 100}, {}),
+    "reg-e200": ({"epochs": 200}, {}),
     "sklearn-mlp": ({}, {}),  # scikit-learn's MLP behind a StandardScaler (as in cv)
 }
 SETS = ("iris", "wine", "cancer", "diabetes")
@@ -92,7 +103,7 @@ def nnplug_estimator(name: str, params: dict, seed: int):
     return cls(random_state=seed, **params)
 
 
-def validation(config: str, sets: list[str], seeds: int) -> str:
+def validation(config: str, sets: list[str], seeds: int, first: int = 0) -> str:
     from sklearn.model_selection import train_test_split
 
     params, switches = CONFIGS[config]
@@ -101,7 +112,7 @@ def validation(config: str, sets: list[str], seeds: int) -> str:
     for name in sets:
         X, y = load(name)
         scores = []
-        for seed in range(seeds):
+        for seed in range(first, first + seeds):
             stratify = None if name == "diabetes" else y
             Xa, Xb, ya, yb = train_test_split(X, y, test_size=0.2, random_state=seed,
                                               stratify=stratify)
@@ -136,13 +147,14 @@ def main() -> None:
     ap.add_argument("mode", choices=["val", "cv"])
     ap.add_argument("configs", nargs="+", choices=sorted(CONFIGS))
     ap.add_argument("--seeds", type=int, default=10)
+    ap.add_argument("--first-seed", type=int, default=0)
     ap.add_argument("--sets", default=",".join(SETS))
     args = ap.parse_args()
     sets = args.sets.split(",")
     warnings.filterwarnings("ignore")  # scikit-learn's ConvergenceWarning
     if args.mode == "val":
         for config in args.configs:
-            print(validation(config, sets, args.seeds), flush=True)
+            print(validation(config, sets, args.seeds, args.first_seed), flush=True)
     else:
         for line in cross_validation(args.configs, sets):
             print(line, flush=True)

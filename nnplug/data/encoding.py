@@ -30,6 +30,12 @@ def number_text(value: float) -> str:
     return str(int(v)) if v.is_integer() and abs(v) < 2**53 else repr(v)
 
 
+def shown_names(names: Sequence[str]) -> list[str]:
+    """``'name'`` for messages, when the caller gives no sanitised names: ``repr`` escapes
+    line breaks and control characters."""
+    return [repr(str(n))[:62] for n in names]
+
+
 def fit_encoding(
     X_train: np.ndarray,
     names: Sequence[str],
@@ -37,15 +43,18 @@ def fit_encoding(
     *,
     impute: bool,
     what: str = "data",
+    shown: Sequence[str] | None = None,
 ) -> Encoding:
-    """The encoding of raw columns ``names`` fitted on the training rows ``X_train``."""
+    """The encoding of raw columns ``names`` fitted on the training rows ``X_train``
+    (``shown``: the names as messages print them, quoted)."""
+    shown = shown or shown_names(names)
     columns = []
     for j, name in enumerate(names):
         x = np.asarray(X_train[:, j], np.float64)
         present = ~np.isnan(x)
         if not present.any() and (j in levels or impute):
             raise DataError(
-                f"{what}: column '{name}' has no value in the training split; leave it out "
+                f"{what}: column {shown[j]} has no value in the training split; leave it out "
                 f"with --exclude"
             )
         if j in levels:
@@ -78,11 +87,14 @@ def encode(
     X: np.ndarray,
     levels: Mapping[int, Sequence[str]] | None = None,
     what: str = "input",
+    shown: Sequence[str] | None = None,
 ) -> np.ndarray:
     """Raw columns ``X`` (with the texts ``levels`` of its text columns) as the network's
     input columns, float64. A missing value the encoding does not fill, or text where it
-    expects a number, is an :class:`~nnplug.errors.InputError` naming row and column."""
+    expects a number, is an :class:`~nnplug.errors.InputError` naming row and column
+    (``shown``: the column names as messages print them, quoted)."""
     levels = levels or {}
+    shown = shown or shown_names(encoding.names)
     X = np.asarray(X, np.float64)
     out = np.zeros((len(X), encoding.width), np.float64)
     pos = 0
@@ -90,17 +102,15 @@ def encode(
         x = X[:, j]
         if column.categories is None:
             if j in levels:
-                example = next(iter(levels[j]), "")
                 raise InputError(
-                    f"{what}: column '{column.name}' holds text ({example!r:.60}); the model "
-                    f"reads it as numbers"
+                    f"{what}: column {shown[j]} holds text; the model reads it as numbers"
                 )
             missing = np.isnan(x)
             if missing.any():
                 if column.median is None:
                     row = int(np.flatnonzero(missing)[0]) + 1
                     raise InputError(
-                        f"{what}: row {row}, column '{column.name}': missing value (the model "
+                        f"{what}: row {row}, column {shown[j]}: missing value (the model "
                         f"was trained without filling gaps: --drop-missing)"
                     )
                 x = np.where(missing, column.median, x)

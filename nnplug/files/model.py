@@ -115,7 +115,8 @@ class Model:
         return ("affine", stats) if stats else None
 
     def _column(self, j: int) -> str:
-        names = self.feature_names
+        """Column ``j`` as messages name it: its name (one printable line), or its number."""
+        names = self.feature_names or (self.encoding.names if self.encoding else None)
         return f"'{one_line(names[j], 60)}'" if names else str(j + 1)
 
     def prepare(self, X: Any) -> np.ndarray:
@@ -131,7 +132,8 @@ class Model:
                 f"finite number"
             )
         if self.encoding is not None:
-            X = encode(self.encoding, X, levels, "input")
+            shown = [self._column(j) for j in range(self.n_columns)]
+            X = encode(self.encoding, X, levels, "input", shown)
         elif levels:
             raise InputError(
                 f"input column {self._column(min(levels))} holds text; the model reads numbers"

@@ -18,6 +18,7 @@ from typing import Any
 from nnplug.errors import NNPlugError
 from nnplug.nn.recipes import (
     DEFAULT_DATASET,
+    DEFAULT_EPOCHS,
     DEFAULT_HIDDEN,
     DEFAULT_L2,
     DEFAULT_LAYERS,
@@ -26,6 +27,7 @@ from nnplug.nn.recipes import (
     DEFAULT_OPTIMIZER,
     DEFAULT_SCHEDULE,
     RECIPE_LR_WD,
+    SMALL_TABLE_EPOCHS,
     SMALL_TABLE_ROWS,
     WIDE_FROM_ROWS,
     WIDE_HIDDEN,
@@ -158,7 +160,13 @@ class TrainConfig:
         "Regression: train on standardised targets (training split's mean/std); metrics "
         "and predictions stay in the target's units.",
     )
-    epochs: int = option(30, "Training epochs.", valid=_at_least(1), rule="must be >= 1")
+    epochs: int | None = option(
+        help="Training epochs.",
+        resolves=f"{DEFAULT_EPOCHS}; {SMALL_TABLE_EPOCHS} for classification of tabular "
+        f"inputs with fewer than {SMALL_TABLE_ROWS} training rows",
+        valid=_at_least(1),
+        rule="must be >= 1",
+    )
     batch_size: int = option(32, "Rows per training step.", valid=_at_least(2), rule="must be >= 2")
     seed: int = option(
         42,

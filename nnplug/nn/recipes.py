@@ -33,6 +33,8 @@ DEFAULT_LAYERS = {
 }
 #: tabular classification with fewer training rows than this is "small"
 SMALL_TABLE_ROWS = 1000
+#: epochs when --epochs is not given: a small table trains longer (a few steps per epoch)
+DEFAULT_EPOCHS, SMALL_TABLE_EPOCHS = 30, 200
 #: a validation split of fewer rows than this is "tiny": ties on its metric go to the later
 #: epoch (:func:`nnplug.nn.history.better`)
 TINY_VALIDATION = 100
@@ -82,6 +84,12 @@ def recipe_of(data: Any) -> str:
     return "small tabular classification" if small else "tabular classification"
 
 
+def default_epochs(recipe: str) -> int:
+    """:data:`SMALL_TABLE_EPOCHS` for small tabular classification, else
+    :data:`DEFAULT_EPOCHS`."""
+    return SMALL_TABLE_EPOCHS if recipe == "small tabular classification" else DEFAULT_EPOCHS
+
+
 def default_hidden(recipe: str, n_train: int) -> int:
     """``WIDE_HIDDEN`` for image classification with at least ``WIDE_FROM_ROWS`` training
     rows, else ``DEFAULT_HIDDEN``."""
@@ -91,6 +99,7 @@ def default_hidden(recipe: str, n_train: int) -> int:
 
 __all__ = [
     "DEFAULT_DATASET",
+    "DEFAULT_EPOCHS",
     "DEFAULT_HIDDEN",
     "DEFAULT_L2",
     "DEFAULT_LAYERS",
@@ -100,11 +109,13 @@ __all__ = [
     "DEFAULT_SCHEDULE",
     "RECIPES",
     "RECIPE_LR_WD",
+    "SMALL_TABLE_EPOCHS",
     "SMALL_TABLE_ROWS",
     "TINY_VALIDATION",
     "WIDE_FROM_ROWS",
     "WIDE_HIDDEN",
     "bare",
+    "default_epochs",
     "default_hidden",
     "recipe_of",
 ]

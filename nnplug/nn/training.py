@@ -83,7 +83,7 @@ def build(
         standardise_targets(data)
     backend, _ = resolve(config, data, registry)  # every unset option, once
     assert config.loss is not None and config.layers is not None  # resolved
-    assert config.hidden is not None
+    assert config.hidden is not None and config.epochs is not None
     loss = make_component("loss", parse_token(config.loss), registry)
     if loss.task != data.task:
         raise SpecError(
@@ -147,6 +147,7 @@ def train(
     data, model, loss, optimizer = build(config, data, network)
     # build() resolved config; asked again, resolve() only says why --backend auto chose
     backend, backend_choice = model.backend, resolve(config, data)[1]
+    assert config.epochs is not None  # resolved
     schedule = make_schedule(config)
     solver = Solver(
         model,

@@ -91,7 +91,8 @@ def _encoding(
         return None
     width = X["train"].shape[1]
     names = list(names) if names else [f"column {j + 1}" for j in range(width)]
-    encoding = fit_encoding(X["train"], names, levels, impute=impute, what=what)
+    shown = [f"'{one_line(n, 60)}'" for n in names]
+    encoding = fit_encoding(X["train"], names, levels, impute=impute, what=what, shown=shown)
     gaps = {
         k: np.isnan(v).sum(axis=0) if v.dtype.kind == "f" else np.zeros(width, np.int64)
         for k, v in X.items()
@@ -100,7 +101,7 @@ def _encoding(
         column.missing = int(sum(g[j] for g in gaps.values()))
     if levels or any(c.missing for c in encoding.columns):
         for k in X:
-            X[k] = encode(encoding, X[k], levels, what)
+            X[k] = encode(encoding, X[k], levels, what, shown)
     notes = [
         f"{one_line(c.name, 60)} one-hot encoded ({len(c.categories)} categories)"
         for c in encoding.columns

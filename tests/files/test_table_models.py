@@ -225,3 +225,19 @@ def test_an_estimator_of_a_table_model_saves_and_loads(model_dir, tmp_path):
     df = frame(table(10, 10)).drop(columns="label")
     assert again.feature_names_in_.tolist() == ["age", "weight", "region"]
     np.testing.assert_array_equal(again.predict_proba(df), est.predict_proba(df))
+
+
+def test_column_names_from_the_file_are_printed_as_one_line(cli, tmp_path):
+    """A header cell that would drive the terminal is printed sanitised, wherever it is."""
+    evil = "w\x1b[2J\neight"
+    rows = [[r[0], r[1] or "70", r[2], r[3]] for r in table(60, 11)]
+    write(tmp_path / "t.csv", rows, ["age", evil, "region", "label"])
+    res = cli("train", "--dataset", "csv", "--data", tmp_path / "t.csv", "--target", "label",
+              "--epochs", "1", "--backend", "numpy", "--drop-missing", "--save",
+              tmp_path / "m.npz", "--log-file", "", "--quiet")
+    assert res.exit_code == 0, res.output
+    model = nnplug.load(tmp_path / "m.npz")
+    with pytest.raises(InputError) as info:
+        model.predict([[30, np.nan, "east"]])  # trained with --drop-missing: no median
+    assert str(info.value) == "input: row 1, column 'w eight': missing value (the model was " \
+                              "trained without filling gaps: --drop-missing)"

@@ -3,7 +3,7 @@ README "Defaults and their evidence"), and the resolved values are recorded."""
 import numpy as np
 import pytest
 
-from nnplug.nn.recipes import DEFAULT_LAYERS, SMALL_TABLE_ROWS, recipe_of
+from nnplug.nn.recipes import DEFAULT_LAYERS, SMALL_TABLE_EPOCHS, SMALL_TABLE_ROWS, recipe_of
 from nnplug.nn.training import TrainConfig, build
 
 
@@ -55,6 +55,7 @@ def test_tabular_classification_gets_the_plain_adamw_recipe(tmp_path, n, recipe,
     assert (config.optimizer, config.lr, config.weight_decay) == ("core/adamw", 0.005, 0.1)
     assert config.hidden == 256 and type(optimizer).__name__ == "AdamW"
     assert optimizer.lr == 0.005 and optimizer.weight_decay == 0.1
+    assert config.epochs == (SMALL_TABLE_EPOCHS if depth == 1 else 30)
 
 
 def test_small_table_recipe_starts_at_the_threshold(tmp_path):
@@ -65,7 +66,11 @@ def test_small_table_recipe_starts_at_the_threshold(tmp_path):
         assert recipe_of(data) == recipe, len(data.X_train)
     config = npz(tmp_path, 300, "regression")  # regression keeps its recipe at any size
     build(config)
-    assert config.layers == DEFAULT_LAYERS["regression"]
+    assert config.layers == DEFAULT_LAYERS["regression"] and config.epochs == 30
+    config = npz(tmp_path, 300, "classification")
+    config.epochs = 7  # given: kept
+    build(config)
+    assert config.epochs == 7 and config.layers == DEFAULT_LAYERS["small tabular classification"]
 
 
 def test_a_given_optimizer_keeps_its_own_defaults_on_tabular_data(tmp_path):
