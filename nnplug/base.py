@@ -288,6 +288,68 @@ class Scaling:
 
 
 @dataclass
+class Column:
+    """One column of a table as a model reads it (:class:`Encoding`): a number, or a
+    category one-hot encoded."""
+
+    name: str
+    #: a categorical column: the training split's categories, in the order of their
+    #: one-hot columns (a value not among them, or missing, is all zeros); None: numeric
+    categories: list[str] | None = None
+    #: a numeric column: what a missing value becomes (the training split's median);
+    #: None: a missing value is refused
+    median: float | None = None
+    #: cells filled with ``median`` / found outside ``categories`` in the data it was fitted
+    #: for (all splits; reported in the metrics, not used to predict)
+    missing: int = 0
+
+    @property
+    def width(self) -> int:
+        """The network inputs this column becomes."""
+        return 1 if self.categories is None else len(self.categories)
+
+
+@dataclass
+class Encoding:
+    """How the raw columns of a table become the network's input columns, fitted on the
+    training split: numeric columns as they are (missing values filled with their median,
+    when ``median`` is set), categorical columns one-hot encoded (an unknown or missing
+    category: all zeros, as scikit-learn's ``OneHotEncoder(handle_unknown="ignore")``).
+    The input scaling (:class:`Scaling`) is fitted on the encoded columns. Model files save
+    it as plain JSON (``encoding`` in the header)."""
+
+    columns: list[Column]
+
+    @property
+    def names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+    @property
+    def width(self) -> int:
+        """The encoded width: the network's input features."""
+        return sum(c.width for c in self.columns)
+
+    @property
+    def categorical(self) -> list[str]:
+        return [c.name for c in self.columns if c.categories is not None]
+
+    def record(self, counts: bool = False) -> dict[str, Any]:
+        """The JSON record a model file keeps; ``counts``: with each column's ``missing``
+        (what the metrics of a run record)."""
+        out: list[dict[str, Any]] = []
+        for c in self.columns:
+            rec: dict[str, Any] = {"name": c.name}
+            if c.categories is not None:
+                rec["categories"] = list(c.categories)
+            if c.median is not None:
+                rec["median"] = float(c.median)
+            if counts:
+                rec["missing"] = int(c.missing)
+            out.append(rec)
+        return {"columns": out}
+
+
+@dataclass
 class Data:
     """What a dataset plugin returns: splits plus what the Solver needs to know.
 
@@ -297,7 +359,10 @@ class Data:
     training split): the network learns ``(y - mean) / std`` and every metric, prediction
     and saved model maps back to the target's units. ``y_*`` stay in those units.
     ``scaling``: the input scaling the dataset fitted and applied (:class:`Scaling`);
-    ``meta``: anything else the dataset reports (its source, ...).
+    ``encoding``: how raw table columns became the ``X_*`` columns (:class:`Encoding`:
+    missing values filled, categories one-hot encoded), None when they are the raw
+    columns; ``feature_names`` then names the raw columns;
+    ``meta``: anything else the dataset reports (its source, ``sha256`` of its file, ...).
     """
 
     X_train: np.ndarray
@@ -314,6 +379,7 @@ class Data:
     target_mean: np.ndarray | None = None
     target_std: np.ndarray | None = None
     scaling: Scaling | None = None
+    encoding: Encoding | None = None
 
     @property
     def n_features(self) -> int:
@@ -349,11 +415,21 @@ class Dataset(Component):
         """Download the files ahead of time (datasets with files override this)."""
         return None
 
+    def rows(self, *, features: list[str] | None = None, data_dir: str | None = None) -> Any:
+        """Every row of the data, raw -- ``(X, y)``: the feature columns as its files hold
+        them (``features``: these columns, by name) and the targets as labels or numbers,
+        what :meth:`nnplug.files.model.Model.evaluate` takes -- so that ``nnplug evaluate``
+        can score a saved model on data it was not trained on, whole. ``None`` (the
+        default): the dataset offers no such view."""
+        return None
+
 
 __all__ = [
+    "Column",
     "Component",
     "Data",
     "Dataset",
+    "Encoding",
     "Layer",
     "Loss",
     "Optimizer",

@@ -46,6 +46,12 @@ class DataError(NNPlugError):
     """A dataset is missing, corrupt or inconsistent."""
 
 
+class InputError(NNPlugError, ValueError):
+    """Inputs given to a saved model (``predict``, ``evaluate``) do not fit it: a column
+    it needs is missing, a value is not a number, a label is not one of its classes. A
+    ``ValueError`` too, as Python code expects of bad arguments."""
+
+
 class TrainingDiverged(NNPlugError):
     """The loss became NaN or infinite."""
 
@@ -66,6 +72,7 @@ class PluginRuntimeError(NNPlugError):
 __all__ = [
     "BackendUnavailableError",
     "DataError",
+    "InputError",
     "NNPlugError",
     "PluginConflictError",
     "PluginRuntimeError",

@@ -64,6 +64,7 @@ def torch_peer(run: Any, seed: int) -> float:
     config = TrainConfig(**cfg)
     # the run resolved and recorded these (nnplug.nn.training.build)
     assert config.layers is not None and config.hidden is not None and config.lr is not None
+    assert config.epochs is not None
     data = run.data
     torch.manual_seed(seed)
     # nnplug's network and initial weights for this seed

@@ -1,15 +1,19 @@
 """``nnplug evaluate``: the test metric of a saved model on a dataset.
 
 A model file is data: it never chooses a path. Files and folders come only from the
-command line (``--data``, ``--data-dir``; else ``$NNPLUG_DATA`` / the user cache). The
-split is the model's own (its seed and validation share): another ``--seed`` or
-``--val-fraction`` on the same dataset would score rows the model was trained on and is
-refused, unless the user names the data (``--data FILE``).
+command line (``--data``, ``--data-dir``; else ``$NNPLUG_DATA`` / the user cache). On the
+data the model was trained on, the split is the model's own (its seed and validation
+share): another ``--seed`` or ``--val-fraction`` on the same dataset would score rows the
+model was trained on and is refused, unless the user names the data (``--data FILE``).
+Other data -- a ``--data`` file whose SHA-256 is not the one the model recorded for its
+training file, or another dataset -- is scored whole, every row, through the model's own
+encoding and scaling (:func:`is_other_data`).
 """
 
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import click
 
@@ -60,6 +64,36 @@ def check_split(
             )
 
 
+def is_other_data(trained: dict, name: str, data: str | None) -> bool:
+    """Is ``--data`` (of dataset ``name``) other data than the model was trained on? Yes
+    for another dataset, or a file whose SHA-256 differs from the recorded one; a model
+    that recorded none (nnplug before 0.x) is taken at its word (its own split)."""
+    from nnplug.safeio.tables import digest
+
+    if not data:
+        return False
+    if name != trained.get("dataset"):
+        return True
+    recorded = trained.get("data_sha256")
+    return bool(recorded) and digest(data) != recorded
+
+
+def score_whole(
+    model: Any, source: Any, name: str, data: str, data_dir: str | None
+) -> tuple[float, int]:
+    """The model's metric over every row of other data, and how many rows."""
+    from nnplug.errors import NNPlugError
+
+    rows = source.rows(features=model.feature_names, data_dir=data_dir)
+    if rows is None:
+        raise NNPlugError(
+            f"dataset {name.split('/')[-1]} cannot give its rows whole, so {data} cannot "
+            f"be scored as other data"
+        )
+    X, y = rows
+    return model.evaluate(X, y), len(y)
+
+
 @click.command()
 @click.option(
     "--model",
@@ -81,10 +115,10 @@ def check_split(
 )
 @click.option(
     "--split",
-    default="test",
-    show_default=True,
+    default=None,
     type=click.Choice(["test", "val", "train"]),
-    help="Which split to score.",
+    help="Which split of the data the model was trained on to score [default: test]; "
+    "other data is scored whole.",
 )
 @click.option(
     "--seed",
@@ -144,9 +178,19 @@ def evaluate(model_path, dataset, data, split, seed, val_fraction, data_dir, bac
                 f"(or another) with --data FILE"
             )
         source = make_component("dataset", parse_token(name), **options)
-        data_set = source.load(seed=seed, val_fraction=val_fraction, data_dir=data_dir)
-        value = model.evaluate_data(data_set, split)
-    n = len(getattr(data_set, f"y_{split}"))
+        if is_other_data(trained, name, data):
+            if split is not None:
+                raise NNPlugError(
+                    f"--split picks a part of the data {model_path} was trained on; {data} "
+                    f"is other data, scored whole (drop --split)"
+                )
+            value, n = score_whole(model, source, name, data, data_dir)
+            split = "all"
+        else:
+            split = split or "test"
+            data_set = source.load(seed=seed, val_fraction=val_fraction, data_dir=data_dir)
+            value = model.evaluate_data(data_set, split)
+            n = len(getattr(data_set, f"y_{split}"))
     name = name.split("/")[-1]  # "datasets/digits" -> "digits"
     if as_json:
         click.echo(
@@ -160,6 +204,11 @@ def evaluate(model_path, dataset, data, split, seed, val_fraction, data_dir, bac
                     "value": value,
                 }
             )
+        )
+    elif split == "all":
+        click.echo(
+            f"{name}: {model.metric_name} {value:.4f}  (all {n} rows of {data}: not the "
+            f"data the model was trained on, scored whole)"
         )
     else:
         click.echo(f"{name}: {split}_{model.metric_name} {value:.4f}  ({n} samples)")

@@ -17,26 +17,49 @@ from pathlib import Path
 from typing import Any
 
 import click
-import numpy as np
 
+from nnplug.errors import DataError
 from nnplug.runtime.backends import DEFAULT_BACKEND
 
 #: the arrays predict reads from an .npz: X, else X_test (a lone .npy is X)
 LAYOUTS = ({"X": ("X", None)}, {"X": ("X_test", None)})
 
 
-def read_features(path: str, feature_names: list[str] | None) -> np.ndarray:
-    """The input matrix: ``.npy`` / ``.npz`` (key ``X``) or CSV (an optional header picks
-    the model's feature columns by name when it has them all)."""
-    from nnplug.safeio.csvtables import CsvFile
+def read_features(path: str, model: Any = None) -> Any:
+    """The input rows, for ``model.predict``: ``.npy`` / ``.npz`` (key ``X``, and
+    ``feature_names`` naming its columns when there) or CSV. A CSV header -- a first row
+    naming one of the model's columns, or holding text where the model reads numbers --
+    picks the model's columns by name (others are ignored; a missing one is an error
+    naming it); without a header the columns are taken in order."""
+    from nnplug.safeio.csvtables import CsvFile, quoted
     from nnplug.safeio.npztables import read_arrays
+    from nnplug.safeio.text import one_line
 
+    names = getattr(model, "feature_names", None)
+    encoding = getattr(model, "encoding", None)
+    fills = encoding is not None and any(c.median is not None for c in encoding.columns)
+    text_at = list(getattr(model, "categorical", []))
     p = Path(path)
     if p.suffix.lower() in (".npy", ".npz"):
-        return read_arrays(p, LAYOUTS, expected="array X (or X_test)", npy_key="X")["X"].X
-    with CsvFile(p, header=None) as table:
-        named = table.header and feature_names and set(feature_names) <= set(table.header)
-        return table.read(features=feature_names if named else None).X
+        return read_arrays(
+            p,
+            LAYOUTS,
+            expected="array X (or X_test)",
+            npy_key="X",
+            keep_missing=fills,
+            names_key="feature_names",
+        )["X"]
+    with CsvFile(p, header=None, known=names or (), text_at=text_at) as table:
+        if table.header is not None and names:
+            missing = [n for n in names if n not in table.header]
+            if missing:
+                raise DataError(
+                    f"{p}: the header has no column {quoted(missing)}, which the model needs "
+                    f"(the header: {one_line(', '.join(table.header), 200)})"
+                )
+            categorical = [names[j] for j in text_at]
+            return table.read(features=names, keep_missing=fills, as_text=categorical)
+        return table.read(keep_missing=fills, as_text_at=text_at)
 
 
 def file_text(name: str) -> str:
@@ -51,13 +74,14 @@ def format_rows(
     ``label`` makes a class name printable where the rows go."""
     if model.task == "classification":
         proba = model.predict_proba(X)
-        names = [label(c) for c in model.classes or [str(k) for k in range(proba.shape[1])]]
+        names = [label(c) for c in model.class_names()]
         header = ["class", *[f"p_{name}" for name in names]]
         labels = proba.argmax(axis=1)
         return header, [
             [names[k], *(f"{p:.6g}" for p in row)] for k, row in zip(labels, proba, strict=True)
         ]
-    values = model.predict(X).reshape(len(X), -1)
+    values = model.predict(X)
+    values = values.reshape(len(values), -1)
     header = ["value"] if values.shape[1] == 1 else [f"value_{i}" for i in range(values.shape[1])]
     return header, [[f"{v:.8g}" for v in row] for row in values]
 
@@ -104,7 +128,7 @@ def predict(model_path, input_path, output, backend):
     )
     with use_backend(backend), plugin_prints:
         model = load(model_path)
-        X = read_features(input_path, model.meta.get("feature_names"))
+        X = read_features(input_path, model)
         header, rows = format_rows(model, X, file_text if output else one_line)
     if output:
         with atomic_write(output, "w") as fh:

@@ -36,6 +36,7 @@ class OnnxGraph:
         self.initializers: list[Any] = []
         self._taken: set[str] = set()
         self._scalars: dict[tuple[str, bytes], str] = {}  # one initializer per scalar value
+        self.domains: set[str] = set()  # operator sets beside ONNX's default one
 
     def name(self, hint: str) -> str:
         """A tensor name not used yet, from ``hint`` (``hint``, ``hint_1``, ...)."""
@@ -59,14 +60,28 @@ class OnnxGraph:
         return name
 
     def node(
-        self, op_type: str, inputs: list[str], *, output: str | None = None, **attributes: Any
+        self,
+        op_type: str,
+        inputs: list[str],
+        *,
+        output: str | None = None,
+        domain: str = "",
+        **attributes: Any,
     ) -> str:
-        """Add one ``op_type`` node (ONNX's default domain); returns its output's name
+        """Add one ``op_type`` node (ONNX's default domain, or ``domain``: e.g.
+        ``ai.onnx.ml``, which the graph then imports); returns its output's name
         (``output``, or a fresh one)."""
         out = self.name(output or op_type.lower())
+        if domain:
+            self.domains.add(domain)
         self.nodes.append(
             helper.make_node(
-                op_type, list(inputs), [out], name=self.name(f"{op_type}_node"), **attributes
+                op_type,
+                list(inputs),
+                [out],
+                name=self.name(f"{op_type}_node"),
+                domain=domain or None,
+                **attributes,
             )
         )
         return out

@@ -5,7 +5,9 @@ The graph (opset :data:`OPSET`, IR version :data:`IR_VERSION`; names fixed):
 * input ``X`` -- raw features ``[N, in_features]`` in the model's dtype (float32 by
   default), as the dataset's files hold them: the saved input scaling (affine with its
   clipping, or the quantile map; :mod:`nnplug.export.scaling`) and the image ``scale`` are
-  the first nodes;
+  the first nodes. A model with a column encoding (a table with gaps filled or categories:
+  :mod:`nnplug.export.encoding`) takes its numeric columns as ``X`` (NaN: missing) and each
+  categorical column as a string input; the encoding's nodes come first;
 * each layer through the ONNX converter its plugin registers
   (:func:`nnplug.hookspecs.nnplug_register_onnx_converters`; the built-ins' are in
   ``nnplug_core.onnx``): Gemm, BatchNormalization with the running statistics, Relu,
@@ -17,7 +19,8 @@ The graph (opset :data:`OPSET`, IR version :data:`IR_VERSION`; names fixed):
   target standardisation folded in, computed in float64 as nnplug does).
 
 Metadata (``metadata_props``): ``nnplug_version``, ``task``, ``classes`` and
-``feature_names`` (JSON lists, when the model has them).
+``feature_names`` (JSON lists, when the model has them), ``inputs`` (JSON: each input's
+name, type and raw columns, for a model with a column encoding).
 """
 
 from __future__ import annotations
@@ -36,6 +39,8 @@ from nnplug.registry.blame import describe_component, plugin_guard
 from nnplug.safeio.text import one_line
 
 OPSET = 17
+#: the ``ai.onnx.ml`` operator set that came with opset 17 (``LabelEncoder`` for categories)
+ML_OPSET = 3
 #: the IR version opset 17 came with (onnx 1.12): onnxruntime 1.12 and later read it
 IR_VERSION = 8
 INPUT = "X"
@@ -118,9 +123,11 @@ def _convert(
 
 def build(model: Any, source: Any = "the model", registry: Any = None) -> Any:
     """The ``onnx.ModelProto`` of ``model`` (an :class:`nnplug.files.model.Model`)."""
-    from onnx import helper
+    from onnx import TensorProto, helper
 
     from nnplug import __version__
+    from nnplug.export.encoding import Input, encode
+    from nnplug.export.encoding import inputs as encoding_inputs
     from nnplug.export.graph import ONNX_TYPES, OnnxGraph
     from nnplug.export.scaling import input_scaling
     from nnplug.registry.registry import get_registry
@@ -129,10 +136,16 @@ def build(model: Any, source: Any = "the model", registry: Any = None) -> Any:
     found = converters(registry)
     network, dtype = model.network, model.network.dtype
     graph = OnnxGraph(dtype)
-    x = graph.name(INPUT)
-    if model.input_scaling() is not None:
-        scaled = input_scaling(graph, graph.cast(x, np.float64), model.input_scaling())
-        x = graph.cast(scaled, dtype)
+    if model.encoding is not None:  # raw columns: numbers in X, one string input per category
+        given = encoding_inputs(graph, model.encoding)
+        x64: str | None = encode(graph, model.encoding, given)
+    else:
+        given = [Input(graph.name(INPUT), model.feature_names or [], False)]
+        x64 = graph.cast(given[0].name, np.float64) if model.input_scaling() is not None else None
+    if x64 is not None:
+        x = graph.cast(input_scaling(graph, x64, model.input_scaling()), dtype)
+    else:
+        x = given[0].name
     scale = float(model.meta.get("scale", 1.0))
     if scale != 1.0:  # after the cast, in the model's dtype, as Sequential.predict_raw
         x = graph.node("Mul", [x, graph.constant(scale, "scale")])
@@ -164,19 +177,29 @@ def build(model: Any, source: Any = "the model", registry: Any = None) -> Any:
         outputs = [
             helper.make_tensor_value_info("values", ONNX_TYPES[np.dtype(np.float64)], [rows, width])
         ]
-    inputs = [helper.make_tensor_value_info(INPUT, ONNX_TYPES[dtype], [rows, network.in_features])]
+    inputs = [
+        helper.make_tensor_value_info(i.name, TensorProto.STRING, [rows, 1])
+        if i.text
+        else helper.make_tensor_value_info(
+            i.name, ONNX_TYPES[dtype], [rows, len(i.columns) or network.in_features]
+        )
+        for i in given
+    ]
     onnx_graph = helper.make_graph(
         graph.nodes, "nnplug", inputs, outputs, initializer=graph.initializers
     )
     proto = helper.make_model(
         onnx_graph,
-        opset_imports=[helper.make_opsetid("", OPSET)],
+        opset_imports=[helper.make_opsetid("", OPSET)]
+        + [helper.make_opsetid(d, ML_OPSET) for d in sorted(graph.domains)],
         ir_version=IR_VERSION,
         producer_name="nnplug",
         producer_version=__version__,
         doc_string=describe(model),
     )
     props = {"nnplug_version": __version__, "task": model.task}
+    if model.encoding is not None:
+        props["inputs"] = json.dumps([i.record() for i in given])
     for key, value in (
         ("classes", model.classes),
         ("feature_names", model.meta.get("feature_names")),
@@ -188,14 +211,25 @@ def build(model: Any, source: Any = "the model", registry: Any = None) -> Any:
 
 
 def describe(model: Any) -> str:
-    """One line: the graph's input and outputs."""
+    """One line: the graph's inputs and outputs."""
     dtype, net = str(model.network.dtype), model.network
     out = (
         f"probabilities {dtype} [N, {net.out_features}], label int64 [N]"
         if model.task == "classification"
         else f"values float64 [N, {net.out_features}]"
     )
-    return f"input X {dtype} [N, {net.in_features}] (raw features); outputs {out}"
+    if model.encoding is None:
+        return f"input X {dtype} [N, {net.in_features}] (raw features); outputs {out}"
+    from nnplug.export.encoding import inputs
+    from nnplug.export.graph import OnnxGraph
+
+    shown = [
+        f"{one_line(i.name, 40)} string [N, 1]"
+        if i.text
+        else f"{i.name} {dtype} [N, {len(i.columns)}] (raw numbers, NaN: missing)"
+        for i in inputs(OnnxGraph(), model.encoding)
+    ]
+    return f"inputs {', '.join(shown)}; outputs {out}"
 
 
 def export(

@@ -12,10 +12,12 @@ must be well-formed.
 from __future__ import annotations
 
 import math
+import re
 from typing import Any, TypeGuard
 
 import numpy as np
 
+from nnplug.data.encoding import encoding_from_record
 from nnplug.files.container import ModelFileError
 from nnplug.files.numbers import state_problem
 from nnplug.nn import memory
@@ -27,6 +29,8 @@ SAME_WIDTH = {"relu", "sigmoid", "tanh", "batchnorm", "dropout"}
 #: longest text accepted for a name (dataset, metric: printed, so printable too) and for a
 #: dataset option value (a column name may hold any character; readers print it sanitised)
 NAME_CAP, TEXT_CAP = 100, 1 << 20
+#: the SHA-256 of the training data's file (hex) in the ``training`` record
+_SHA256 = re.compile(r"[0-9a-f]{64}")
 
 
 def _int(value: Any) -> TypeGuard[int]:
@@ -68,6 +72,7 @@ def training_problem(training: Any) -> str | None:
         "best_epoch": lambda v: _int(v) and v >= 0,
         "metric": lambda v: is_printable(v, NAME_CAP),
         "best_val_metric": lambda v: v is None or isinstance(v, (int, float)),
+        "data_sha256": lambda v: isinstance(v, str) and bool(_SHA256.fullmatch(v)),
     }
     for key, ok in checks.items():
         if key in training and training[key] is not None and not ok(training[key]):
@@ -133,12 +138,19 @@ def check_model_header(meta: dict[str, Any], arrays: dict[str, Any], source: Any
         isinstance(classes, list) and all(isinstance(c, str) for c in classes)
     ):
         raise bad("classes must be a list of names")
+    width = in_features
+    if meta.get("encoding") is not None:  # raw columns -> the network's inputs
+        try:
+            encoding = encoding_from_record(meta["encoding"], in_features)
+        except ValueError as exc:
+            raise bad(str(exc)) from None
+        width = len(encoding.columns)
+        if names is not None and names != encoding.names:
+            raise bad("feature_names must be the encoding's column names")
     if names is not None and not (
-        isinstance(names, list)
-        and len(names) == in_features
-        and all(isinstance(n, str) for n in names)
+        isinstance(names, list) and len(names) == width and all(isinstance(n, str) for n in names)
     ):
-        raise bad(f"feature_names must be a list of {in_features} column names")
+        raise bad(f"feature_names must be a list of {width} column names")
     problem = training_problem(meta.get("training"))
     if problem:
         raise bad(problem)

@@ -2,12 +2,17 @@
 
 A model file is an ``.npz`` (see :mod:`nnplug.files.container`): the weights and buffers plus a JSON
 header with the layer specs (names, options, providing plugin and version), the loss,
-dtype, input width, class names, the input scaling and the target scaling -- read back
-with ``allow_pickle=False``. Inputs to :meth:`Model.predict` are raw features, as in the
-dataset's files; the saved scaling (``x * scale`` after an optional affine ``(x - mean) /
-std`` clipped to the training range, or a quantile map whose quantiles are stored as
-arrays ``scaling/quantiles`` and ``scaling/references``) is applied for you, and
-regression outputs are mapped back to the target's units (``target_scaling``).
+dtype, input width, class and feature names, the column encoding, the input scaling and the
+target scaling -- read back with ``allow_pickle=False`` (the header is written by
+:mod:`nnplug.files.writing`, checked by :mod:`nnplug.files.header`, the network rebuilt by
+:mod:`nnplug.files.rebuild`). Inputs to :meth:`Model.predict` are raw features, as in the
+dataset's files -- matched to the model's columns by name when both have names
+(:mod:`nnplug.files.inputs`); the saved encoding (missing values filled with the training
+median, categories one-hot encoded: :mod:`nnplug.data.encoding`) and scaling (``x * scale``
+after an optional affine ``(x - mean) / std`` clipped to the training range, or a quantile
+map whose quantiles are stored as arrays ``scaling/quantiles`` and ``scaling/references``)
+are applied for you, and regression outputs are mapped back to the target's units
+(``target_scaling``).
 """
 
 from __future__ import annotations
@@ -17,88 +22,31 @@ from typing import Any
 
 import numpy as np
 
-from nnplug import __version__
-from nnplug.base import Data, Loss
+from nnplug.base import Data, Encoding, Loss
+from nnplug.data.encoding import encode, encoding_from_record, number_text
 from nnplug.data.scaling import affine, check_quantiles, quantile_normal
-from nnplug.errors import NNPlugError, SpecError
+from nnplug.errors import InputError, NNPlugError
 from nnplug.files import numbers
-from nnplug.files.container import (
-    FORMAT_VERSION,
-    MODEL_FORMAT,
-    ModelFileError,
-    component_record,
-    read_arrays,
-    resolve_component,
-    save_arrays,
-)
-from nnplug.files.header import check_classes, check_model_header
+from nnplug.files.container import MODEL_FORMAT, ModelFileError, read_arrays, save_arrays
+from nnplug.files.inputs import raw_rows, target_numbers
+from nnplug.files.rebuild import rebuild
+from nnplug.files.writing import model_header, scaling_arrays, scaling_stats
 from nnplug.nn.memory import check_prediction
 from nnplug.nn.metrics import accuracy, rmse
 from nnplug.nn.sequential import Sequential
-from nnplug.registry.registry import Registry, get_registry
-from nnplug.registry.resolve import make_component
-from nnplug.spec import ComponentSpec
+from nnplug.registry.registry import Registry
+from nnplug.safeio.text import one_line
 
-
-def scaling_stats(data: Data) -> tuple[dict | None, dict | None]:
-    """The feature standardisation (``{"mean", "std", "min", "max"}``, standard/minmax) and
-    the target standardisation (``{"mean", "std"}``, regression) of ``data``, as lists."""
-    features = data.scaling.affine() if data.scaling is not None else None
-    targets = None
-    if data.target_std is not None:  # standardised by the training run
-        targets = {
-            "mean": np.asarray(data.target_mean, np.float64).ravel().tolist(),
-            "std": np.asarray(data.target_std, np.float64).ravel().tolist(),
-        }
-    return features, targets
-
-
-def scaling_arrays(data: Data | None) -> dict[str, np.ndarray]:
-    """The fitted quantile scaling of ``data`` as model-file arrays (else nothing)."""
-    scaling = data.scaling if data is not None else None
-    if scaling is None or scaling.kind != "quantile" or scaling.quantiles is None:
-        return {}
-    return {
-        "scaling/quantiles": np.asarray(scaling.quantiles, np.float64),
-        "scaling/references": np.asarray(scaling.references, np.float64),
-    }
-
-
-def model_header(
-    network: Sequential,
-    loss: Loss,
-    data: Data | None = None,
-    *,
-    extra: dict[str, Any] | None = None,
-    registry: Registry | None = None,
-) -> dict[str, Any]:
-    """The JSON header describing ``network`` (and the data it was trained on)."""
-    registry = registry or get_registry()
-    layers = [component_record("layer", layer, registry) for layer in network.layers]
-    loss_rec = component_record("loss", loss, registry)
-    plugins = {r["dist"]: r["version"] for r in [*layers, loss_rec]}
-    features, targets = scaling_stats(data) if data is not None else (None, None)
-    return {
-        "format": MODEL_FORMAT,
-        "format_version": FORMAT_VERSION,
-        "nnplug_version": __version__,
-        "task": loss.task,
-        "dtype": str(network.dtype),
-        "in_features": network.in_features,
-        "out_features": network.out_features,
-        "layers": layers,
-        "loss": loss_rec,
-        "plugins": plugins,
-        "classes": list(data.classes) if data is not None and data.classes else None,
-        "feature_names": list(data.feature_names)
-        if data is not None and data.feature_names
-        else None,
-        "scale": float(data.scale) if data is not None else 1.0,
-        "scaling": features,
-        "target_scaling": targets,
-        "training": dict(extra or {}),
-        "input_scaling": data.scaling.kind if data is not None and data.scaling else None,
-    }
+__all__ = [
+    "Model",
+    "load",
+    "model_from",
+    "model_header",
+    "rebuild",
+    "save",
+    "scaling_arrays",
+    "scaling_stats",
+]
 
 
 def save(
@@ -113,79 +61,6 @@ def save(
     arrays = {f"state/{k}": v for k, v in network.state_arrays().items()}
     arrays.update(scaling_arrays(data))
     save_arrays(path, arrays, model_header(network, loss, data, extra=extra))
-
-
-def _vector(values: Any, width: int | None, what: str) -> list[float]:
-    out = np.asarray(values, dtype=np.float64).ravel()
-    if (
-        (width is not None and out.size != width)
-        or not np.isfinite(out).all()
-        or (what.endswith(".std") and not (out > 0).all())
-    ):
-        raise ValueError(
-            f"{what} must be {width or 'some'} finite numbers"
-            f"{' > 0' if what.endswith('.std') else ''}"
-        )
-    numbers: list[float] = out.tolist()
-    return numbers
-
-
-def rebuild(
-    meta: dict[str, Any],
-    arrays: dict[str, np.ndarray],
-    source: Any,
-    registry: Registry | None = None,
-) -> tuple[Sequential, Loss]:
-    """Recreate the network and loss a header describes and load their state."""
-    registry = registry or get_registry()
-    check_model_header(meta, arrays, source)  # types, declared sizes: before any allocation
-    try:
-        records, loss_rec = list(meta["layers"]), dict(meta["loss"])
-        in_features, dtype = int(meta["in_features"]), np.dtype(meta["dtype"])
-        if dtype not in (np.float32, np.float64):
-            raise ValueError(f"unsupported dtype {dtype}")
-        if meta.get("task") not in ("classification", "regression"):
-            raise ValueError(f"unknown task {meta.get('task')!r}")
-        meta["scale"] = float(meta.get("scale", 1.0))
-        classes = meta.get("classes")
-        if classes is not None and not (
-            isinstance(classes, list) and all(isinstance(c, str) for c in classes)
-        ):
-            raise ValueError("classes must be a list of names")
-        for key in ("scaling", "target_scaling"):
-            stats = meta.get(key)
-            if stats is not None:
-                width = in_features if key == "scaling" else None
-                keys = ("mean", "std", "min", "max") if "min" in stats else ("mean", "std")
-                meta[key] = {k: _vector(stats[k], width, f"{key}.{k}") for k in keys}
-    except (KeyError, TypeError, ValueError, AttributeError, OverflowError) as exc:
-        raise ModelFileError(f"{source} has a damaged header ({exc})") from None
-
-    def make(kind: str, rec: dict[str, Any], index: int) -> Any:
-        comp = resolve_component(kind, rec, registry, source)
-        name = (
-            comp.name
-            if comp.name in registry.names(kind)
-            and len([c for c in registry.components(kind) if c.name == comp.name]) == 1
-            else comp.qualified_name
-        )
-        spec = ComponentSpec(
-            name, options=dict(rec.get("options") or {}), token=comp.name, index=index
-        )
-        return make_component(kind, spec, registry)
-
-    try:
-        network = Sequential([make("layer", dict(rec), i) for i, rec in enumerate(records)])
-        network.build(in_features, rng=0, dtype=dtype)
-        network.load_state_arrays({k[6:]: v for k, v in arrays.items() if k.startswith("state/")})
-        loss = make("loss", loss_rec, 0)
-    except SpecError as exc:
-        raise ModelFileError(f"{source} does not match its own architecture ({exc})") from None
-    except (TypeError, ValueError, AttributeError, KeyError, OverflowError) as exc:
-        raise ModelFileError(f"{source} has a damaged header ({exc})") from None
-    check_classes(meta, network.out_features, source)
-    network.eval()
-    return network, loss
 
 
 class Model:
@@ -203,7 +78,27 @@ class Model:
         self.arrays = dict(arrays or {})
         self.task: str = meta.get("task", loss.task)
         self.classes: list[str] | None = meta.get("classes")
+        #: the network's input width (one-hot columns counted one by one)
         self.in_features: int = int(meta["in_features"])
+        #: how raw columns become the network's inputs (None: they are the inputs)
+        self.encoding: Encoding | None = (
+            encoding_from_record(meta["encoding"], self.in_features)
+            if meta.get("encoding")
+            else None
+        )
+        #: the raw columns' names (None: columns are taken by position)
+        self.feature_names: list[str] | None = meta.get("feature_names")
+
+    @property
+    def n_columns(self) -> int:
+        """Raw columns per input row (a categorical column counts once)."""
+        return len(self.encoding.columns) if self.encoding is not None else self.in_features
+
+    @property
+    def categorical(self) -> list[int]:
+        """The positions of the categorical raw columns."""
+        columns = self.encoding.columns if self.encoding is not None else []
+        return [j for j, c in enumerate(columns) if c.categories is not None]
 
     @property
     def metric_name(self) -> str:
@@ -221,25 +116,29 @@ class Model:
         stats = self.meta.get("scaling")
         return ("affine", stats) if stats else None
 
+    def _column(self, j: int) -> str:
+        """Column ``j`` as messages name it: its name (one printable line), or its number."""
+        names = self.feature_names or (self.encoding.names if self.encoding else None)
+        return f"'{one_line(names[j], 60)}'" if names else str(j + 1)
+
     def prepare(self, X: Any) -> np.ndarray:
-        """Raw rows as float64, checked (width, finite) and through the saved input
-        scaling; the network multiplies them by ``meta["scale"]`` after converting them to
-        its dtype."""
-        try:
-            X = np.asarray(X, dtype=np.float64)
-        except (TypeError, ValueError):
-            raise NNPlugError("input must be numeric") from None
-        if X.ndim == 1 and X.size == self.in_features:
-            X = X[None, :]
-        X = X.reshape(len(X), -1) if X.ndim >= 2 else X.reshape(-1, 1)
-        if X.shape[1] != self.in_features:
-            raise NNPlugError(
-                f"the model expects {self.in_features} features per row, the input has {X.shape[1]}"
-            )
-        bad = np.argwhere(~np.isfinite(X))
+        """Raw rows as the network's float64 inputs: their columns matched by name when
+        both sides have names (else by position; :mod:`nnplug.files.inputs`), checked,
+        encoded (:attr:`encoding`) and through the saved input scaling; the network
+        multiplies them by ``meta["scale"]`` after converting them to its dtype."""
+        X, levels = raw_rows(X, self.feature_names, self.n_columns, self.categorical)
+        bad = np.argwhere(np.isinf(X) if self.encoding is not None else ~np.isfinite(X))
         if len(bad):
-            raise NNPlugError(
-                f"input row {bad[0][0] + 1}, column {bad[0][1] + 1} is not a finite number"
+            raise InputError(
+                f"input row {bad[0][0] + 1}, column {self._column(int(bad[0][1]))} is not a "
+                f"finite number"
+            )
+        if self.encoding is not None:
+            shown = [self._column(j) for j in range(self.n_columns)]
+            X = encode(self.encoding, X, levels, "input", shown)
+        elif levels:
+            raise InputError(
+                f"input column {self._column(min(levels))} holds text; the model reads numbers"
             )
         scaling = self.input_scaling()
         if scaling is not None and scaling[0] == "quantile":
@@ -264,10 +163,12 @@ class Model:
         """Raw network outputs (logits or scaled targets) for raw inputs ``X``, in float64:
         a row's outputs do not depend on the other rows (``Sequential.predict_raw(...,
         exact=True)``)."""
-        X = self.prepare(X)
-        check_prediction(self.network, len(X))
+        return self._outputs(self.prepare(X))
+
+    def _outputs(self, prepared: np.ndarray) -> np.ndarray:
+        check_prediction(self.network, len(prepared))
         with numbers.quiet():
-            out = self.network.predict_raw(X, scale=self.meta.get("scale", 1.0), exact=True)
+            out = self.network.predict_raw(prepared, scale=self.meta.get("scale", 1.0), exact=True)
         return numbers.finite(out)
 
     def predict_proba(self, X: Any) -> np.ndarray:
@@ -277,21 +178,68 @@ class Model:
         return np.asarray(self.loss.predict(self.outputs(X)), dtype=np.float64)
 
     def predict(self, X: Any) -> np.ndarray:
-        """Class indices (``classes[i]`` names them) or regression values."""
+        """Classifiers: the **index** of each row's most probable class (``0..k-1``;
+        ``classes[i]`` names index ``i``, :meth:`predict_labels` gives the names).
+        Regressors: the predicted values in the target's units."""
         if self.task == "classification":
             classes: np.ndarray = self.outputs(X).argmax(axis=1)
             return classes
         values = self._target_units(self.loss.predict(self.outputs(X)))
         return values[:, 0] if values.shape[1] == 1 else values
 
-    def evaluate(self, X: Any, y: Any) -> float:
-        """Accuracy (classifiers) or RMSE (regressors) on raw inputs ``X``."""
+    def class_names(self) -> list[str]:
+        """The classes' names: :attr:`classes`, else ``"0"``, ``"1"``, ..."""
+        return list(self.classes or map(str, range(int(self.network.out_features or 0))))
+
+    def predict_labels(self, X: Any) -> np.ndarray:
+        """The name of each row's most probable class (``classes[predict(X)]``), as
+        ``nnplug predict``'s ``class`` column (classifiers only)."""
+        if self.task != "classification":
+            raise NNPlugError("predict_labels needs a classification model; use predict")
+        labels: np.ndarray = np.asarray(self.class_names())[self.predict(X)]
+        return labels
+
+    def class_indices(self, y: Any) -> np.ndarray:
+        """Labels as class indices: the class names the model reports in :attr:`classes`
+        (numbers stand for their text: ``3`` for class ``"3"``), or -- when not every label
+        is a name -- indices ``0..k-1``. Anything else is an :class:`InputError`."""
         y = np.asarray(y)
-        if len(y) != len(np.asarray(X)):
-            raise NNPlugError(f"{len(np.asarray(X))} inputs but {len(y)} targets")
+        if y.ndim != 1:
+            raise InputError(f"labels must be one per row (1-d), got shape {y.shape}")
+        names, k = self.class_names(), int(self.network.out_features or 0)
+        index = {name: i for i, name in enumerate(names)}
+        values = y.tolist()
+        texts = [
+            v.strip() if isinstance(v, str) else number_text(v) if _real(v) else None
+            for v in values
+        ]
+        found = [index.get(t) if t is not None else None for t in texts]
+        if all(i is not None for i in found):
+            return np.asarray(found, np.int64)
+        for row, v in enumerate(values):
+            if not (_real(v) and float(v).is_integer() and 0 <= float(v) < k):
+                shown = one_line(", ".join(names), 120)
+                raise InputError(
+                    f"label {one_line(repr(v), 40)} (row {row + 1}) is neither one of the "
+                    f"model's classes ({shown}) nor a class index 0..{k - 1}"
+                )
+        return np.asarray(values, np.float64).astype(np.int64)
+
+    def evaluate(self, X: Any, y: Any) -> float:
+        """Accuracy (classifiers: ``y`` holds class names, or class indices) or RMSE
+        (regressors) on raw inputs ``X``."""
+        prepared = self.prepare(X)
+        y = np.asarray(y)
+        if len(y) != len(prepared):
+            raise InputError(f"{len(prepared)} inputs but {len(y)} targets")
         if self.task == "classification":
-            return accuracy(self.outputs(X), y)
-        return rmse(self.predict(X).reshape(len(y), -1), y)
+            return accuracy(self._outputs(prepared), self.class_indices(y))
+        targets = y.astype(np.float64) if y.dtype.kind in "biuf" else target_numbers(y)
+        if not np.isfinite(targets).all():
+            row = int(np.flatnonzero(~np.isfinite(targets.reshape(len(targets), -1)))[0]) + 1
+            raise InputError(f"target of row {row} is not a finite number")
+        values = self._target_units(self.loss.predict(self._outputs(prepared)))
+        return rmse(values.reshape(len(targets), -1), targets)
 
     def evaluate_data(self, data: Data, split: str = "test") -> float:
         """The metric on a dataset split, with the dataset's own scaling (as in training)."""
@@ -334,6 +282,12 @@ class Model:
 
     def __repr__(self) -> str:
         return f"<nnplug.Model {self.task} {self.network.describe()}>"
+
+
+def _real(value: Any) -> bool:
+    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(
+        value, (bool, np.bool_)
+    )
 
 
 def load(path: str | os.PathLike, registry: Registry | None = None) -> Model:

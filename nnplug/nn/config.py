@@ -19,6 +19,7 @@ from nnplug.errors import NNPlugError
 from nnplug.nn.memory import check_depth
 from nnplug.nn.recipes import (
     DEFAULT_DATASET,
+    DEFAULT_EPOCHS,
     DEFAULT_HIDDEN,
     DEFAULT_L2,
     DEFAULT_LAYERS,
@@ -27,6 +28,8 @@ from nnplug.nn.recipes import (
     DEFAULT_OPTIMIZER,
     DEFAULT_SCHEDULE,
     RECIPE_LR_WD,
+    SMALL_TABLE_EPOCHS,
+    SMALL_TABLE_ROWS,
     WIDE_FROM_ROWS,
     WIDE_HIDDEN,
     bare,
@@ -70,14 +73,16 @@ def _at_least(n: float) -> Callable[[Any], bool]:
 
 _LAYERS = (
     f"classification of images '{bare(DEFAULT_LAYERS['classification'])}'; regression and "
-    f"classification of tabular inputs '{bare(DEFAULT_LAYERS['regression'])}'"
+    f"classification of tabular inputs '{bare(DEFAULT_LAYERS['regression'])}', with fewer "
+    f"than {SMALL_TABLE_ROWS} training rows "
+    f"'{bare(DEFAULT_LAYERS['small tabular classification'])}'"
 )
 _OPTIMIZER = (
     f"{bare(DEFAULT_OPTIMIZER['classification'])} for classification of images; "
     f"{bare(DEFAULT_OPTIMIZER['regression'])} for regression and for classification of "
     "tabular inputs"
-    + "".join(
-        f" ({recipe}: lr {lr:g}, weight decay {wd:g})" for recipe, (lr, wd) in RECIPE_LR_WD.items()
+    + "".join(  # the tabular recipes share theirs
+        f" (there lr {lr:g}, weight decay {wd:g})" for lr, wd in sorted(set(RECIPE_LR_WD.values()))
     )
 )
 
@@ -156,7 +161,13 @@ class TrainConfig:
         "Regression: train on standardised targets (training split's mean/std); metrics "
         "and predictions stay in the target's units.",
     )
-    epochs: int = option(30, "Training epochs.", valid=_at_least(1), rule="must be >= 1")
+    epochs: int | None = option(
+        help="Training epochs.",
+        resolves=f"{DEFAULT_EPOCHS}; {SMALL_TABLE_EPOCHS} for classification of tabular "
+        f"inputs with fewer than {SMALL_TABLE_ROWS} training rows",
+        valid=_at_least(1),
+        rule="must be >= 1",
+    )
     batch_size: int = option(32, "Rows per training step.", valid=_at_least(2), rule="must be >= 2")
     seed: int = option(
         42,

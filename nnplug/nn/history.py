@@ -4,6 +4,7 @@ stores)."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -101,6 +102,9 @@ class FitState:
         return len(self.result.history)
 
 
+__all__ = ["EpochRecord", "FitResult", "FitState", "best_copy", "better"]
+
+
 def best_copy(
     best: dict[str, np.ndarray] | None, state: dict[str, np.ndarray]
 ) -> dict[str, np.ndarray]:
@@ -116,4 +120,24 @@ def best_copy(
     return best
 
 
-__all__ = ["EpochRecord", "FitResult", "FitState", "best_copy"]
+def better(
+    new: tuple[float, float],
+    old: tuple[float, float],
+    *,
+    classification: bool,
+    later_ties: bool = False,
+) -> bool:
+    """Is the epoch with ``(val metric, val loss)`` ``new`` better than ``old``'s?
+
+    Ties on the metric go to the lower loss -- accuracy on a small validation set ties
+    often -- or, on a tiny one (``later_ties``: fewer than
+    :data:`nnplug.nn.recipes.TINY_VALIDATION` rows), to the later epoch: there the
+    accuracy curve is flat after the first epochs and the loss of a dozen rows mostly
+    follows the network's growing confidence, so "lowest loss" would restore an early,
+    barely trained epoch (docs/defaults.md)."""
+    (m_new, l_new), (m_old, l_old) = new, old
+    if math.isnan(m_old):
+        return not math.isnan(m_new)
+    if m_new == m_old:
+        return later_ties or l_new < l_old
+    return m_new > m_old if classification else m_new < m_old

@@ -16,6 +16,7 @@ from nnplug.nn.recipes import (
     DEFAULT_OPTIMIZER,
     DEFAULT_SCHEDULE,
     RECIPE_LR_WD,
+    default_epochs,
     default_hidden,
     recipe_of,
 )
@@ -60,7 +61,8 @@ def resolve(
     ``config`` is the run's complete record (what the metrics and checkpoints keep, what a
     repeat of the run needs) and everything that builds the run only reads it.
 
-    Resolved: ``layers``, ``hidden`` (recipe and training rows), ``loss`` (task),
+    Resolved: ``layers``, ``hidden`` (recipe and training rows), ``epochs`` (recipe),
+    ``loss`` (task),
     ``optimizer`` with its ``lr`` and ``weight_decay`` (the recipe's, else the optimizer's
     ``default_lr``/``default_weight_decay`` for the task, else its constructor's lr and
     :data:`DEFAULT_L2`), ``schedule`` (exp when ``lr_decay`` is given, else cosine).
@@ -70,6 +72,7 @@ def resolve(
     recipe = recipe_of(data)
     config.layers = config.layers or DEFAULT_LAYERS[recipe]
     config.hidden = config.hidden or default_hidden(recipe, len(data.X_train))
+    config.epochs = config.epochs or default_epochs(recipe)
     config.loss = config.loss or DEFAULT_LOSSES[data.task]
     if config.optimizer is None:
         config.optimizer = DEFAULT_OPTIMIZER[recipe]

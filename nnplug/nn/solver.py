@@ -27,8 +27,9 @@ from nnplug.errors import NNPlugError, PluginRuntimeError, TrainingDiverged
 from nnplug.kernels import NotCompiled
 from nnplug.nn.callbacks import Callbacks
 from nnplug.nn.divergence import diverged, divergence_cause
-from nnplug.nn.history import EpochRecord, FitResult, FitState, best_copy
+from nnplug.nn.history import EpochRecord, FitResult, FitState, best_copy, better
 from nnplug.nn.metrics import accuracy, rmse
+from nnplug.nn.recipes import TINY_VALIDATION
 from nnplug.nn.sequential import Sequential
 from nnplug.nn.signals import StopRequest
 from nnplug.nn.targets import TargetScaling
@@ -92,6 +93,8 @@ class Solver:
         self.require_compiled = require_compiled
         #: (when this fit started, the training seconds of the fits it continues)
         self._clock = (0.0, 0.0)
+        #: ties on the validation metric go to the later epoch (a tiny validation set)
+        self.later_ties = False
 
     @property
     def callbacks(self) -> list[Any]:
@@ -111,14 +114,9 @@ class Solver:
         return rmse(self.targets.unscale(outputs), y)
 
     def better(self, new: tuple[float, float], old: tuple[float, float]) -> bool:
-        """Is ``(metric, loss)`` better than ``old``? Ties on the metric go to the lower
-        loss (accuracy on a small validation set ties often)."""
-        (m_new, l_new), (m_old, l_old) = new, old
-        if math.isnan(m_old):
-            return not math.isnan(m_new)
-        if m_new == m_old:
-            return l_new < l_old
-        return m_new > m_old if self.classification else m_new < m_old
+        """Is ``(metric, loss)`` better than ``old``? (:func:`nnplug.nn.history.better`:
+        ties go to the lower loss, or on a tiny validation set to the later epoch.)"""
+        return better(new, old, classification=self.classification, later_ties=self.later_ties)
 
     def evaluate(
         self, X: np.ndarray, y: np.ndarray, scale: float = 1.0, exact: bool = False
@@ -169,6 +167,7 @@ class Solver:
         self._resumed = False
         self._stop.reset()
         self.data, st = data, self.state
+        self.later_ties = 0 < len(data.X_val) < TINY_VALIDATION
         self.targets = TargetScaling.of(data, self.classification, self.model.dtype)
         trainer = self._compiled()
         if trainer is not None:
@@ -256,10 +255,12 @@ class Solver:
             )
             result.history.append(rec)
             if self.better((val_metric, val_loss), st.best):
+                # a later tie is kept (tiny validation sets) but is no improvement: patience
+                tie = self.later_ties and val_metric == st.best[0]
                 st.best = (val_metric, val_loss)
                 result.best_val_metric, result.best_epoch = val_metric, epoch
                 st.best_state = best_copy(st.best_state, model.state_arrays())
-                st.bad_epochs = 0
+                st.bad_epochs = st.bad_epochs + 1 if tie else 0
             else:
                 st.bad_epochs += 1
             if self.schedule is None:

@@ -118,7 +118,7 @@ def build(
         standardise_targets(data)
     backend, _ = resolve(config, data, registry)  # every unset option, once
     assert config.loss is not None and config.layers is not None  # resolved
-    assert config.hidden is not None
+    assert config.hidden is not None and config.epochs is not None
     loss = make_component("loss", parse_token(config.loss), registry)
     if loss.task != data.task:
         raise SpecError(
@@ -191,6 +191,7 @@ def train(
     data, model, loss, optimizer = build(config, data, network, resume=resume is not None)
     # build() resolved config; asked again, resolve() only says why --backend auto chose
     backend, backend_choice = model.backend, resolve(config, data)[1]
+    assert config.epochs is not None  # resolved
     schedule = make_schedule(config)
     solver = Solver(
         model,
@@ -253,6 +254,8 @@ def train(
     metrics["test_accuracy" if data.task == "classification" else "test_rmse"] = test_metric
     if isinstance(stopped, PluginRuntimeError):
         metrics["error"] = str(stopped)
+    if getattr(data, "encoding", None) is not None:  # gaps filled, categories one-hot encoded
+        metrics["encoding"] = data.encoding.record(counts=True)
     run = TrainRun(metrics, model, loss, data, solver)
     if stopped is not None:
         stopped.run = run  # type: ignore[attr-defined]

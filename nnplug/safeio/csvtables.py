@@ -1,33 +1,50 @@
 """CSV tables (:mod:`nnplug.safeio.tables` says what every table gets): a header row,
-found or required; columns chosen by name; rows read into 8 bytes per cell, at most
-``NNPLUG_MAX_BYTES``, each distinct target text kept once."""
+found or required; columns chosen by name; rows read into 8 bytes per cell (4 more while a
+column may still turn out to be text), at most ``NNPLUG_MAX_BYTES``, each distinct text kept
+once."""
 
 from __future__ import annotations
 
 import csv
+import math
 from array import array
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from pathlib import Path
 from typing import IO
 
 import numpy as np
 
 from nnplug.errors import DataError
+from nnplug.safeio.columns import Columns
 from nnplug.safeio.limits import check_bytes, max_bytes, open_text
 from nnplug.safeio.tables import TEXT, Table, bad_value, cell, is_missing, no_rows
 from nnplug.safeio.text import one_line
+
+
+def quoted(names: Sequence[str], cap: int = 300) -> str:
+    """``'a', 'b'`` -- names from a file, each made one printable line."""
+    return one_line(", ".join(f"'{one_line(n, 60)}'" for n in names), cap)
 
 
 class CsvFile:
     """An open CSV file and its header: ``with CsvFile(path) as f: table = f.read(...)``.
 
     ``header=True``: the first non-blank row is the header; ``None``: it is when one of its
-    cells is text (neither a number nor a missing value), else it is the first data row.
-    Blank lines are skipped; a header may not name a column twice.
+    cells is one of the ``known`` column names, or text (neither a number nor a missing
+    value) at a position not in ``text_at`` (where text is data); else it is the first data
+    row. Blank lines are skipped; a header may not name a column twice.
     """
 
-    def __init__(self, path: str | Path, what: str = "input file", header: bool | None = True):
+    def __init__(
+        self,
+        path: str | Path,
+        what: str = "input file",
+        header: bool | None = True,
+        *,
+        known: Collection[str] = (),
+        text_at: Collection[int] = (),
+    ):
         self.path = Path(path)
         self.fh: IO[str] = open_text(self.path, what, DataError)
         self.reader = csv.reader(self.fh)
@@ -35,7 +52,7 @@ class CsvFile:
         self.pending: list[list[str]] = []  # a first row that is data, not a header
         self.first_line = self.width = 0
         try:
-            self._start(header)
+            self._start(header, set(known), set(text_at))
         except BaseException:
             self.fh.close()
             raise
@@ -61,25 +78,38 @@ class CsvFile:
                 f"{self.path}: not a readable CSV file{near} ({one_line(exc, 100)})"
             ) from None
 
-    def _start(self, header: bool | None) -> None:
+    def _start(self, header: bool | None, known: set[str], text_at: set[int]) -> None:
         first = next(self._rows(), None)
         if first is None:
             if header:
                 raise DataError(f"{self.path}: empty file (expected a header row)")
             return
         self.first_line, self.width = self.reader.line_num, len(first)
-        if header is None and not any(cell(c)[1].startswith(TEXT) for c in first):
+        if header is None and not (
+            any(c.strip() in known for c in first)
+            or any(cell(c)[1].startswith(TEXT) for i, c in enumerate(first) if i not in text_at)
+        ):
             self.pending = [first]
             return
         self.header = [c.strip() for c in first]
         dupes = sorted(h for h, n in Counter(self.header).items() if n > 1)
-        if dupes:
+        if len(dupes) == 1:
             raise DataError(
                 f"{self.path}: column name '{one_line(dupes[0], 60)}' appears twice in the header"
             )
+        if dupes:
+            raise DataError(
+                f"{self.path}: column names {quoted(dupes)} appear more than once in the header"
+            )
 
-    def select(self, target: str | None, features: Sequence[str] | None) -> list[str]:
-        """The feature columns by name: ``features`` (default: all but ``target``), checked."""
+    def select(
+        self,
+        target: str | None,
+        features: Sequence[str] | None,
+        exclude: Sequence[str] = (),
+    ) -> list[str]:
+        """The feature columns by name: ``features`` (default: all but ``target``) without
+        ``exclude``, checked."""
         names = self.header or []
         columns = one_line(", ".join(names), 300)
         shown = one_line(target, 60)
@@ -92,11 +122,19 @@ class CsvFile:
                 f"{self.path}: no column '{one_line(unknown[0], 60)}' in --features; "
                 f"columns: {columns}"
             )
+        unknown = [e for e in exclude if e not in names]
+        if unknown:
+            raise DataError(
+                f"{self.path}: no column {quoted(unknown)} to --exclude; columns: {columns}"
+            )
+        chosen = [c for c in chosen if c not in set(exclude)]
         if target in chosen:
             raise DataError(f"{self.path}: column '{shown}' is both a feature and the target")
         if not chosen:
             raise DataError(
                 f"{self.path}: no feature columns: the file holds only the target column '{shown}'"
+                if not exclude
+                else f"{self.path}: no feature columns left after --exclude"
             )
         return chosen
 
@@ -105,53 +143,77 @@ class CsvFile:
         target: str | None = None,
         features: Sequence[str] | None = None,
         *,
+        exclude: Sequence[str] = (),
         drop_missing: bool = False,
+        keep_missing: bool = False,
+        text: bool = False,
+        as_text: Collection[str] = (),
+        as_text_at: Collection[int] = (),
         hint: str = "",
     ) -> Table:
-        """The rest of the file: the columns ``features`` (default: all but ``target``;
-        by name only when the file has a header) as ``X``, the ``target`` column's texts
-        as ``y``."""
-        if self.header is None and (target is not None or features):
+        """The rest of the file: the columns ``features`` (default: all but ``target``,
+        less ``exclude``; by name only when the file has a header) as ``X``, the ``target``
+        column's texts as ``y``. ``text``: a column holding text is read as categories
+        (:attr:`Table.levels`); the columns named in ``as_text`` (or at the positions
+        ``as_text_at`` among those read) are read so whatever they hold. ``keep_missing``:
+        a missing feature value is NaN (``drop_missing`` wins)."""
+        if self.header is None and (target is not None or features or exclude or as_text):
             raise ValueError("columns are chosen by name only in a file with a header")
-        names = self.select(target, features) if self.header is not None else None
+        names = self.select(target, features, exclude) if self.header is not None else None
         where = {h: i for i, h in enumerate(self.header or [])}
         cols = [where[n] for n in names] if names else list(range(self.width))
         shown = [f"'{one_line(n, 60)}'" for n in names] if names else [str(c + 1) for c in cols]
         t_col = None if target is None else where[target]
         expected = "the header has" if names else f"line {self.first_line} has"
         missing_target = f"column '{one_line(target, 60)}': missing target"
+        keep = keep_missing and not drop_missing
+        forced = [
+            (names is not None and names[k] in as_text) or k in as_text_at for k in range(len(cols))
+        ]
+        table = Columns(len(cols), text, forced, shown, self.path, hint)
         values = array("d")
         labels: list[str] = []
         pool: dict[str, str] = {}  # each distinct target text is kept once
         rows, dropped, first_drop, bad = 0, 0, "", [0] * len(cols)
-        cap = max_bytes() // 8
         for row in self._rows():
             line = self.reader.line_num
             if len(row) != self.width:
                 raise DataError(
                     f"{self.path}: line {line} has {len(row)} fields, {expected} {self.width}"
                 )
-            problem, row_values = "", []  # the values are used only when all are numbers
+            problem, row_values = "", []  # the values are used only when all are usable
             for k, c in enumerate(cols):
-                value, why = cell(row[c])
+                value, why = table.cell(k, row[c], line)
                 if value is None:
-                    bad[k] += 1
-                    problem = problem or f"line {line}, column {shown[k]}: {why}"
-                else:
-                    row_values.append(value)
+                    if why == "missing value" and keep:
+                        value = math.nan
+                    else:
+                        bad[k] += 1
+                        problem = problem or f"line {line}, column {shown[k]}: {why}"
+                        continue
+                row_values.append(value)
             if t_col is not None and is_missing(row[t_col]):
+                if keep and not problem:
+                    dropped, first_drop = (
+                        dropped + 1,
+                        first_drop or f"line {line}, {missing_target}",
+                    )
+                    table.drop_row()
+                    continue
                 problem = problem or f"line {line}, {missing_target}"
             if problem:
                 if not drop_missing:
                     raise bad_value(self.path, problem, hint)
                 dropped, first_drop = dropped + 1, first_drop or problem
+                table.drop_row()
                 continue
-            if len(values) + len(cols) > cap:
+            if 8 * (len(values) + len(cols)) + table.code_bytes > max_bytes():
                 check_bytes(
-                    8 * (len(values) + len(cols)),
+                    8 * (len(values) + len(cols)) + table.code_bytes,
                     f"{self.path} (more than {rows} rows of {len(cols)} features)",
                 )
             values.extend(row_values)
+            table.keep_row()
             if t_col is not None:
                 label = row[t_col].strip()
                 labels.append(pool.setdefault(label, label))
@@ -164,13 +226,17 @@ class CsvFile:
                 if always
                 else "",
             )
-        return Table(
-            np.frombuffer(values, np.float64).reshape(rows, len(cols)),
-            None if t_col is None else np.array(labels, dtype=object),
-            names,
-            dropped,
-            first_drop,
-        )
+        X = np.frombuffer(values, np.float64).reshape(rows, len(cols))
+        y = None if t_col is None else np.array(labels, dtype=object)
+        levels, text_rows, problem = table.finish(X)
+        if text_rows is not None:  # text in a column of numbers: a bad value after all
+            if not drop_missing:
+                raise bad_value(self.path, problem, hint)
+            X, y = X[~text_rows], None if y is None else y[~text_rows]
+            dropped, first_drop = dropped + int(text_rows.sum()), first_drop or problem
+            if not len(X):
+                raise no_rows(self.path)
+        return Table(X, y, names, dropped, first_drop, levels)
 
 
 def read_csv(
@@ -179,9 +245,20 @@ def read_csv(
     *,
     target: str | None = None,
     features: Sequence[str] | None = None,
+    exclude: Sequence[str] = (),
     drop_missing: bool = False,
+    keep_missing: bool = False,
+    text: bool = False,
     hint: str = "",
 ) -> Table:
     """A CSV file with a header row: :meth:`CsvFile.read` of ``CsvFile(path, what)``."""
     with CsvFile(path, what) as f:
-        return f.read(target, features, drop_missing=drop_missing, hint=hint)
+        return f.read(
+            target,
+            features,
+            exclude=exclude,
+            drop_missing=drop_missing,
+            keep_missing=keep_missing,
+            text=text,
+            hint=hint,
+        )

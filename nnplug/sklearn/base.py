@@ -255,6 +255,11 @@ class NNPlugEstimator(BaseEstimator):
     # -- predicting ----------------------------------------------------------------------
     def _inputs(self, X: Any) -> np.ndarray:
         check_is_fitted(self)
+        if self.model_.encoding is not None:  # a table's model: texts, gaps (nnplug.load's rules)
+            table: np.ndarray = validate_data(
+                self, X, reset=False, dtype=None, ensure_all_finite="allow-nan"
+            )
+            return table
         checked: np.ndarray = validate_data(self, X, reset=False, dtype=DTYPES)
         return checked
 

@@ -6,7 +6,8 @@ and ``export`` read it) whose header holds one more record, ``estimator``: the c
 parameters (JSON values; a ``RandomState`` is not kept), ``classes_`` with their NumPy
 dtype, ``feature_names_in_`` and the history. It is data from a file: every field is
 checked before use. A model file without the record (``nnplug train --save``) loads with
-default parameters (its dtype aside) and class names as ``classes_``.
+default parameters (its dtype aside), class names as ``classes_`` and its feature names
+(a CSV's header) as ``feature_names_in_``.
 """
 
 from __future__ import annotations
@@ -87,10 +88,10 @@ def _checked(rec: Any, model: Any) -> str | None:
     names = rec.get("feature_names_in")
     if names is not None and not (
         isinstance(names, list)
-        and len(names) == model.in_features
+        and len(names) == model.n_columns
         and all(isinstance(n, str) for n in names)
     ):
-        return f"feature_names_in must be {model.in_features} names"
+        return f"feature_names_in must be {model.n_columns} names"
     if "classes" in rec:
         classes, dtype = rec["classes"], rec.get("classes_dtype")
         if not (
@@ -142,9 +143,10 @@ def from_model(cls: Any, model: Any, source: Any) -> Any:
     est.set_params(**{k: v for k, v in params.items() if k in known})
     if cls._task == "classification":
         est.classes_ = _classes(rec, model, source)
-    est.n_features_in_ = model.in_features
-    if rec is not None and rec.get("feature_names_in") is not None:
-        est.feature_names_in_ = np.asarray(rec["feature_names_in"], dtype=object)
+    est.n_features_in_ = model.n_columns
+    names = rec.get("feature_names_in") if rec is not None else model.feature_names
+    if names is not None:  # a DataFrame's columns are then checked by name, as after fit
+        est.feature_names_in_ = np.asarray(names, dtype=object)
     est.history_ = list(rec.get("history", [])) if rec is not None else []
     est.loss_curve_ = [h["loss"] for h in est.history_]
     est.n_iter_ = len(est.history_)

@@ -3,10 +3,12 @@
 Task: ``--task`` or inferred: a non-numeric target, or integers with at most
 ``MAX_CLASSES`` distinct values (and at most one per two rows) -> classification;
 otherwise regression. Split: seeded (stratified for classification) test share, then
-validation from the rest. Features are scaled (``--scale``) by
-:mod:`nnplug.data.fitting` with training statistics only. The files are read by nnplug's
-one table reader (:mod:`nnplug.safeio.csvtables`, :mod:`nnplug.safeio.npztables`); this
-module decides what of them is a dataset.
+validation from the rest. Fitted on the training split only (:mod:`.userdata`): missing
+values filled with the median (unless ``--drop-missing``), text columns one-hot encoded,
+then the input scaling (``--scale``). ``--exclude`` leaves columns out; a column that looks
+like an id is one warning line (:mod:`.columns`). The files are read by nnplug's one table
+reader (:mod:`nnplug.safeio.csvtables`, :mod:`nnplug.safeio.npztables`); this module
+decides what of them is a dataset.
 """
 
 from __future__ import annotations
@@ -21,14 +23,15 @@ from nnplug.base import Data, Dataset
 from nnplug.data.fitting import SCALE_OPTION
 from nnplug.errors import DataError
 from nnplug.options import Option
-from nnplug.safeio.text import number, one_line
+from nnplug.safeio.text import one_line
+from nnplug_datasets.columns import warn_about_columns
+from nnplug_datasets.userdata import MAX_CLASSES, encode_target, make_data, numeric_values
 
 if TYPE_CHECKING:
     from nnplug.safeio.tables import Table
 
-MAX_CLASSES = 20
-#: a classification target needs at least this many rows per class on average
-MIN_ROWS_PER_CLASS = 2
+__all__ = ["CSV", "MAX_CLASSES", "NPZ", "encode_target", "make_data", "numeric_values"]
+
 TASKS = ("classification", "regression")
 log = logging.getLogger("nnplug.datasets")
 #: an npz dataset's parts and their arrays; what it holds: all, or train + test (+ val)
@@ -42,22 +45,8 @@ NPZ_LAYOUTS = [
     {p: NPZ_PAIRS[p] for p in parts}
     for parts in (("all",), ("train", "test", "val"), ("train", "test"))
 ]
-
-
-def numeric_values(raw: np.ndarray) -> np.ndarray | None:
-    """``raw`` as float64 when every value is a finite number -- text strictly in ASCII
-    (:func:`nnplug.safeio.text.number`: "١٢", "１２", "1_000" are text) -- else None."""
-    if raw.dtype.kind in "iubf":
-        return raw.astype(np.float64)
-    if raw.dtype.kind not in "UO" or raw.size == 0:
-        return None
-    uniq, inverse = np.unique(
-        raw.astype(str) if raw.dtype.kind == "U" else raw, return_inverse=True
-    )
-    parsed = [number(v) if isinstance(v, str) else None for v in uniq.tolist()]
-    if any(v is None for v in parsed):
-        return None
-    return np.asarray(parsed, np.float64)[inverse].reshape(raw.shape)
+#: the array of an .npz that names the columns of its X arrays
+NPZ_NAMES = "feature_names"
 
 
 def rows_of(path: Path, table: Table) -> tuple[np.ndarray, np.ndarray]:
@@ -68,136 +57,11 @@ def rows_of(path: Path, table: Table) -> tuple[np.ndarray, np.ndarray]:
     return table.X, table.y
 
 
-def encode_target(values: Any, task: str | None, what: str) -> tuple[str, np.ndarray, list | None]:
-    """``(task, y, class names)``: labels become ``0..k-1`` in sorted order. Integral
-    numbers of any size (``1e20``) keep their values: classes are keyed by the float."""
-    raw = np.asarray(values)
-    if raw.dtype.kind == "O" and not all(isinstance(v, str) for v in raw.ravel().tolist()):
-        raw = raw.astype(str)
-    numeric = numeric_values(raw)
-    if numeric is not None and numeric.ndim == 1 and not np.all(np.isfinite(numeric)):
-        bad = int(np.flatnonzero(~np.isfinite(numeric))[0])
-        raise DataError(f"{what}: target of row {bad} is {numeric[bad]}")
-    integral = numeric is not None and bool(np.all(numeric == np.round(numeric)))
-    if task is None:
-        k = len(np.unique(numeric)) if numeric is not None else 0
-        few = integral and numeric is not None and k <= MAX_CLASSES and k <= len(numeric) // 2
-        task = "classification" if numeric is None or few else "regression"
-    if task == "regression":
-        if numeric is None:
-            bad = next((i for i, v in enumerate(raw.ravel().tolist()) if number(str(v)) is None), 0)
-            raise DataError(
-                f"{what}: --task regression needs a numeric target; row {bad} "
-                f"is {one_line(repr(str(raw.ravel()[bad])), 60)}"
-            )
-        rows = numeric.reshape(len(numeric), -1)
-        big = np.abs(rows).max(axis=1, initial=0) > float(np.finfo(np.float32).max)
-        if big.any():
-            bad = int(np.flatnonzero(big)[0])
-            raise DataError(
-                f"{what}: target of row {bad} is {np.abs(rows[bad]).max():.3g} in size, "
-                f"beyond the float32 range nnplug trains in (3.4e38); rescale the target"
-            )
-        return task, numeric.astype(np.float32), None
-    if raw.ndim != 1:
-        raise DataError(f"{what}: classification needs a 1-d target, got shape {raw.shape}")
-    if numeric is not None and integral:
-        keys = numeric + 0.0  # -0.0 and 0.0 are one class
-        uniq = np.unique(keys)
-        names = [str(int(k)) for k in uniq]  # exact for any finite float, no int64 overflow
-    else:
-        keys = raw.astype(str)
-        uniq = np.unique(keys)
-        names = [str(k) for k in uniq]
-    if len(uniq) < 2:
-        raise DataError(f"{what}: the target has a single class; nothing to classify")
-    check_class_count(len(uniq), len(keys), numeric is not None, what)
-    return task, np.searchsorted(uniq, keys).astype(np.int64), names
-
-
-def check_class_count(k: int, n: int, numeric: bool, what: str) -> None:
-    """Refuse a classification target of more than :data:`MAX_CLASSES` classes with
-    fewer than :data:`MIN_ROWS_PER_CLASS` rows per class on average (an identifier or a
-    measured value, not a label: 100k distinct texts in 100k rows made a 100k-output
-    network) -- before anything is built for its ``k`` outputs."""
-    if k <= MAX_CLASSES or k * MIN_ROWS_PER_CLASS <= n:
-        return
-    hint = (
-        "; the target is numeric: pass --task regression to predict its value"
-        if numeric
-        else "; is it an identifier or free text rather than a label?"
-    )
-    raise DataError(
-        f"{what}: the target has {k} distinct values in {n} rows, too many classes to "
-        f"learn (at most one per {MIN_ROWS_PER_CLASS} rows){hint}"
-    )
-
-
-def make_data(
-    parts: dict[str, tuple[np.ndarray, np.ndarray]],
-    task: str | None,
-    *,
-    seed: int,
-    val_fraction: float,
-    test_fraction: float,
-    what: str,
-    meta: dict,
-) -> Data:
-    """Split (when needed), encode the target, scale features: the :class:`Data` to train on.
-
-    ``parts`` holds ``"all"``, or ``"train"`` + ``"test"`` (+ optional ``"val"``).
-    """
-    from nnplug.data.fitting import scale_splits
-    from nnplug.data.split import holdout
-
-    order = [k for k in ("train", "val", "test", "all") if k in parts]
-    width = int(np.prod(parts[order[0]][0].shape[1:]))
-    if width == 0:
-        raise DataError(
-            f"{what}: no feature columns (X has shape {parts[order[0]][0].shape});"
-            f" a dataset needs at least one feature besides the target"
-        )
-    ys = np.concatenate([np.asarray(parts[k][1]) for k in order])
-    task, y_all, classes = encode_target(ys, task, what)
-    bounds = np.cumsum([0] + [len(parts[k][1]) for k in order])
-    y = {k: y_all[bounds[i] : bounds[i + 1]] for i, k in enumerate(order)}
-    X = {k: parts[k][0] for k in order}
-
-    stratify = task == "classification"
-    if "all" in X:
-        rest, test = holdout(y["all"], test_fraction, seed, stratify)
-        X["train"], y["train"] = X["all"][rest], y["all"][rest]
-        X["test"], y["test"] = X["all"][test], y["all"][test]
-    if "val" not in X:
-        keep, val = holdout(y["train"], val_fraction, seed + 1, stratify)
-        X["val"], y["val"] = X["train"][val], y["train"][val]
-        X["train"], y["train"] = X["train"][keep], y["train"][keep]
-    if len(X["train"]) < 2 or len(X["test"]) == 0:
-        raise DataError(
-            f"{what}: too few rows to split ({len(X['train'])} train, {len(X['test'])} test)"
-        )
-    (X["train"], X["val"], X["test"]), scale, scaling = scale_splits(
-        X["train"],
-        X["val"],
-        X["test"],
-        kind=meta.pop("scale", "auto"),
-        dataset=what,
-        columns=[one_line(str(c), 60) for c in meta.get("feature_names") or []] or None,
-    )
-    return Data(
-        X["train"],
-        y["train"],
-        X["val"],
-        y["val"],
-        X["test"],
-        y["test"],
-        task=task,
-        classes=classes,
-        scale=scale,
-        feature_names=meta.pop("feature_names", None),
-        meta=meta,
-        scaling=scaling,
-    )
+def names_list(value: str | list[str] | None) -> list[str] | None:
+    """``"a, b"`` -> ``["a", "b"]`` (an option given as a comma-separated list)."""
+    if isinstance(value, str):
+        value = [f.strip() for f in value.split(",") if f.strip()]
+    return list(value) if value else None
 
 
 class _UserData(Dataset):
@@ -206,7 +70,10 @@ class _UserData(Dataset):
         Option("data", "Your data file.", type="file"),
         Option("task", "The task [default: inferred from the target].", choices=TASKS),
         Option(
-            "drop_missing", "Skip rows with missing or non-numeric values (counted).", type=bool
+            "drop_missing",
+            "Skip rows with missing values (counted) instead of filling them with the "
+            "training split's median.",
+            type=bool,
         ),
         SCALE_OPTION,
     )
@@ -218,6 +85,7 @@ class _UserData(Dataset):
         drop_missing: bool = False,
         test_fraction: float = 0.2,
         scale: str = "auto",
+        exclude: str | list[str] | None = None,
     ):
         super().__init__()
         if task is not None and task not in TASKS:
@@ -227,6 +95,7 @@ class _UserData(Dataset):
         self.data, self.task_option = data, task
         self.drop_missing, self.test_fraction = bool(drop_missing), float(test_fraction)
         self.scale = scale  # --scale, checked and applied by nnplug.data.fitting
+        self.exclude = names_list(exclude) or []
 
     def location(self, data_dir: str | None = None) -> str:
         return self.data or "your file (--data FILE)"
@@ -239,16 +108,49 @@ class _UserData(Dataset):
             raise DataError(f"--dataset {self.name} needs --data FILE")
         return Path(self.data)
 
+    def _data(
+        self,
+        path: Path,
+        parts: dict[str, tuple[np.ndarray, np.ndarray]],
+        table: Table,
+        *,
+        seed: int,
+        val_fraction: float,
+        meta: dict[str, Any],
+    ) -> Data:
+        """Warn about id-like columns, then split, encode and scale."""
+        from nnplug.safeio.tables import digest
+
+        X = np.concatenate([x for x, _ in parts.values()]) if len(parts) > 1 else table.X
+        warn_about_columns(path.name, X, table.columns, table.levels)
+        return make_data(
+            parts,
+            self.task_option,
+            seed=seed,
+            val_fraction=val_fraction,
+            test_fraction=self.test_fraction,
+            what=str(path),
+            meta={**meta, "source": str(path), "sha256": digest(path), "scale": self.scale},
+            names=table.columns,
+            levels=table.levels,
+            impute=not self.drop_missing,
+        )
+
+
+EXCLUDE = Option("exclude", "Comma-separated columns to leave out (an id, a leak, ...).")
+
 
 class CSV(_UserData):
-    """Your CSV file: --data FILE --target COLUMN (header row, numeric features)."""
+    """Your CSV file: --data FILE --target COLUMN (header row; numbers, text columns
+    one-hot encoded, gaps filled)."""
 
     name = "csv"
-    shape = "rows x numeric columns"
+    shape = "rows x columns"
     cli_options = (
         *_UserData.cli_options,
         Option("target", "The column to predict."),
         Option("features", "Comma-separated feature columns [default: all but the target]."),
+        EXCLUDE,
     )
 
     def __init__(
@@ -260,51 +162,74 @@ class CSV(_UserData):
     ):
         super().__init__(data, **options)
         self.target = target
-        if isinstance(features, str):
-            features = [f.strip() for f in features.split(",") if f.strip()]
-        self.features = features or None
+        self.features = names_list(features)
+
+    def _read(self) -> Table:
+        from nnplug.safeio.csvtables import read_csv
+
+        if not self.target:
+            raise DataError("--dataset csv needs --target COLUMN (the column to predict)")
+        return read_csv(
+            self._path(),
+            "--data file",
+            target=self.target,
+            features=self.features,
+            exclude=self.exclude,
+            drop_missing=self.drop_missing,
+            keep_missing=not self.drop_missing,
+            text=True,
+            hint="--drop-missing skips such rows, --features or --exclude choose columns",
+        )
 
     def load(
         self, *, seed: int = 42, val_fraction: float = 0.1, data_dir: str | None = None
     ) -> Data:
-        from nnplug.safeio.csvtables import read_csv
+        path = self._path()
+        table = self._read()
+        return self._data(
+            path,
+            {"all": rows_of(path, table)},
+            table,
+            seed=seed,
+            val_fraction=val_fraction,
+            meta={"target": self.target},
+        )
+
+    def rows(self, *, features: list[str] | None = None, data_dir: str | None = None) -> Any:
+        """Every row of the file: the columns ``features`` raw (text columns as texts) and
+        the target's texts; rows without a target are skipped (and counted)."""
+        from nnplug.safeio.csvtables import CsvFile, quoted
 
         path = self._path()
         if not self.target:
             raise DataError("--dataset csv needs --target COLUMN (the column to predict)")
-        table = read_csv(
-            path,
-            "--data file",
-            target=self.target,
-            features=self.features,
-            drop_missing=self.drop_missing,
-            hint="--drop-missing skips such rows, --features chooses columns",
-        )
-        return make_data(
-            {"all": rows_of(path, table)},
-            self.task_option,
-            seed=seed,
-            val_fraction=val_fraction,
-            test_fraction=self.test_fraction,
-            what=str(path),
-            meta={
-                "source": str(path),
-                "target": self.target,
-                "feature_names": table.columns,
-                "scale": self.scale,
-            },
-        )
+        with CsvFile(path, "--data file") as f:
+            missing = [n for n in features or () if n not in (f.header or [])]
+            if missing:
+                raise DataError(
+                    f"{path}: the header has no column {quoted(missing)}, which the model "
+                    f"needs (the header: {one_line(', '.join(f.header or []), 200)})"
+                )
+            table = f.read(
+                self.target,
+                features,
+                drop_missing=self.drop_missing,
+                keep_missing=not self.drop_missing,
+                text=True,
+                hint="--drop-missing skips such rows",
+            )
+        return table, rows_of(path, table)[1]
 
 
 class NPZ(_UserData):
-    """Your .npz file: arrays X and y, or X_train, y_train, X_test, y_test (X_val, y_val)."""
+    """Your .npz file: arrays X and y, or X_train, y_train, X_test, y_test (X_val, y_val);
+    optionally feature_names (texts naming X's columns)."""
 
     name = "npz"
     shape = "X: n x features, y: n"
+    cli_options = (*_UserData.cli_options, EXCLUDE)
 
-    def load(
-        self, *, seed: int = 42, val_fraction: float = 0.1, data_dir: str | None = None
-    ) -> Data:
+    def _tables(self) -> dict[str, Table]:
         from nnplug.safeio.npztables import read_arrays
 
         path = self._path()
@@ -314,6 +239,8 @@ class NPZ(_UserData):
             expected="arrays X and y (or X_train, y_train, X_test, y_test)",
             what="--data file",
             drop_missing=self.drop_missing,
+            keep_missing=not self.drop_missing,
+            names_key=NPZ_NAMES,
             hint="--drop-missing skips such rows",
         )
         for part, table in tables.items():
@@ -325,13 +252,45 @@ class NPZ(_UserData):
         widths = {t.X.shape[1:] for t in tables.values()}
         if len(widths) != 1:
             raise DataError(f"{path}: the X arrays differ in row shape: {sorted(widths)}")
+        if self.exclude:
+            tables = {part: self._excluded(path, t) for part, t in tables.items()}
+        return tables
+
+    def _excluded(self, path: Path, table: Table) -> Table:
+        names = table.columns
+        if names is None:
+            raise DataError(
+                f"{path}: --exclude needs column names: save them in the .npz as "
+                f"{NPZ_NAMES} (one text per column of X)"
+            )
+        unknown = [e for e in self.exclude if e not in names]
+        if unknown:
+            raise DataError(
+                f"{path}: no column '{one_line(unknown[0], 60)}' to --exclude; columns: "
+                + one_line(", ".join(names), 300)
+            )
+        keep = [j for j, n in enumerate(names) if n not in self.exclude]
+        if not keep:
+            raise DataError(f"{path}: no feature columns left after --exclude")
+        table.X, table.columns = table.X[:, keep], [names[j] for j in keep]
+        return table
+
+    def load(
+        self, *, seed: int = 42, val_fraction: float = 0.1, data_dir: str | None = None
+    ) -> Data:
+        path = self._path()
+        tables = self._tables()
         parts = {part: rows_of(path, t) for part, t in tables.items()}
-        return make_data(
-            parts,
-            self.task_option,
-            seed=seed,
-            val_fraction=val_fraction,
-            test_fraction=self.test_fraction,
-            what=str(path),
-            meta={"source": str(path), "scale": self.scale},
-        )
+        first = next(iter(tables.values()))
+        return self._data(path, parts, first, seed=seed, val_fraction=val_fraction, meta={})
+
+    def rows(self, *, features: list[str] | None = None, data_dir: str | None = None) -> Any:
+        """Every row of every part of the archive (``X``, ``y``), its column names kept."""
+        from nnplug.safeio.tables import Table
+
+        path = self._path()
+        tables = self._tables()
+        parts = [rows_of(path, t) for t in tables.values()]
+        first = next(iter(tables.values()))
+        X = np.concatenate([x.reshape(len(x), -1) for x, _ in parts])
+        return Table(X, None, first.columns), np.concatenate([y for _, y in parts])

@@ -211,6 +211,7 @@ def test_the_built_in_flags_come_from_the_dataset_classes(registry):
         "mnist": ["--classes"],
         "fashion_mnist": ["--classes"],
         "california": ["--scale"],
-        "csv": ["--data", "--task", "--drop-missing", "--scale", "--target", "--features"],
-        "npz": ["--data", "--task", "--drop-missing", "--scale"],
+        "csv": ["--data", "--task", "--drop-missing", "--scale", "--target", "--features",
+                "--exclude"],
+        "npz": ["--data", "--task", "--drop-missing", "--scale", "--exclude"],
     }

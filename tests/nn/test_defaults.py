@@ -3,7 +3,7 @@ README "Defaults and their evidence"), and the resolved values are recorded."""
 import numpy as np
 import pytest
 
-from nnplug.nn.recipes import DEFAULT_LAYERS, recipe_of
+from nnplug.nn.recipes import DEFAULT_LAYERS, SMALL_TABLE_EPOCHS, SMALL_TABLE_ROWS, recipe_of
 from nnplug.nn.training import TrainConfig, build
 
 
@@ -42,17 +42,35 @@ def test_larger_image_sets_get_wider_layers(tmp_path):
     assert config.layers == DEFAULT_LAYERS["classification"]
 
 
-@pytest.mark.parametrize("n", [300, 7000])
-def test_tabular_classification_gets_the_plain_adamw_recipe(tmp_path, n):
+@pytest.mark.parametrize("n,recipe,depth", [(1300, "small tabular classification", 1),
+                                             (7000, "tabular classification", 3)])
+def test_tabular_classification_gets_the_plain_adamw_recipe(tmp_path, n, recipe, depth):
     """Tabular inputs (not image-like): the regression network and AdamW at lr 5e-3, wd 0.1
-    (validation accuracy on ocean_proximity 90.2 -> 95.5 %), 256 wide at any size."""
+    (validation accuracy on ocean_proximity 90.2 -> 95.5 %), 256 wide at any size; below
+    1000 training rows one hidden layer of it (iris, wine, breast cancer: docs/defaults.md)."""
     config = npz(tmp_path, n, "classification")
     data, model, _, optimizer = build(config)
-    assert recipe_of(data) == "tabular classification"
-    assert config.layers == DEFAULT_LAYERS["tabular classification"] == DEFAULT_LAYERS["regression"]
+    assert recipe_of(data) == recipe and (len(data.X_train) < SMALL_TABLE_ROWS) == (depth == 1)
+    assert config.layers == DEFAULT_LAYERS[recipe] == ",".join(["core/linear,core/relu"] * depth)
     assert (config.optimizer, config.lr, config.weight_decay) == ("core/adamw", 0.005, 0.1)
     assert config.hidden == 256 and type(optimizer).__name__ == "AdamW"
     assert optimizer.lr == 0.005 and optimizer.weight_decay == 0.1
+    assert config.epochs == (SMALL_TABLE_EPOCHS if depth == 1 else 30)
+
+
+def test_small_table_recipe_starts_at_the_threshold(tmp_path):
+    """936 training rows: small; 1008: not (80 % then 90 % of the rows are trained on)."""
+    for n, recipe in ((1300, "small tabular classification"), (1400, "tabular classification")):
+        config = npz(tmp_path, n, "classification")
+        data, *_ = build(config)
+        assert recipe_of(data) == recipe, len(data.X_train)
+    config = npz(tmp_path, 300, "regression")  # regression keeps its recipe at any size
+    build(config)
+    assert config.layers == DEFAULT_LAYERS["regression"] and config.epochs == 30
+    config = npz(tmp_path, 300, "classification")
+    config.epochs = 7  # given: kept
+    build(config)
+    assert config.epochs == 7 and config.layers == DEFAULT_LAYERS["small tabular classification"]
 
 
 def test_a_given_optimizer_keeps_its_own_defaults_on_tabular_data(tmp_path):

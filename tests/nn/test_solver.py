@@ -2,18 +2,20 @@ import numpy as np
 import pytest
 
 from nnplug.base import Data
+from nnplug.nn.recipes import TINY_VALIDATION
 from nnplug.nn.sequential import Sequential
 from nnplug.nn.solver import Solver
 from builders import create, make_optimizer
 from nnplug.nn.training import TrainConfig, train
 
 
-def blobs(n=400, d=6, k=3, seed=0, dtype=np.float64):
+def blobs(n=400, d=6, k=3, seed=0, dtype=np.float64, val=50):
     rng = np.random.default_rng(seed)
     centers = rng.standard_normal((k, d)) * 3
     y = rng.integers(0, k, n)
     X = (centers[y] + rng.standard_normal((n, d))).astype(dtype)
-    return Data(X[:300], y[:300], X[300:350], y[300:350], X[350:], y[350:],
+    v = 300 + val
+    return Data(X[:300], y[:300], X[300:v], y[300:v], X[v:], y[v:],
                 classes=[str(i) for i in range(k)])
 
 
@@ -87,7 +89,8 @@ def test_best_validation_model_is_restored(registry):
 def test_validation_loss_breaks_metric_ties(registry):
     """The documented tie-break: among epochs with the best validation metric, the one with
     the lowest validation loss is restored (accuracy on a small validation set ties often)."""
-    solver, data = make(registry, epochs=8, lr=0.1)
+    solver, data = make(registry, epochs=8, lr=0.1, data=blobs(n=560, val=150))
+    assert len(data.X_val) >= TINY_VALIDATION
     snapshots = {}
 
     class Keep:
@@ -110,6 +113,19 @@ def test_validation_loss_breaks_metric_ties(registry):
     assert solver.better((0.5, 0.2), (0.5, 0.3)) and solver.better((0.4, 0.9), (0.5, 0.3))
 
 
+def test_a_tiny_validation_set_breaks_ties_toward_later_epochs(registry):
+    """With a dozen validation rows accuracy is flat after the first epochs while their loss
+    follows the network's confidence: ties go to the later epoch, whatever the loss."""
+    solver, data = make(registry, epochs=8, lr=0.1, data=blobs(val=12))
+    assert 0 < len(data.X_val) < TINY_VALIDATION
+    result = solver.fit(data)
+    top = max(r.val_metric for r in result.history)
+    tied = [r for r in result.history if r.val_metric == top]
+    assert len(tied) >= 2, "no tie to break: make the data easier"
+    assert result.best_epoch == tied[-1].epoch
+    assert solver.better((0.9, 0.3), (0.9, 0.2)) and not solver.better((0.8, 0.1), (0.9, 0.3))
+
+
 def test_lr_decays_per_epoch(registry):
     solver, data = make(registry, epochs=3, lr=0.1, lr_decay=0.5)
     result = solver.fit(data)
@@ -117,12 +133,26 @@ def test_lr_decays_per_epoch(registry):
 
 
 def test_early_stopping(registry):
-    data = blobs()
+    data = blobs(n=560, val=150)
     data.y_val = np.random.default_rng(1).permutation(data.y_val)  # val can't improve for long
     solver, _ = make(registry, data=data, epochs=50, patience=2)
     result = solver.fit(data)
     assert result.stopped_early
     assert len(result.history) == result.best_epoch + 2
+
+
+def test_early_stopping_on_a_tiny_validation_set_counts_from_the_improvement(registry):
+    """A later tie is restored but is no improvement: patience counts from the epoch that
+    first reached the best metric."""
+    data = blobs(val=12)
+    data.y_val = np.random.default_rng(2).permutation(data.y_val)  # flat from epoch 1
+    solver, _ = make(registry, data=data, epochs=50, patience=3)
+    result = solver.fit(data)
+    top = max(r.val_metric for r in result.history)
+    reached = next(r.epoch for r in result.history if r.val_metric == top)
+    assert result.stopped_early and len(result.history) == reached + 3
+    assert result.best_epoch == max(r.epoch for r in result.history if r.val_metric == top)
+    assert result.best_epoch > reached, "no later tie: make the validation curve flat"
 
 
 def test_divergence_is_reported(registry):

@@ -60,13 +60,18 @@ def one_line(exc_info):
 
 def test_first_bad_row_is_named(tmp_path):
     rows = regression_rows(20)
-    rows[4][1] = ""          # line 6: missing
-    rows[9][2] = "abc"       # line 11: non-numeric
+    rows[4][1] = "inf"       # line 6: not finite
+    rows[9][2] = "abc"       # line 11: text in a column of numbers
     path = write_csv(tmp_path / "d.csv", ["a", "b", "c", "y"], rows)
     with pytest.raises(DataError) as info:
         CSV(data=path, target="y").load()
-    assert "line 6, column 'b': missing value" in one_line(info)
+    assert "line 6, column 'b': non-finite value 'inf'" in one_line(info)
     assert "--drop-missing" in one_line(info)
+    rows[4][1] = 1.0
+    path = write_csv(tmp_path / "d.csv", ["a", "b", "c", "y"], rows)
+    with pytest.raises(DataError) as info:
+        CSV(data=path, target="y").load()
+    assert "line 11, column 'c': non-numeric value 'abc' (--drop-missing skips" in one_line(info)
 
 
 def test_drop_missing_skips_and_counts(tmp_path, caplog):
@@ -79,16 +84,6 @@ def test_drop_missing_skips_and_counts(tmp_path, caplog):
         data = CSV(data=path, target="y", drop_missing=True).load(val_fraction=0)
     assert len(data.X_train) + len(data.X_test) == 47
     assert "dropped 3 of 50 rows" in caplog.text and "line 6" in caplog.text
-
-
-def test_text_feature_column_gets_a_hint(tmp_path):
-    rows = [[i, "NEAR BAY", i * 2] for i in range(10)]
-    path = write_csv(tmp_path / "d.csv", ["a", "where", "y"], rows)
-    with pytest.raises(DataError) as info:
-        CSV(data=path, target="y", drop_missing=True).load()
-    assert "column 'where' is not numeric in any row" in one_line(info)
-    data = CSV(data=path, target="y", features="a").load(val_fraction=0)
-    assert data.feature_names == ["a"]
 
 
 @pytest.mark.parametrize("content,options,fragment", [
@@ -117,24 +112,27 @@ def test_csv_needs_file_and_target(tmp_path):
         CSV(data=str(tmp_path / "none.csv"), target="y").load()
 
 
-def test_real_housing_csv(shared_data, tmp_path):
-    """The realistic user CSV: a text column and 207 missing total_bedrooms."""
+def test_real_housing_csv(shared_data, tmp_path, caplog):
+    """The realistic user CSV: a text column and 207 missing total_bedrooms, every column as
+    it comes: the text column one-hot encoded, the gaps filled with the training median."""
     path = str(shared_data / "california" / "housing.csv")
-    lines = open(path).read().splitlines()
-    header = lines[0].split(",")
-    col = header.index("total_bedrooms")
-    first_missing = next(i for i, l in enumerate(lines[1:], start=2) if l.split(",")[col] == "")
-    numeric = ",".join(h for h in header if h not in ("ocean_proximity", "median_house_value"))
-    with pytest.raises(DataError) as info:
-        CSV(data=path, target="median_house_value").load()
-    assert "line 2, column 'ocean_proximity': non-numeric value 'NEAR BAY'" in one_line(info)
-    with pytest.raises(DataError) as info:
-        CSV(data=path, target="median_house_value", features=numeric).load()
-    assert f"line {first_missing}, column 'total_bedrooms': missing value" in one_line(info)
+    with caplog.at_level(logging.WARNING, "nnplug.datasets"):
+        data = CSV(data=path, target="median_house_value").load(seed=0)
+    assert data.task == "regression"
+    assert len(data.X_train) + len(data.X_val) + len(data.X_test) == 20640
+    assert data.feature_names[-1] == "ocean_proximity" and len(data.feature_names) == 9
+    ocean = data.encoding.columns[-1]
+    assert ocean.categories == ["<1H OCEAN", "INLAND", "ISLAND", "NEAR BAY", "NEAR OCEAN"]
+    bedrooms = data.encoding.columns[data.feature_names.index("total_bedrooms")]
+    assert bedrooms.missing == 207 and bedrooms.median is not None
+    assert data.n_features == 8 + 5 and np.isfinite(data.X_train).all()
+    assert "ocean_proximity one-hot encoded (5 categories)" in caplog.text
+    assert "207 missing values filled" in caplog.text
+    numeric = ",".join(h for h in data.feature_names if h != "ocean_proximity")
     data = CSV(data=path, target="median_house_value", features=numeric,
                drop_missing=True).load(seed=0)
-    assert data.task == "regression"
     assert len(data.X_train) + len(data.X_val) + len(data.X_test) == 20640 - 207
+    assert data.encoding is None and data.n_features == 8
     as_class = CSV(data=path, target="ocean_proximity", features=numeric,
                    drop_missing=True).load(seed=0)
     assert as_class.task == "classification" and "NEAR BAY" in as_class.classes
@@ -164,7 +162,8 @@ def test_npz_errors(tmp_path, rng):
     cases = {
         "keys.npz": ({"A": X, "b": X[:, 0]}, "expected arrays X and y"),
         "rows.npz": ({"X": X, "y": np.zeros(29)}, "X has 30 rows but y has 29"),
-        "nan.npz": ({"X": bad, "y": np.arange(30) % 2}, "row 7 of X/y has a missing"),
+        "inf.npz": ({"X": np.where(np.isnan(bad), np.inf, bad), "y": np.arange(30) % 2},
+                    "row 7 of X/y has an infinite value"),
         "obj.npz": ({"X": np.array([{"a": 1}] * 30, dtype=object), "y": np.zeros(30)},
                     "without pickle"),
         "flat.npz": ({"X": X[:, 0], "y": np.zeros(30)}, "must be 2-d"),
@@ -177,8 +176,12 @@ def test_npz_errors(tmp_path, rng):
     (tmp_path / "junk.npz").write_bytes(b"nonsense")
     with pytest.raises(DataError, match="not a readable .npz"):
         NPZ(data=str(tmp_path / "junk.npz")).load()
+    np.savez(tmp_path / "nan.npz", X=bad, y=np.arange(30) % 2)
     data = NPZ(data=str(tmp_path / "nan.npz"), drop_missing=True).load(val_fraction=0)
-    assert len(data.X_train) + len(data.X_test) == 29
+    assert len(data.X_train) + len(data.X_test) == 29 and data.encoding is None
+    data = NPZ(data=str(tmp_path / "nan.npz")).load(val_fraction=0)  # filled by default
+    assert len(data.X_train) + len(data.X_test) == 30 and np.isfinite(data.X_train).all()
+    assert data.encoding.columns[1].missing == 1
 
 
 def test_encode_target_orders_labels():
