@@ -47,23 +47,36 @@ def fit_encoding(
 ) -> Encoding:
     """The encoding of raw columns ``names`` fitted on the training rows ``X_train``
     (``shown``: the names as messages print them, quoted)."""
-    shown = shown or shown_names(names)
+    X_train = np.asarray(X_train, np.float64)
+    present = ~np.isnan(X_train)
+    empty = ~present.any(axis=0)
+    numeric = np.ones(X_train.shape[1], bool)
+    numeric[list(levels)] = False
+    # numeric columns at once (a table may have millions): the median of each one's values
+    medians: list[float | None] = [None] * X_train.shape[1]
+    if impute and numeric.any() and not (empty & numeric).any():
+        whole = numeric & present.all(axis=0)
+        if whole.any():
+            medians_whole = np.median(X_train[:, whole], axis=0).tolist()
+            for j, m in zip(np.flatnonzero(whole).tolist(), medians_whole, strict=True):
+                medians[j] = m
+        for j in np.flatnonzero(numeric & ~whole).tolist():  # columns with gaps
+            medians[j] = float(np.median(X_train[present[:, j], j]))
     columns = []
-    for j, name in enumerate(names):
-        x = np.asarray(X_train[:, j], np.float64)
-        present = ~np.isnan(x)
-        if not present.any() and (j in levels or impute):
+    for j in np.flatnonzero(empty).tolist():
+        if j in levels or impute:
+            shown = shown or shown_names(names)
             raise DataError(
                 f"{what}: column {shown[j]} has no value in the training split; leave it out "
                 f"with --exclude"
             )
+    for j, name in enumerate(names):
         if j in levels:
-            texts = levels[j]
-            found = {texts[int(i)] for i in np.unique(x[present])}
+            texts, x = levels[j], X_train[:, j]
+            found = {texts[int(i)] for i in np.unique(x[present[:, j]])}
             columns.append(Column(name, categories=sorted(found)))
         else:
-            median = float(np.median(x[present])) if impute else None
-            columns.append(Column(name, median=median))
+            columns.append(Column(name, median=medians[j]))
     return Encoding(columns)
 
 

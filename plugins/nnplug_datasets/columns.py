@@ -60,6 +60,26 @@ def _shown(names: Sequence[str] | None, j: int) -> str:
     return f"'{one_line(names[j], 60)}'" if names else str(j + 1)
 
 
+def _value_reasons(X: np.ndarray) -> dict[int, list[str]]:
+    """:func:`id_reasons` by values for the columns of ``X`` (numbers, no gap) at once, a
+    table may have millions of columns: ``{column: ["unique integers", "monotone"]}`` for
+    those that have any."""
+    if len(X) < MIN_ROWS:
+        return {}
+    with np.errstate(invalid="ignore"):
+        d = np.diff(X, axis=0)
+        monotone = np.asarray((d > 0).all(axis=0) | (d < 0).all(axis=0))
+        del d
+        s = np.sort(X, axis=0)
+        ids = np.asarray((np.diff(s, axis=0) > 0).all(axis=0)) & (s[-1] - s[0] + 1 >= len(X))
+        del s
+        ids &= (np.round(X) == X).all(axis=0)
+    reasons: dict[int, list[str]] = {}
+    for j in np.flatnonzero(ids | monotone).tolist():
+        reasons[j] = ["unique integers"] * bool(ids[j]) + ["monotone"] * bool(monotone[j])
+    return reasons
+
+
 def warn_about_columns(
     what: str,
     X: np.ndarray,
@@ -69,9 +89,23 @@ def warn_about_columns(
     """One warning line per column that looks like an id."""
     if X.ndim != 2:
         return
-    for j in range(X.shape[1]):
+    # numbers without a gap are judged at once (no copy of a table that needs none)
+    plain = ~np.isnan(X).any(axis=0) if X.dtype.kind == "f" else np.ones(X.shape[1], bool)
+    plain[list(levels)] = False
+    where = np.flatnonzero(plain)
+    by_value: dict[int, list[str]] = {}
+    if len(X) >= MIN_ROWS and len(where):
+        values = np.asarray(X if len(where) == X.shape[1] else X[:, plain], np.float64)
+        by_value = {int(where[j]): r for j, r in _value_reasons(values).items()}
+    # one by one: the columns with a gap or text, and (by name) every named column
+    todo = range(X.shape[1]) if names else sorted({*by_value, *np.flatnonzero(~plain).tolist()})
+    for j in todo:
         name = names[j] if names else None
-        reasons = id_reasons(name, X[:, j], j in levels)
+        if plain[j]:
+            named = name is not None and named_like_id(name)
+            reasons = by_value.get(j, []) + (["named like one"] if named else [])
+        else:
+            reasons = id_reasons(name, X[:, j], j in levels)
         if reasons:
             fix = (
                 f"leave it out with --exclude {one_line(name, 60)}"

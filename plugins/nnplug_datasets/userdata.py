@@ -104,6 +104,20 @@ def check_class_count(k: int, n: int, numeric: bool, what: str) -> None:
     )
 
 
+class _Shown(Sequence[str]):
+    """The column names as messages print them (quoted, one short printable line), made
+    when a message needs one: a table may have millions of columns."""
+
+    def __init__(self, names: Sequence[str]) -> None:
+        self.names = names
+
+    def __len__(self) -> int:
+        return len(self.names)
+
+    def __getitem__(self, j):
+        return f"'{one_line(self.names[j], 60)}'"
+
+
 def _encoding(
     X: dict[str, np.ndarray],
     names: Sequence[str] | None,
@@ -113,21 +127,26 @@ def _encoding(
 ) -> Encoding | None:
     """Fit the column encoding on ``X["train"]`` and apply it to every split (in place)
     when it changes anything: categories, or missing values to fill. ``None`` when the
-    columns are read as they are (neither ``impute`` nor text columns)."""
+    columns are read as they are (no text column, and no gap or ``impute`` off): a model
+    of such data reads numbers as they come (a gap at prediction time is refused in one
+    line), and its file holds no record per column (a table may have millions)."""
     from nnplug.data.encoding import encode, fit_encoding
 
     if not (impute or levels) or X["train"].ndim != 2:
         return None
+    if not levels and not any(v.dtype.kind == "f" and np.isnan(v).any() for v in X.values()):
+        return None
     width = X["train"].shape[1]
     names = list(names) if names else [f"column {j + 1}" for j in range(width)]
-    shown = [f"'{one_line(n, 60)}'" for n in names]
+    shown = _Shown(names)
     encoding = fit_encoding(X["train"], names, levels, impute=impute, what=what, shown=shown)
     gaps = {
         k: np.isnan(v).sum(axis=0) if v.dtype.kind == "f" else np.zeros(width, np.int64)
         for k, v in X.items()
     }
-    for j, column in enumerate(encoding.columns):
-        column.missing = int(sum(g[j] for g in gaps.values()))
+    missing = np.sum(list(gaps.values()), axis=0).tolist()
+    for j in np.flatnonzero(missing).tolist():
+        encoding.columns[j].missing = int(missing[j])
     if levels or any(c.missing for c in encoding.columns):
         for k in X:
             X[k] = encode(encoding, X[k], levels, what, shown)

@@ -17,9 +17,12 @@ def test_compiles_a_given_stack_then_finds_it_cached(cli):
 def test_without_options_every_recipes_default_stack(cli):
     res = cli("compile")
     assert res.exit_code == 0, res.output
-    for recipe in ("classification", "tabular classification", "regression"):
+    from nnplug.nn.recipes import DEFAULT_LAYERS
+
+    assert "small tabular classification" in DEFAULT_LAYERS
+    for recipe in DEFAULT_LAYERS:
         assert f"defaults for {recipe} (" in res.stderr
-    assert "3 stack(s) ready" in res.stdout
+    assert f"{len(DEFAULT_LAYERS)} stack(s) ready" in res.stdout
 
 
 def test_a_bad_stack_is_one_line(cli):

@@ -153,3 +153,30 @@ def test_housing_csv_trains_as_it_comes(shared_data, cli, tmp_path, caplog):
     prices = read_csv(path, target="median_house_value", features=["longitude"]).y.astype(float)
     # learned something: well below predicting the mean (whose RMSE is the prices' std)
     assert metrics["test_rmse"] < 0.8 * prices.std()
+
+
+def test_columns_judged_at_once_agree_with_one_by_one(caplog):
+    """warn_about_columns judges the gap-free numeric columns of a table at once (a table
+    may have millions); its reasons are those of id_reasons, column by column."""
+    from nnplug_datasets.columns import id_reasons, warn_about_columns
+
+    rng = np.random.default_rng(0)
+    n = 40
+    X = np.column_stack([
+        np.arange(n), np.arange(n)[::-1] * 3.0, rng.permutation(n), rng.normal(size=n),
+        np.repeat(np.arange(n // 2), 2), np.r_[np.arange(n - 1), np.nan], np.cumsum(rng.random(n)),
+        rng.permutation(n) + 0.5,
+    ])
+    names = ["a", "b_id", "c", "d", "e", "f", "index", "h"]
+    for with_names in (names, None):
+        caplog.clear()
+        with caplog.at_level(logging.WARNING, logger="nnplug.datasets"):
+            warn_about_columns("t", X, with_names, {})
+        got = [r.getMessage() for r in caplog.records]
+        want = []
+        for j in range(X.shape[1]):
+            reasons = id_reasons(with_names[j] if with_names else None, X[:, j], False)
+            if reasons:
+                want.append(f"({', '.join(reasons)})")
+        assert len(got) == len(want) >= 4
+        assert all(w in g for g, w in zip(got, want, strict=True)), (got, want)
