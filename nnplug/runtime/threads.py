@@ -51,12 +51,50 @@ def quiet_spinning() -> None:
     os.environ.setdefault(SPIN_ENV, SPIN)
 
 
-def available() -> int:
-    """The cores this process may run on: its affinity mask, else ``os.cpu_count()``."""
+#: where Linux states a container's CPU quota: cgroup v2 (``"QUOTA PERIOD"`` or ``"max
+#: PERIOD"``), then cgroup v1 (quota and period in two files; a quota of -1: none)
+CGROUP_V2 = "/sys/fs/cgroup/cpu.max"
+CGROUP_V1 = ("/sys/fs/cgroup/cpu/cpu.cfs_quota_us", "/sys/fs/cgroup/cpu/cpu.cfs_period_us")
+
+
+def _read(path: str) -> str | None:
     try:
-        return max(1, len(os.sched_getaffinity(0)))
+        with open(path, encoding="ascii") as fh:
+            return fh.read(100).strip()
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
+def cpu_quota() -> int | None:
+    """The cores a container's CPU quota grants (rounded up, at least 1), or None when no
+    quota is set or none can be read. A container limited to one CPU on a 64-core host
+    sees 64 cores in its affinity mask; BLAS threads beyond its quota only wait their turn."""
+    quota = period = None
+    v2 = _read(CGROUP_V2)
+    if v2 is not None:
+        fields = v2.split()
+        if len(fields) == 2 and fields[0] != "max":
+            quota, period = fields
+    else:
+        quota, period = _read(CGROUP_V1[0]), _read(CGROUP_V1[1])
+    try:
+        q, p = int(quota or ""), int(period or "")
+    except ValueError:
+        return None
+    if q <= 0 or p <= 0:
+        return None
+    return max(1, -(-q // p))
+
+
+def available() -> int:
+    """The cores this process may run on: its affinity mask (else ``os.cpu_count()``), at
+    most the container's CPU quota (:func:`cpu_quota`)."""
+    try:
+        cores = max(1, len(os.sched_getaffinity(0)))
     except (AttributeError, OSError):
-        return max(1, os.cpu_count() or 1)
+        cores = max(1, os.cpu_count() or 1)
+    quota = cpu_quota()
+    return min(cores, quota) if quota is not None else cores
 
 
 def requested(threads: int | None = None) -> int | None:
@@ -112,7 +150,7 @@ def largest_gemm_flops(shapes: list[tuple[int, int]], batch: int) -> int:
 
 def choose(shapes: list[tuple[int, int]], batch: int, threads: int | None = None) -> int:
     """The BLAS threads for a run: the request, else 1 below the measured size, else all
-    cores (``os.cpu_count()``; the process's affinity mask when it is narrower), at most
+    cores (:func:`available`: the affinity mask, at most a container's CPU quota), at most
     the :func:`environment_cap`."""
     asked = requested(threads)
     if asked is not None:

@@ -22,7 +22,38 @@ def test_small_runs_use_one_thread_large_ones_every_core(monkeypatch):
     large = [(784, 2048), (2048, 2048), (2048, 10)]
     assert threads.largest_gemm_flops(large, 512) == 2 * 512 * 2048 * 2048
     assert threads.largest_gemm_flops(large, 512) >= threads.SINGLE_THREAD_BELOW
-    assert threads.choose(large, 512) == len(os.sched_getaffinity(0))
+    assert threads.choose(large, 512) == threads.available()
+    assert threads.available() <= len(os.sched_getaffinity(0))
+
+
+@pytest.mark.parametrize(
+    ("v2", "v1", "cores"),
+    [
+        ("100000 100000", None, 1),  # cgroup v2: one CPU
+        ("150000 100000", None, 2),  # 1.5 CPUs: rounded up
+        ("max 100000", None, None),  # no quota
+        (None, ("50000", "100000"), 1),  # cgroup v1: half a CPU, at least one thread
+        (None, ("-1", "100000"), None),  # v1 without a quota
+        ("garbage", None, None),
+        (None, None, None),  # neither readable
+    ],
+)
+def test_a_containers_cpu_quota_caps_the_cores(tmp_path, monkeypatch, v2, v1, cores):
+    """A container limited to one CPU sees every host core in its affinity mask; the quota
+    (cgroup v2 cpu.max, else v1 cfs_quota_us / cfs_period_us) caps what nnplug uses."""
+    v2_path, q_path, p_path = tmp_path / "cpu.max", tmp_path / "quota", tmp_path / "period"
+    if v2 is not None:
+        v2_path.write_text(v2 + "\n")
+    if v1 is not None:
+        q_path.write_text(v1[0] + "\n")
+        p_path.write_text(v1[1] + "\n")
+    monkeypatch.setattr(threads, "CGROUP_V2", str(v2_path))
+    monkeypatch.setattr(threads, "CGROUP_V1", (str(q_path), str(p_path)))
+    assert threads.cpu_quota() == cores
+    affinity = len(os.sched_getaffinity(0))
+    assert threads.available() == min(affinity, cores or affinity)
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(64)))
+    assert threads.available() == (cores or 64)
 
 
 def test_a_blas_limit_in_the_environment_caps_the_choice(monkeypatch):
