@@ -98,7 +98,8 @@ def warn_about_columns(
         values = np.asarray(X if len(where) == X.shape[1] else X[:, plain], np.float64)
         by_value = {int(where[j]): r for j, r in _value_reasons(values).items()}
     # one by one: the columns with a gap or text, and (by name) every named column
-    todo = range(X.shape[1]) if names else sorted({*by_value, *np.flatnonzero(~plain).tolist()})
+    others = np.flatnonzero(~plain).tolist() if len(X) >= MIN_ROWS else []  # too few rows
+    todo = range(X.shape[1]) if names else sorted({*by_value, *others})
     for j in todo:
         name = names[j] if names else None
         if plain[j]:

@@ -15,9 +15,12 @@ import numpy as np
 
 from nnplug.base import Data, Encoding
 from nnplug.errors import DataError
+from nnplug.safeio.limits import check_bytes
 from nnplug.safeio.text import number, one_line
 
 MAX_CLASSES = 20
+#: bytes of one column's encoding record, its name and its JSON in a model file (bound)
+ENCODING_COLUMN_BYTES = 512
 #: a classification target needs at least this many rows per class on average
 MIN_ROWS_PER_CLASS = 2
 log = logging.getLogger("nnplug.datasets")
@@ -137,6 +140,14 @@ def _encoding(
     if not levels and not any(v.dtype.kind == "f" and np.isnan(v).any() for v in X.values()):
         return None
     width = X["train"].shape[1]
+    # one record per column (its name, median or categories; ~200 bytes measured, the
+    # model file's JSON of it too) and the encoded float64 copy of every split: judged
+    # before any is made (a compressed npz of millions of columns with gaps is small)
+    rows = sum(len(v) for v in X.values())
+    check_bytes(
+        width * (ENCODING_COLUMN_BYTES + 8 * rows),
+        f"{what}: encoding {width} columns of {rows} rows",
+    )
     names = list(names) if names else [f"column {j + 1}" for j in range(width)]
     shown = _Shown(names)
     encoding = fit_encoding(X["train"], names, levels, impute=impute, what=what, shown=shown)

@@ -118,6 +118,19 @@ def test_a_tiny_npz_of_two_million_columns(run, tmp_path):
                 cwd=tmp_path, env={"NNPLUG_MAX_BYTES": "500M"}), "limit of 500.0 MiB")
 
 
+def test_a_tiny_npz_of_millions_of_columns_with_gaps(run, tmp_path):
+    """Gaps make the table's columns an encoding of one record each (their medians): a
+    (4, 2_000_000) npz of zeros and NaN (about 60 KB compressed) is judged before they
+    are made, and nothing per column runs first (it took 54 s and 650 MB)."""
+    X = np.zeros((4, 2_000_000), np.float32)
+    X[0, ::2] = np.nan
+    np.savez_compressed(tmp_path / "d.npz", X=X, y=np.array([0, 1, 0, 1]))
+    assert (tmp_path / "d.npz").stat().st_size < 200_000
+    refused(run("train", "--dataset", "npz", "--data", tmp_path / "d.npz", *QUIET,
+                cwd=tmp_path, env={"NNPLUG_MAX_BYTES": "500M"}),
+            "d.npz: encoding 2000000 columns of 4 rows needs", "limit of 500.0 MiB")
+
+
 def test_depth_counts(run, tmp_path):
     """--layers with 20,000 width-keeping layers reached 1.97 GB; 5,000 are judged by the
     estimate (activations times depth)."""
