@@ -51,7 +51,8 @@ def read_features(path: str, model: Any = None) -> Any:
         )["X"]
     with CsvFile(p, header=None, known=names or (), text_at=text_at) as table:
         if table.header is not None and names:
-            missing = [n for n in names if n not in table.header]
+            header = set(table.header)
+            missing = [n for n in names if n not in header]
             if missing:
                 raise DataError(
                     f"{p}: the header has no column {quoted(missing)}, which the model needs "

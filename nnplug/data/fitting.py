@@ -18,6 +18,7 @@ model files as plain arrays; :mod:`nnplug.data.scaling` applies it, here and at 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -69,7 +70,7 @@ def resolve(kind: str, X_train: np.ndarray) -> str:
     return "image" if is_image_like(X_train) else "standard"
 
 
-def column_name(columns: list[str] | None, j: int) -> str:
+def column_name(columns: Sequence[str] | None, j: int) -> str:
     """``column 'price'`` or ``column 3`` (1-based) for messages; names from a file come
     printable from the caller (``nnplug.safeio.text.one_line``)."""
     if columns is not None and j < len(columns):
@@ -97,7 +98,7 @@ def _unscalable(X: np.ndarray, record: dict[str, Any], dataset: str, columns: An
 
 
 def fit(
-    kind: str, X_train: np.ndarray, dataset: str = "data", columns: list[str] | None = None
+    kind: str, X_train: np.ndarray, dataset: str = "data", columns: Sequence[str] | None = None
 ) -> dict[str, Any]:
     """The fitted record of a resolved ``kind`` on 2-d ``X_train`` (float64 statistics);
     a column whose statistics are not finite numbers is a one-line :class:`DataError`
@@ -130,7 +131,7 @@ def fit(
     return {"kind": kind}
 
 
-def _beyond_float32(X: np.ndarray, dataset: str, columns: list[str] | None) -> None:
+def _beyond_float32(X: np.ndarray, dataset: str, columns: Sequence[str] | None) -> None:
     """Unscaled features are trained on as float32: a value beyond its range (3.4e38)
     would become infinite. One line naming the first such column."""
     if X.dtype.kind != "f" or X.dtype.itemsize <= 4 or X.size == 0:
@@ -161,7 +162,7 @@ def scale_splits(
     *others: np.ndarray,
     kind: str = "auto",
     dataset: str = "data",
-    columns: list[str] | None = None,
+    columns: Sequence[str] | None = None,
 ) -> tuple[list[np.ndarray], float, Scaling]:
     """Fit ``kind`` on ``X_train`` and apply it to every split.
 

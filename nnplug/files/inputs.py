@@ -40,10 +40,11 @@ def _quoted(names: Sequence[str]) -> str:
 
 def _by_name(labels: Sequence[str], names: Sequence[str], what: str) -> list[int]:
     """The positions of ``names`` among the column ``labels``, checked."""
-    dupes = sorted(n for n, k in Counter(labels).items() if k > 1 and n in set(names))
+    wanted, have = set(names), set(labels)
+    dupes = sorted(n for n, k in Counter(labels).items() if k > 1 and n in wanted)
     if dupes:
         raise InputError(f"{what} names the column {_quoted(dupes)} more than once")
-    missing = [n for n in names if n not in set(labels)]
+    missing = [n for n in names if n not in have]
     if missing:
         raise InputError(
             f"{what} lacks the model's feature column{'s' if len(missing) > 1 else ''} "

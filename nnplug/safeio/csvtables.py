@@ -16,10 +16,10 @@ from typing import IO
 import numpy as np
 
 from nnplug.errors import DataError
-from nnplug.safeio.columns import Columns
+from nnplug.safeio.columns import Columns, state_bytes
 from nnplug.safeio.limits import check_bytes, max_bytes, open_text
 from nnplug.safeio.tables import TEXT, Table, bad_value, cell, is_missing, no_rows
-from nnplug.safeio.text import one_line
+from nnplug.safeio.text import ShownNames, one_line
 
 
 def quoted(names: Sequence[str], cap: int = 300) -> str:
@@ -115,19 +115,21 @@ class CsvFile:
         shown = one_line(target, 60)
         if target is not None and target not in names:
             raise DataError(f"{self.path}: no column '{shown}' for --target; columns: {columns}")
+        known = set(names)  # (a header may name a million columns: no list lookups)
         chosen = list(features) if features else [h for h in names if h != target]
-        unknown = [f for f in chosen if f not in names]
+        unknown = [f for f in chosen if f not in known]
         if unknown:
             raise DataError(
                 f"{self.path}: no column '{one_line(unknown[0], 60)}' in --features; "
                 f"columns: {columns}"
             )
-        unknown = [e for e in exclude if e not in names]
+        unknown = [e for e in exclude if e not in known]
         if unknown:
             raise DataError(
                 f"{self.path}: no column {quoted(unknown)} to --exclude; columns: {columns}"
             )
-        chosen = [c for c in chosen if c not in set(exclude)]
+        left_out = set(exclude)
+        chosen = [c for c in chosen if c not in left_out]
         if target in chosen:
             raise DataError(f"{self.path}: column '{shown}' is both a feature and the target")
         if not chosen:
@@ -162,7 +164,7 @@ class CsvFile:
         names = self.select(target, features, exclude) if self.header is not None else None
         where = {h: i for i, h in enumerate(self.header or [])}
         cols = [where[n] for n in names] if names else list(range(self.width))
-        shown = [f"'{one_line(n, 60)}'" for n in names] if names else [str(c + 1) for c in cols]
+        shown: Sequence[str] = ShownNames(names) if names else [str(c + 1) for c in cols]
         t_col = None if target is None else where[target]
         expected = "the header has" if names else f"line {self.first_line} has"
         missing_target = f"column '{one_line(target, 60)}': missing target"
@@ -170,6 +172,11 @@ class CsvFile:
         forced = [
             (names is not None and names[k] in as_text) or k in as_text_at for k in range(len(cols))
         ]
+        tracked = sum(text or f for f in forced)
+        check_bytes(  # the per-column records, before they are made (a header may name millions)
+            8 * len(cols) + state_bytes(tracked),
+            f"{self.path}: reading {len(cols)} columns",
+        )
         table = Columns(len(cols), text, forced, shown, self.path, hint)
         values = array("d")
         labels: list[str] = []

@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
+from collections.abc import Sequence
 from typing import Any
 
 #: an ASCII decimal number: optional sign, digits with an optional point, an exponent
@@ -53,7 +54,10 @@ def one_line(value: object, limit: int = 200) -> str:
     ``\\u202e``), runs of spaces collapse, and text beyond ``limit`` characters is cut
     with ``…``.
     """
-    text = _ESCAPES.sub("", str(value))
+    raw = str(value)
+    window = 8 * limit + 64  # what can reach the line: a million joined names are not read
+    more = len(raw) > window
+    text = _ESCAPES.sub("", raw[:window] if more else raw)
     out = []
     for ch in text:
         if ch in "\r\n\t\v\f":
@@ -63,7 +67,25 @@ def one_line(value: object, limit: int = 200) -> str:
         else:
             out.append(ch)
     text = " ".join("".join(out).split())
-    return text if len(text) <= limit else text[: max(limit - 1, 0)] + "…"
+    return text if len(text) <= limit and not more else text[: max(limit - 1, 0)] + "…"
+
+
+class ShownNames(Sequence[str]):
+    """Column names as messages print them -- ``one_line(name, 60)``, in single quotes
+    when ``quoted`` -- each made when a message asks for it: a table may have millions of
+    columns and most messages name one."""
+
+    def __init__(self, names: Sequence[str], *, quoted: bool = True) -> None:
+        self.names, self.quoted = names, quoted
+
+    def __len__(self) -> int:
+        return len(self.names)
+
+    def __getitem__(self, j):
+        if isinstance(j, slice):
+            return [self[k] for k in range(*j.indices(len(self)))]
+        name = one_line(self.names[j], 60)
+        return f"'{name}'" if self.quoted else name
 
 
 def describe_exception(exc: BaseException) -> str:

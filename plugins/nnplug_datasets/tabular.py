@@ -263,7 +263,8 @@ class NPZ(_UserData):
                 f"{path}: --exclude needs column names: save them in the .npz as "
                 f"{NPZ_NAMES} (one text per column of X)"
             )
-        unknown = [e for e in self.exclude if e not in names]
+        have = set(names)
+        unknown = [e for e in self.exclude if e not in have]
         if unknown:
             raise DataError(
                 f"{path}: no column '{one_line(unknown[0], 60)}' to --exclude; columns: "

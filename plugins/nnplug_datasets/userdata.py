@@ -16,7 +16,7 @@ import numpy as np
 from nnplug.base import Data, Encoding
 from nnplug.errors import DataError
 from nnplug.safeio.limits import check_bytes
-from nnplug.safeio.text import number, one_line
+from nnplug.safeio.text import ShownNames, number, one_line
 
 MAX_CLASSES = 20
 #: bytes of one column's encoding record, its name and its JSON in a model file (bound)
@@ -107,20 +107,6 @@ def check_class_count(k: int, n: int, numeric: bool, what: str) -> None:
     )
 
 
-class _Shown(Sequence[str]):
-    """The column names as messages print them (quoted, one short printable line), made
-    when a message needs one: a table may have millions of columns."""
-
-    def __init__(self, names: Sequence[str]) -> None:
-        self.names = names
-
-    def __len__(self) -> int:
-        return len(self.names)
-
-    def __getitem__(self, j):
-        return f"'{one_line(self.names[j], 60)}'"
-
-
 def _encoding(
     X: dict[str, np.ndarray],
     names: Sequence[str] | None,
@@ -149,7 +135,7 @@ def _encoding(
         f"{what}: encoding {width} columns of {rows} rows",
     )
     names = list(names) if names else [f"column {j + 1}" for j in range(width)]
-    shown = _Shown(names)
+    shown = ShownNames(names)
     encoding = fit_encoding(X["train"], names, levels, impute=impute, what=what, shown=shown)
     gaps = {
         k: np.isnan(v).sum(axis=0) if v.dtype.kind == "f" else np.zeros(width, np.int64)
@@ -235,7 +221,7 @@ def make_data(
         kind = "standard"  # one-hot columns are not pixels, however many there are
     # the columns as named for errors about their scaling (when encoding kept them as they are)
     columns = (
-        [one_line(str(c), 60) for c in names]
+        ShownNames(names, quoted=False)
         if names and X["train"].ndim == 2 and X["train"].shape[1] == len(names)
         else None
     )

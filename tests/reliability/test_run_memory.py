@@ -131,6 +131,20 @@ def test_a_tiny_npz_of_millions_of_columns_with_gaps(run, tmp_path):
             "d.npz: encoding 2000000 columns of 4 rows needs", "limit of 500.0 MiB")
 
 
+def test_a_csv_of_half_a_million_columns(run, tmp_path):
+    """A 5 MB CSV whose header names 500,000 columns: reading it keeps records per column
+    (its texts, to tell categories from numbers), judged before they are made (a million
+    columns took 1.2 GB and 300 s: the header was searched once per column)."""
+    n = 500_000
+    with open(tmp_path / "wide.csv", "w") as fh:
+        fh.write(",".join(f"c{j}" for j in range(n)) + ",y\n")
+        for i in range(4):
+            fh.write("1," * n + f"{i % 2}\n")
+    refused(run("train", "--dataset", "csv", "--data", tmp_path / "wide.csv", "--target", "y",
+                *QUIET, cwd=tmp_path, env={"NNPLUG_MAX_BYTES": "300M"}),
+            "wide.csv: reading 500000 columns needs", "limit of 300.0 MiB")
+
+
 def test_depth_counts(run, tmp_path):
     """--layers with 20,000 width-keeping layers reached 1.97 GB; 5,000 are judged by the
     estimate (activations times depth)."""
